@@ -1,0 +1,14 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY quickvault quickvault
+COPY ocr ocr
+COPY prompts prompts
+COPY analytics analytics
+COPY templates templates
+COPY manage.py ./
+RUN pip install --no-cache-dir .
+ENV PORT=8000
+EXPOSE 8000
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py seed && gunicorn quickvault.asgi:application -k uvicorn.workers.UvicornWorker --workers ${WORKERS:-2} --bind 0.0.0.0:${PORT}"]

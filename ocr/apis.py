@@ -1,0 +1,376 @@
+"""The REST API the mobile app relies on: one view per operation, its serializers beside it."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from adrf.views import APIView as AsyncAPIView
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django_ratelimit.core import get_usage
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+import quickvault
+from ocr import pipeline
+from ocr.auth import ApiClient, SignatureAuthentication, issue_token
+from ocr.errors import ApiError, invalid_request, not_found, payload_too_large
+from ocr.fields import mask_sensitive
+from ocr.models import ApiKey, Feedback, OcrRequest
+from prompts.models import DocumentType
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADERS = [
+    OpenApiParameter("X-Api-Key", str, OpenApiParameter.HEADER, description="The key id."),
+    OpenApiParameter("X-Timestamp", str, OpenApiParameter.HEADER, description="Unix seconds."),
+    OpenApiParameter("X-Nonce", str, OpenApiParameter.HEADER, description="16-64 of [A-Za-z0-9_-]."),
+    OpenApiParameter("X-Signature", str, OpenApiParameter.HEADER, description="HMAC-SHA256, hex."),
+]
+
+ERROR_SERIALIZER = inline_serializer(
+    "Error",
+    {
+        "error": inline_serializer(
+            "ErrorBody",
+            {
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "details": serializers.DictField(allow_null=True),
+            },
+        )
+    },
+)
+ERROR_RESPONSES = {status: ERROR_SERIALIZER for status in (400, 401, 403, 413, 415, 429)}
+
+
+class StrictCharField(serializers.CharField):
+    """A string field that refuses numbers and booleans instead of converting them."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def client_key(request: Request) -> ApiKey:
+    user = request.user
+    assert isinstance(user, ApiClient)
+    return user.api_key
+
+
+def enforce_rate_limit(*, request: Request, api_key: ApiKey, analyses: int) -> None:
+    """Count `analyses` against the key's per-minute limit; 429 with Retry-After when over it."""
+    if api_key.rate_limit == 0:
+        return
+    rate = f"{api_key.rate_limit}/m"
+    usage = None
+    for _ in range(analyses):
+        usage = get_usage(
+            request._request,
+            group="analyze",
+            key=lambda group, req: api_key.key_id,
+            rate=rate,
+            increment=True,
+        )
+    if usage and usage["should_limit"]:
+        retry_after = max(1, int(usage["time_left"]))
+        raise ApiError(
+            status_code=429,
+            code="rate_limited",
+            message=f"Over the limit of {api_key.rate_limit} analyses a minute.",
+            details={"limit": api_key.rate_limit, "retryAfter": retry_after},
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def check_size_limits(data: Any, *, prefix: str = "") -> None:
+    """413 for more lines, longer lines or more text than the contract allows."""
+    raw_texts = data.get("rawTexts") if isinstance(data, dict) else None
+    if not isinstance(raw_texts, list):
+        return
+    name = f"{prefix}rawTexts"
+    if len(raw_texts) > settings.QV_MAX_LINES:
+        raise payload_too_large(
+            f"More than {settings.QV_MAX_LINES} lines.", {name: {"maxLines": settings.QV_MAX_LINES}}
+        )
+    lines = [line for line in raw_texts if isinstance(line, str)]
+    if any(len(line) > settings.QV_MAX_LINE_CHARS for line in lines):
+        raise payload_too_large(
+            f"A line is over {settings.QV_MAX_LINE_CHARS} characters.",
+            {name: {"maxLineChars": settings.QV_MAX_LINE_CHARS}},
+        )
+    if sum(len(line) for line in lines) > settings.QV_MAX_TOTAL_CHARS:
+        raise payload_too_large(
+            f"More than {settings.QV_MAX_TOTAL_CHARS} characters in all.",
+            {name: {"maxTotalChars": settings.QV_MAX_TOTAL_CHARS}},
+        )
+
+
+class AnalyzeOptionsSerializer(serializers.Serializer):
+    useCache = serializers.BooleanField(default=True)
+
+
+class AnalyzeInputSerializer(serializers.Serializer):
+    documentType = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=64)
+    rawTexts = serializers.ListField(
+        child=StrictCharField(allow_blank=True, trim_whitespace=False), allow_empty=False
+    )
+    options = AnalyzeOptionsSerializer(required=False)
+
+    def validate_rawTexts(self, value: list[str]) -> list[str]:
+        if not any(line.strip() for line in value):
+            raise serializers.ValidationError("Every line is empty.")
+        return value
+
+
+class AnalyzeOutputSerializer(serializers.Serializer):
+    requestId = serializers.UUIDField()
+    documentType = serializers.CharField()
+    fields = serializers.DictField(child=serializers.CharField(allow_null=True))
+    fieldConfidence = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    validation = serializers.DictField()
+    confidence = serializers.FloatField()
+    warnings = serializers.ListField(child=serializers.CharField())
+    template = serializers.DictField(allow_null=True)
+    experiment = serializers.DictField(allow_null=True)
+    provider = serializers.CharField()
+    model = serializers.CharField(allow_null=True)
+    cached = serializers.BooleanField()
+    processingTimeMs = serializers.IntegerField()
+
+
+def parse_analyze_item(data: Any, *, prefix: str = "") -> pipeline.AnalyzeInput:
+    """Validate one analyze request body, raising 413 or 400 in the envelope."""
+    if not isinstance(data, dict):
+        raise invalid_request("The body must be a JSON object.", {prefix or "body": ["Not an object."]})
+    check_size_limits(data, prefix=prefix)
+    serializer = AnalyzeInputSerializer(data=data)
+    if not serializer.is_valid():
+        details = {f"{prefix}{key}": value for key, value in serializer.errors.items()}
+        raise invalid_request("The request is not valid.", details)
+    valid = serializer.validated_data
+    return pipeline.AnalyzeInput(
+        raw_texts=tuple(valid["rawTexts"]),
+        document_type=(valid.get("documentType") or "").strip() or None,
+        use_cache=valid.get("options", {}).get("useCache", True),
+    )
+
+
+class AnalyzeApi(AsyncAPIView):
+    @extend_schema(
+        operation_id="analyze",
+        parameters=SIGNATURE_HEADERS,
+        request=AnalyzeInputSerializer,
+        responses={200: AnalyzeOutputSerializer, 502: ERROR_SERIALIZER, 504: ERROR_SERIALIZER}
+        | ERROR_RESPONSES,
+    )
+    async def post(self, request: Request) -> Response:
+        api_key = client_key(request)
+        item = parse_analyze_item(request.data)
+        await sync_to_async(enforce_rate_limit)(request=request, api_key=api_key, analyses=1)
+        analysis = await pipeline.analyze(api_key=api_key, item=item)
+        return Response(analysis.as_response())
+
+
+class BatchAnalyzeInputSerializer(serializers.Serializer):
+    items = serializers.ListField(child=AnalyzeInputSerializer(), min_length=1)
+
+
+class BatchAnalyzeApi(AsyncAPIView):
+    @extend_schema(
+        operation_id="batch_analyze",
+        parameters=SIGNATURE_HEADERS,
+        request=BatchAnalyzeInputSerializer,
+        responses={
+            200: inline_serializer(
+                "BatchAnalyzeOutput", {"results": serializers.ListField(child=serializers.DictField())}
+            )
+        }
+        | ERROR_RESPONSES,
+    )
+    async def post(self, request: Request) -> Response:
+        api_key = client_key(request)
+        data = request.data
+        items = data.get("items") if isinstance(data, dict) else None
+        if not isinstance(items, list) or not items:
+            raise invalid_request("items must be a list of 1 to 20 analyze requests.", {"items": ["Required."]})
+        limit = settings.QV_MAX_BATCH_ITEMS
+        if len(items) > limit:
+            raise payload_too_large(f"More than {limit} items.", {"items": {"maxItems": limit}})
+        parsed: list[pipeline.AnalyzeInput | ApiError] = []
+        for index, raw in enumerate(items):
+            try:
+                parsed.append(parse_analyze_item(raw, prefix=f"items[{index}]."))
+            except ApiError as error:
+                parsed.append(error)
+        await sync_to_async(enforce_rate_limit)(
+            request=request,
+            api_key=api_key,
+            analyses=sum(1 for item in parsed if not isinstance(item, ApiError)),
+        )
+        results = await pipeline.analyze_batch(api_key=api_key, items=parsed)
+        return Response(
+            {
+                "results": [
+                    r.as_dict() if isinstance(r, ApiError) else r.as_response() for r in results
+                ]
+            }
+        )
+
+
+class FeedbackApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        requestId = serializers.UUIDField()
+        corrections = serializers.DictField(child=StrictCharField(allow_null=True, allow_blank=True))
+
+    @extend_schema(
+        operation_id="feedback",
+        parameters=SIGNATURE_HEADERS,
+        request=InputSerializer,
+        responses={204: None, 404: ERROR_SERIALIZER} | ERROR_RESPONSES,
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        api_key = client_key(request)
+        request_id: uuid.UUID = serializer.validated_data["requestId"]
+        logged = OcrRequest.objects.filter(request_id=request_id, api_key=api_key).first()
+        if logged is None:
+            raise not_found("No request with that requestId was made with this key.")
+        specs = {}
+        doc_type = DocumentType.objects.filter(key=logged.document_type).first()
+        if doc_type is not None:
+            specs = {spec.key: spec for spec in doc_type.field_specs()}
+        corrections: dict[str, str | None] = serializer.validated_data["corrections"]
+        unknown = sorted(set(corrections) - set(specs))
+        if unknown:
+            raise invalid_request(
+                "corrections names fields the document type does not have.",
+                {"corrections": [f"Unknown field {key!r}." for key in unknown]},
+            )
+        Feedback.objects.create(
+            request=logged,
+            corrections={
+                key: mask_sensitive(value) if specs[key].sensitive else value
+                for key, value in corrections.items()
+            },
+            corrected_fields=sorted(corrections),
+            field_count=len(specs),
+        )
+        return Response(status=204)
+
+
+class TokenApi(APIView):
+    authentication_classes = [SignatureAuthentication]
+
+    @extend_schema(
+        operation_id="auth_token",
+        parameters=SIGNATURE_HEADERS,
+        request=None,
+        responses={
+            200: inline_serializer(
+                "Token",
+                {
+                    "accessToken": serializers.CharField(),
+                    "tokenType": serializers.CharField(),
+                    "expiresIn": serializers.IntegerField(),
+                },
+            ),
+            401: ERROR_SERIALIZER,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        token, ttl = issue_token(client_key(request))
+        return Response({"accessToken": token, "tokenType": "Bearer", "expiresIn": ttl})
+
+
+class DocumentTypesApi(APIView):
+    class FieldSerializer(serializers.Serializer):
+        key = serializers.CharField()
+        label = serializers.CharField()
+        format = serializers.CharField()
+        required = serializers.BooleanField()
+        sensitive = serializers.BooleanField()
+        validator = serializers.CharField(allow_null=True)
+
+    class OutputSerializer(serializers.Serializer):
+        key = serializers.CharField()
+        name = serializers.CharField()
+        fields = serializers.ListField()
+
+    @extend_schema(
+        operation_id="document_types",
+        parameters=SIGNATURE_HEADERS,
+        responses={200: OutputSerializer(many=True), 401: ERROR_SERIALIZER},
+    )
+    def get(self, request: Request) -> Response:
+        types = DocumentType.objects.active().prefetch_related("fields")
+        return Response(
+            [
+                {
+                    "key": doc_type.key,
+                    "name": doc_type.name,
+                    "fields": [
+                        {
+                            "key": f.key,
+                            "label": f.label,
+                            "format": f.format,
+                            "required": f.required,
+                            "sensitive": f.sensitive,
+                            "validator": f.validator or None,
+                        }
+                        for f in doc_type.fields.all()
+                    ],
+                }
+                for doc_type in types
+            ]
+        )
+
+
+class HealthApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="health", responses={200: dict, 503: dict})
+    def get(self, request: Request) -> Response:
+        checks = {"database": check_database(), "cache": check_cache(), "model": check_model()}
+        if checks["database"] != "ok":
+            status = "down"
+        elif checks["cache"] != "ok" or checks["model"] not in {"ok", "rules"}:
+            status = "degraded"
+        else:
+            status = "ok"
+        body = {"status": status, "checks": checks, "version": quickvault.__version__}
+        return Response(body, status=503 if status == "down" else 200)
+
+
+def check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception:
+        logger.warning("Health check: database unreachable", exc_info=True)
+        return "error"
+
+
+def check_cache() -> str:
+    probe = uuid.uuid4().hex
+    try:
+        cache.set("health:probe", probe, 10)
+        return "ok" if cache.get("health:probe") == probe else "error"
+    except Exception:
+        return "error"
+
+
+def check_model() -> str:
+    return "ok" if settings.OPENAI_API_KEY or settings.OPENAI_BASE_URL else "rules"

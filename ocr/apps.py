@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OcrConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "ocr"
+    verbose_name = "OCR extraction"

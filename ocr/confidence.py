@@ -1,0 +1,37 @@
+"""Confidence: per field from the extractor's belief and the checks, and for the document."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ocr.fields import FieldSpec
+from ocr.validators import Check
+
+# A value that fails its check is wrong more often than not.
+FAILED_CHECK_CEILING = 0.3
+# A value that passes a check digit is very rarely wrong.
+PASSED_CHECK_FLOOR = 0.97
+DEFAULT_BELIEF = 0.7
+
+
+def field_confidence(*, belief: float | None, check: Check | None, has_validator: bool) -> float:
+    """The probability that one non-null value is right."""
+    score = DEFAULT_BELIEF if belief is None else belief
+    if check is not None and not check.valid:
+        return round(min(score, FAILED_CHECK_CEILING), 4)
+    if check is not None and has_validator:
+        score = max(score, PASSED_CHECK_FLOOR)
+    return round(max(0.0, min(score, 0.999)), 4)
+
+
+def document_confidence(
+    *, field_confidences: Mapping[str, float | None], specs: Sequence[FieldSpec]
+) -> float:
+    """Mean confidence of the values found, scaled by the share of required fields found."""
+    found = [c for c in field_confidences.values() if c is not None]
+    if not found:
+        return 0.0
+    required = [s.key for s in specs if s.required]
+    present = sum(1 for key in required if field_confidences.get(key) is not None)
+    coverage = present / len(required) if required else 1.0
+    return round(sum(found) / len(found) * coverage, 4)

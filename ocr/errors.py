@@ -1,0 +1,111 @@
+"""The error envelope of the API: {"error": {"code", "message", "details"}}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(exceptions.APIException):
+    """An error the API answers with its own code, status and details."""
+
+    def __init__(
+        self,
+        *,
+        status_code: int,
+        code: str,
+        message: str,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.error_code = code
+        self.message = message
+        self.details = details
+        self.headers = headers or {}
+
+    def as_dict(self) -> dict[str, Any]:
+        return envelope(self.error_code, self.message, self.details)
+
+
+def envelope(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def invalid_request(message: str, details: dict[str, Any] | None = None) -> ApiError:
+    return ApiError(status_code=400, code="invalid_request", message=message, details=details)
+
+
+def payload_too_large(message: str, details: dict[str, Any] | None = None) -> ApiError:
+    return ApiError(status_code=413, code="payload_too_large", message=message, details=details)
+
+
+def not_found(message: str = "Not found.") -> ApiError:
+    return ApiError(status_code=404, code="not_found", message=message)
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError(status_code=403, code="forbidden", message=message)
+
+
+UNAUTHORIZED_MESSAGE = "The request is not signed by a valid, active API key."
+
+STATUS_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    502: "upstream_error",
+    504: "upstream_timeout",
+}
+
+
+def json_error(status_code: int, message: str, details: dict | None = None) -> JsonResponse:
+    code = STATUS_CODES.get(status_code, "internal_error")
+    return JsonResponse(envelope(code, message, details), status=status_code)
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler, re-shaped into the envelope; anything unexpected becomes a logged 500."""
+    if isinstance(exc, ApiError):
+        return Response(exc.as_dict(), status=exc.status_code, headers=exc.headers)
+    if isinstance(exc, exceptions.ParseError):
+        return Response(
+            envelope("invalid_request", "The body is not valid JSON.", None),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"nonFieldErrors": exc.detail}
+        return Response(
+            envelope("invalid_request", "The request is not valid.", details),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        return Response(
+            envelope("unauthorized", UNAUTHORIZED_MESSAGE), status=status.HTTP_401_UNAUTHORIZED
+        )
+    response = exception_handler(exc, context)
+    if response is not None:
+        code = STATUS_CODES.get(response.status_code, "error")
+        detail = getattr(exc, "detail", None)
+        message = str(detail) if detail else "The request failed."
+        response.data = envelope(code, message)
+        return response
+    logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
+    return Response(
+        envelope("internal_error", "An unexpected error occurred."),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )

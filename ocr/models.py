@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import uuid
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+def secret_cipher() -> Fernet:
+    material = settings.API_KEY_ENCRYPTION_KEY or f"api-key-secrets:{settings.SECRET_KEY}"
+    key = base64.urlsafe_b64encode(hashlib.sha256(material.encode()).digest())
+    return Fernet(key)
+
+
+class ApiKeyStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    REVOKED = "revoked", "Revoked"
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self) -> ApiKeyQuerySet:
+        return self.filter(status=ApiKeyStatus.ACTIVE)
+
+
+class ApiKey(models.Model):
+    name = models.CharField(max_length=200)
+    key_id = models.CharField(max_length=64, unique=True, editable=False)
+    # The secret signs requests, so it must be recoverable by the server: it is kept encrypted
+    # under a server key and never shown again after creation.
+    encrypted_secret = models.TextField(editable=False)
+    rate_limit = models.PositiveIntegerField(
+        default=60, help_text="Analyses a minute; 0 means no limit."
+    )
+    allowed_document_types = models.JSONField(
+        default=list, blank=True, help_text="Document type keys this key may use; empty means all."
+    )
+    status = models.CharField(
+        max_length=16, choices=ApiKeyStatus.choices, default=ApiKeyStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_id})"
+
+    @classmethod
+    def issue(cls, *, name: str, rate_limit: int | None = None) -> tuple[ApiKey, str]:
+        """Create a key and return it with its secret, which is never retrievable again."""
+        secret = secrets.token_urlsafe(32)
+        key = cls.objects.create(
+            name=name,
+            key_id=f"qv_{secrets.token_hex(8)}",
+            encrypted_secret=secret_cipher().encrypt(secret.encode()).decode(),
+            rate_limit=settings.QV_DEFAULT_RATE_LIMIT if rate_limit is None else rate_limit,
+        )
+        return key, secret
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ApiKeyStatus.ACTIVE
+
+    def signing_secret(self) -> bytes | None:
+        try:
+            return secret_cipher().decrypt(self.encrypted_secret.encode())
+        except InvalidToken:
+            return None
+
+    def revoke(self) -> None:
+        self.status = ApiKeyStatus.REVOKED
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["status", "revoked_at"])
+
+    def may_use(self, document_type_key: str) -> bool:
+        return not self.allowed_document_types or document_type_key in self.allowed_document_types
+
+
+class RequestStatus(models.TextChoices):
+    SUCCESS = "success", "Success"
+    ERROR = "error", "Error"
+
+
+class OcrRequestQuerySet(models.QuerySet):
+    def successful(self) -> OcrRequestQuerySet:
+        return self.filter(status=RequestStatus.SUCCESS)
+
+    def since(self, moment) -> OcrRequestQuerySet:
+        return self.filter(created_at__gte=moment)
+
+
+class OcrRequest(models.Model):
+    """One analysis, as the log keeps it. Sensitive values are stored masked."""
+
+    request_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    api_key = models.ForeignKey(ApiKey, models.SET_NULL, null=True, blank=True, related_name="requests")
+    document_type = models.CharField(max_length=64, blank=True)
+    template = models.ForeignKey(
+        "prompts.PromptTemplate", models.SET_NULL, null=True, blank=True, related_name="requests"
+    )
+    template_version = models.CharField(max_length=32, blank=True)
+    provider = models.CharField(max_length=32, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=RequestStatus.choices)
+    error_code = models.CharField(max_length=64, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    field_confidence = models.JSONField(default=dict, blank=True)
+    fields = models.JSONField(default=dict, blank=True)
+    validation = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    processing_time_ms = models.PositiveIntegerField(default=0)
+    cached = models.BooleanField(default=False)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    raw_text = models.TextField(blank=True, help_text="Kept only when QV_STORE_RAW_TEXT is on.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OcrRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "OCR request"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["document_type", "created_at"], name="ocrrequest_type_created"),
+            models.Index(fields=["created_at"], name="ocrrequest_created"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.request_id)
+
+
+class Feedback(models.Model):
+    """A user's corrections to an earlier answer: the ground truth for accuracy."""
+
+    request = models.ForeignKey(OcrRequest, models.CASCADE, related_name="feedback")
+    corrections = models.JSONField(default=dict, blank=True, help_text="Sensitive values masked.")
+    corrected_fields = models.JSONField(default=list, blank=True)
+    field_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "feedback"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Feedback on {self.request.request_id}"
+
+    @property
+    def accuracy(self) -> float | None:
+        if not self.field_count:
+            return None
+        return 1 - len(self.corrected_fields) / self.field_count

@@ -1,0 +1,35 @@
+"""The built-in extractor: reads fields from OCR lines by rule, with no model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ocr import rules
+from ocr.providers import register
+from ocr.providers.base import Document, Provider, ProviderResult
+
+if TYPE_CHECKING:
+    from prompts.models import PromptTemplate
+
+
+@register
+class RulesProvider(Provider):
+    name = "rules"
+
+    async def extract(
+        self, *, document: Document, template: PromptTemplate | None = None
+    ) -> ProviderResult:
+        return self.extract_sync(document=document)
+
+    def extract_sync(self, *, document: Document) -> ProviderResult:
+        candidates = rules.extract(
+            document_type=document.document_type,
+            lines=list(document.lines),
+            fields=list(document.fields),
+        )
+        return ProviderResult(
+            values={key: c.value if c else None for key, c in candidates.items()},
+            provider=self.name,
+            confidence={key: c.confidence for key, c in candidates.items() if c},
+            sources={key: c.source for key, c in candidates.items() if c},
+        )

@@ -1,0 +1,98 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from prompts.models import DocumentType, FieldDefinition, PromptTemplate, TemplateStatus
+
+
+class FieldDefinitionInline(admin.TabularInline):
+    model = FieldDefinition
+    extra = 0
+    fields = ["position", "key", "label", "format", "required", "sensitive", "validator"]
+    ordering = ["position", "id"]
+
+
+@admin.register(DocumentType)
+class DocumentTypeAdmin(admin.ModelAdmin):
+    list_display = ["key", "name", "field_count", "default_template", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["key", "name"]
+    inlines = [FieldDefinitionInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("fields", "templates")
+
+    @admin.display(description="Fields")
+    def field_count(self, obj: DocumentType) -> int:
+        return len(obj.fields.all())
+
+    @admin.display(description="Default template")
+    def default_template(self, obj: DocumentType) -> str:
+        default = next((t for t in obj.templates.all() if t.is_default), None)
+        return str(default) if default else "—"
+
+
+@admin.register(PromptTemplate)
+class PromptTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "document_type", "status", "is_default", "model", "updated_at"]
+    list_filter = ["status", "is_default", "document_type"]
+    list_select_related = ["document_type"]
+    search_fields = ["name", "version", "system_prompt", "user_prompt", "notes"]
+    readonly_fields = ["is_default", "created_by", "created_at", "updated_at"]
+    actions = ["make_default", "archive", "copy_as_new_version"]
+    fieldsets = [
+        (None, {"fields": ["document_type", "name", "version", "status", "is_default", "notes"]}),
+        ("Prompt", {"fields": ["system_prompt", "user_prompt"]}),
+        ("Model settings", {"fields": ["model", "temperature", "max_tokens", "json_mode"]}),
+        ("History", {"fields": ["created_by", "created_at", "updated_at"]}),
+    ]
+
+    def save_model(self, request: HttpRequest, obj: PromptTemplate, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Activate as the default for its document type")
+    def make_default(self, request: HttpRequest, queryset: QuerySet) -> None:
+        chosen: dict[int, PromptTemplate] = {}
+        for template in queryset.select_related("document_type"):
+            chosen[template.document_type_id] = template
+        for template in chosen.values():
+            template.make_default()
+        self.message_user(request, f"{len(chosen)} template(s) now serve their document type.")
+
+    @admin.action(description="Archive")
+    def archive(self, request: HttpRequest, queryset: QuerySet) -> None:
+        archived = sum(template.archive() for template in queryset)
+        skipped = queryset.count() - archived
+        self.message_user(request, f"Archived {archived} template(s).")
+        if skipped:
+            self.message_user(
+                request, f"{skipped} default template(s) were left as they are.", messages.WARNING
+            )
+
+    @admin.action(description="Copy as a new draft version")
+    def copy_as_new_version(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for template in queryset.select_related("document_type"):
+            template.new_version(version=next_version(template))
+        self.message_user(request, f"Copied {queryset.count()} template(s) as drafts.")
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        return {"status": TemplateStatus.DRAFT}
+
+
+def next_version(template: PromptTemplate) -> str:
+    """The next free patch version of a template, e.g. 1.0.0 -> 1.0.1."""
+    taken = set(
+        PromptTemplate.objects.filter(document_type_id=template.document_type_id).values_list(
+            "version", flat=True
+        )
+    )
+    parts = template.version.split(".")
+    major, minor, patch = (parts + ["0", "0", "0"])[:3]
+    number = int(patch) if patch.isdigit() else 0
+    while True:
+        number += 1
+        candidate = f"{major}.{minor}.{number}"
+        if candidate not in taken:
+            return candidate

@@ -1,0 +1,23 @@
+import pytest
+from django.core.cache import cache
+
+from ocr.models import ApiKey
+from tests.signing import SignedClient
+
+
+@pytest.fixture(autouse=True)
+def clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_key(db) -> tuple[ApiKey, str]:
+    return ApiKey.issue(name="test app", rate_limit=0)
+
+
+@pytest.fixture
+def signed_client(api_key) -> SignedClient:
+    key, secret = api_key
+    return SignedClient(key_id=key.key_id, secret=secret)
