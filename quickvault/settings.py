@@ -104,8 +104,8 @@ def database_config() -> dict:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH") or str(BASE_DIR / "db.sqlite3"),
             "OPTIONS": {
-                # WAL lets readers run beside the writer; IMMEDIATE transactions plus a busy
-                # timeout make concurrent writers queue instead of failing with "database is locked".
+                # WAL lets readers run beside the writer; IMMEDIATE transactions and a busy
+                # timeout make concurrent writers queue instead of failing as "locked".
                 "init_command": (
                     "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;"
                 ),
@@ -141,7 +141,9 @@ if REDIS_URL:
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 1,
                 "SOCKET_TIMEOUT": 1,
-                "CONNECTION_POOL_KWARGS": {"max_connections": env_int("REDIS_MAX_CONNECTIONS", 100)},
+                "CONNECTION_POOL_KWARGS": {
+                    "max_connections": env_int("REDIS_MAX_CONNECTIONS", 100)
+                },
             },
         }
     }
@@ -181,7 +183,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Static files are served from the app folders (WHITENOISE_USE_FINDERS): collectstatic is optional;
+# WhiteNoise warns about a STATIC_ROOT that does not exist, so one is set only once it is there.
+STATIC_ROOT = env_str("STATIC_ROOT") or (
+    BASE_DIR / "staticfiles" if (BASE_DIR / "staticfiles").is_dir() else None
+)
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -209,7 +215,7 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "QuickVault AI-OCR API",
-    "DESCRIPTION": "Turns the OCR text lines of identity and business documents into validated fields.",
+    "DESCRIPTION": "Turns the OCR text of identity and business documents into validated fields.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -1,0 +1,237 @@
+import json
+import time
+
+import pytest
+
+from tests.signing import SignedClient, signature_headers
+
+ANALYZE = "/api/v1/ocr/analyze"
+BODY = {"documentType": "bankCard", "rawTexts": ["中国银行", "6216 6132 8071 0374 854"]}
+
+
+def assert_unauthorized(response) -> None:
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+    assert response.json()["error"]["message"] == (
+        "The request is not signed by a valid, active API key."
+    )
+
+
+@pytest.mark.django_db
+def test_signed_request_is_accepted(signed_client: SignedClient):
+    response = signed_client.post_json(ANALYZE, BODY)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_missing_headers_are_unauthorized(client):
+    response = client.post(ANALYZE, data=BODY, content_type="application/json")
+
+    assert_unauthorized(response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("missing", ["X-Api-Key", "X-Timestamp", "X-Nonce", "X-Signature"])
+def test_each_missing_header_is_unauthorized(signed_client: SignedClient, missing: str):
+    body = json.dumps(BODY).encode()
+    headers = signed_client.headers("POST", ANALYZE, body)
+    del headers[missing]
+
+    response = signed_client.client.post(
+        ANALYZE, data=body, content_type="application/json", headers=headers
+    )
+
+    assert_unauthorized(response)
+
+
+@pytest.mark.django_db
+def test_wrong_secret_is_unauthorized(api_key):
+    key, _ = api_key
+    impostor = SignedClient(key_id=key.key_id, secret="not-the-secret")
+
+    assert_unauthorized(impostor.post_json(ANALYZE, BODY))
+
+
+@pytest.mark.django_db
+def test_tampered_body_is_unauthorized(signed_client: SignedClient):
+    body = json.dumps(BODY).encode()
+    headers = signed_client.headers("POST", ANALYZE, body)
+    tampered = body.replace(b"bankCard", b"idCard")
+
+    response = signed_client.client.post(
+        ANALYZE, data=tampered, content_type="application/json", headers=headers
+    )
+
+    assert_unauthorized(response)
+
+
+@pytest.mark.django_db
+def test_signature_over_another_path_is_unauthorized(signed_client: SignedClient):
+    body = json.dumps(BODY).encode()
+    headers = signed_client.headers("POST", "/api/v1/ocr/batch-analyze", body)
+
+    response = signed_client.client.post(
+        ANALYZE, data=body, content_type="application/json", headers=headers
+    )
+
+    assert_unauthorized(response)
+
+
+@pytest.mark.django_db
+def test_query_string_is_part_of_the_signature(signed_client: SignedClient):
+    headers = signed_client.headers("GET", "/api/v1/document-types?x=1")
+
+    response = signed_client.client.get("/api/v1/document-types?x=2", headers=headers)
+
+    assert_unauthorized(response)
+
+
+@pytest.mark.django_db
+def test_signed_query_string_is_accepted(signed_client: SignedClient):
+    headers = signed_client.headers("GET", "/api/v1/document-types?lang=zh")
+
+    response = signed_client.client.get("/api/v1/document-types?lang=zh", headers=headers)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_stale_timestamp_is_unauthorized(signed_client: SignedClient):
+    response = signed_client.post_json(ANALYZE, BODY, timestamp=int(time.time()) - 301)
+
+    assert_unauthorized(response)
+
+
+@pytest.mark.django_db
+def test_future_timestamp_is_unauthorized(signed_client: SignedClient):
+    response = signed_client.post_json(ANALYZE, BODY, timestamp=int(time.time()) + 301)
+
+    assert_unauthorized(response)
+
+
+@pytest.mark.django_db
+def test_timestamp_inside_the_window_is_accepted(signed_client: SignedClient):
+    response = signed_client.post_json(ANALYZE, BODY, timestamp=int(time.time()) - 250)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_replayed_nonce_is_unauthorized(signed_client: SignedClient):
+    nonce = "replayed-nonce-0123456789"
+    first = signed_client.post_json(ANALYZE, BODY, nonce=nonce)
+
+    second = signed_client.post_json(ANALYZE, BODY, nonce=nonce)
+
+    assert first.status_code == 200
+    assert_unauthorized(second)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("nonce", ["short", "has space in it 12345", "x" * 65])
+def test_malformed_nonce_is_unauthorized(signed_client: SignedClient, nonce: str):
+    assert_unauthorized(signed_client.post_json(ANALYZE, BODY, nonce=nonce))
+
+
+@pytest.mark.django_db
+def test_unknown_key_is_unauthorized(client):
+    body = json.dumps(BODY).encode()
+    headers = signature_headers(
+        key_id="qv_unknown", secret="whatever", method="POST", path=ANALYZE, body=body
+    )
+
+    response = client.post(ANALYZE, data=body, content_type="application/json", headers=headers)
+
+    assert_unauthorized(response)
+
+
+@pytest.mark.django_db
+def test_revoked_key_is_unauthorized(api_key, signed_client: SignedClient):
+    key, _ = api_key
+    key.revoke()
+
+    assert_unauthorized(signed_client.post_json(ANALYZE, BODY))
+
+
+@pytest.mark.django_db
+def test_non_ascii_signature_is_unauthorized_not_an_error(signed_client: SignedClient):
+    body = json.dumps(BODY).encode()
+    headers = signed_client.headers("POST", ANALYZE, body)
+    headers["X-Signature"] = "é" * 64
+
+    response = signed_client.client.post(
+        ANALYZE, data=body, content_type="application/json", headers=headers
+    )
+
+    assert_unauthorized(response)
+
+
+@pytest.mark.django_db
+def test_token_is_issued_for_a_signed_empty_post(signed_client: SignedClient):
+    response = signed_client.post_raw("/api/v1/auth/token", b"", content_type="")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["tokenType"] == "Bearer"
+    assert body["expiresIn"] == 900
+    assert body["accessToken"].count(".") == 2
+
+
+@pytest.mark.django_db
+def test_bearer_token_stands_in_for_the_signature(signed_client: SignedClient, client):
+    token = signed_client.post_raw("/api/v1/auth/token", b"", content_type="").json()["accessToken"]
+
+    response = client.post(
+        ANALYZE,
+        data=BODY,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 200
+    assert response.json()["fields"]["bankName"] == "中国银行"
+
+
+@pytest.mark.django_db
+def test_bearer_token_of_a_revoked_key_is_unauthorized(api_key, signed_client, client):
+    token = signed_client.post_raw("/api/v1/auth/token", b"", content_type="").json()["accessToken"]
+    api_key[0].revoke()
+
+    response = client.post(
+        ANALYZE,
+        data=BODY,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert_unauthorized(response)
+
+
+@pytest.mark.django_db
+def test_forged_bearer_token_is_unauthorized(client):
+    response = client.post(
+        ANALYZE,
+        data=BODY,
+        content_type="application/json",
+        headers={"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"},
+    )
+
+    assert_unauthorized(response)
+
+
+@pytest.mark.django_db
+def test_token_endpoint_refuses_a_bearer_token(signed_client: SignedClient, client):
+    token = signed_client.post_raw("/api/v1/auth/token", b"", content_type="").json()["accessToken"]
+
+    response = client.post("/api/v1/auth/token", headers={"Authorization": f"Bearer {token}"})
+
+    assert_unauthorized(response)
+
+
+@pytest.mark.django_db
+def test_secret_is_not_stored_in_clear(api_key):
+    key, secret = api_key
+
+    assert secret not in key.encrypted_secret
+    assert key.signing_secret() == secret.encode()
