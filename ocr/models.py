@@ -98,12 +98,17 @@ class OcrRequestQuerySet(models.QuerySet):
     def since(self, moment) -> OcrRequestQuerySet:
         return self.filter(created_at__gte=moment)
 
+    def before(self, moment) -> OcrRequestQuerySet:
+        return self.filter(created_at__lt=moment)
+
 
 class OcrRequest(models.Model):
     """One analysis, as the log keeps it. Sensitive values are stored masked."""
 
     request_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    api_key = models.ForeignKey(ApiKey, models.SET_NULL, null=True, blank=True, related_name="requests")
+    api_key = models.ForeignKey(
+        ApiKey, models.SET_NULL, null=True, blank=True, related_name="requests"
+    )
     document_type = models.CharField(max_length=64, blank=True)
     template = models.ForeignKey(
         "prompts.PromptTemplate", models.SET_NULL, null=True, blank=True, related_name="requests"

@@ -164,6 +164,9 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "purge-request-log": {"task": "ocr.tasks.purge_request_log", "schedule": 6 * 3600},
+}
 
 RATELIMIT_USE_CACHE = "default"
 # The limiter must not fail closed while Redis is unreachable.
@@ -234,6 +237,8 @@ QV_MAX_LINE_CHARS = 2000
 QV_MAX_TOTAL_CHARS = 20000
 QV_MAX_BATCH_ITEMS = 20
 QV_STORE_RAW_TEXT = env_bool("QV_STORE_RAW_TEXT", False)
+# The request log holds personal data; rows older than this are deleted.
+QV_LOG_RETENTION_DAYS = env_int("QV_LOG_RETENTION_DAYS", 90)
 QV_RESULT_CACHE_SECONDS = env_int("QV_RESULT_CACHE_SECONDS", 600)
 QV_TEMPLATE_CACHE_SECONDS = 3600
 QV_DOCUMENT_TYPE_CACHE_SECONDS = 24 * 3600

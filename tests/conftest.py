@@ -5,6 +5,15 @@ from ocr.models import ApiKey
 from tests.signing import SignedClient
 
 
+@pytest.fixture(autouse=True, scope="session")
+def eager_tasks():
+    # Tests run tasks in-process even where REDIS_URL makes Redis the broker.
+    from quickvault.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+
+
 @pytest.fixture(autouse=True)
 def clean_cache():
     cache.clear()
