@@ -11,7 +11,12 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["name", "key_id"]
     readonly_fields = ["key_id", "status", "created_at", "revoked_at", "last_used_at"]
-    fields = ["name", "key_id", "rate_limit", "allowed_document_types", "status"] + [
+    fields = [
+        "name",
+        "key_id",
+        "rate_limit",
+        "allowed_document_types",
+        "status",
         "created_at",
         "revoked_at",
         "last_used_at",

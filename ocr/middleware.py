@@ -18,7 +18,7 @@ def is_api_path(request: HttpRequest) -> bool:
 
 
 class ApiErrorMiddleware:
-    """Turns oversized bodies and uncaught errors under /api/ into JSON errors, never an HTML page."""
+    """Turns oversized bodies and uncaught errors under /api/ into JSON errors, not HTML."""
 
     async_capable = True
     sync_capable = True

@@ -44,7 +44,9 @@ class SignedClient:
         self.secret = secret
         self.client = Client()
 
-    def headers(self, method: str, path: str, body: bytes = b"", **overrides: Any) -> dict[str, str]:
+    def headers(
+        self, method: str, path: str, body: bytes = b"", **overrides: Any
+    ) -> dict[str, str]:
         return signature_headers(
             key_id=self.key_id, secret=self.secret, method=method, path=path, body=body, **overrides
         )
@@ -53,7 +55,9 @@ class SignedClient:
         body = json.dumps(data, ensure_ascii=False).encode()
         return self.post_raw(path, body, **overrides)
 
-    def post_raw(self, path: str, body: bytes, content_type: str = "application/json", **overrides: Any):
+    def post_raw(
+        self, path: str, body: bytes, content_type: str = "application/json", **overrides: Any
+    ):
         headers = self.headers("POST", path, body, **overrides)
         return self.client.post(path, data=body, content_type=content_type, headers=headers)
 

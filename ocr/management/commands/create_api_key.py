@@ -10,8 +10,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
-        parser.add_argument("--rate-limit", type=int, default=None, help="Analyses a minute; 0: none.")
-        parser.add_argument("--json", action="store_true", help='Print {"keyId": ..., "secret": ...}.')
+        parser.add_argument(
+            "--rate-limit", type=int, default=None, help="Analyses a minute; 0: none."
+        )
+        parser.add_argument(
+            "--json", action="store_true", help='Print {"keyId": ..., "secret": ...}.'
+        )
 
     def handle(self, *args, name: str, rate_limit: int | None, json: bool, **options) -> None:
         if rate_limit is not None and rate_limit < 0:
