@@ -32,7 +32,9 @@ logger = logging.getLogger(__name__)
 SIGNATURE_HEADERS = [
     OpenApiParameter("X-Api-Key", str, OpenApiParameter.HEADER, description="The key id."),
     OpenApiParameter("X-Timestamp", str, OpenApiParameter.HEADER, description="Unix seconds."),
-    OpenApiParameter("X-Nonce", str, OpenApiParameter.HEADER, description="16-64 of [A-Za-z0-9_-]."),
+    OpenApiParameter(
+        "X-Nonce", str, OpenApiParameter.HEADER, description="16-64 of [A-Za-z0-9_-]."
+    ),
     OpenApiParameter("X-Signature", str, OpenApiParameter.HEADER, description="HMAC-SHA256, hex."),
 ]
 
@@ -151,7 +153,9 @@ class AnalyzeOutputSerializer(serializers.Serializer):
 def parse_analyze_item(data: Any, *, prefix: str = "") -> pipeline.AnalyzeInput:
     """Validate one analyze request body, raising 413 or 400 in the envelope."""
     if not isinstance(data, dict):
-        raise invalid_request("The body must be a JSON object.", {prefix or "body": ["Not an object."]})
+        raise invalid_request(
+            "The body must be a JSON object.", {prefix or "body": ["Not an object."]}
+        )
     check_size_limits(data, prefix=prefix)
     serializer = AnalyzeInputSerializer(data=data)
     if not serializer.is_valid():
@@ -192,7 +196,8 @@ class BatchAnalyzeApi(AsyncAPIView):
         request=BatchAnalyzeInputSerializer,
         responses={
             200: inline_serializer(
-                "BatchAnalyzeOutput", {"results": serializers.ListField(child=serializers.DictField())}
+                "BatchAnalyzeOutput",
+                {"results": serializers.ListField(child=serializers.DictField())},
             )
         }
         | ERROR_RESPONSES,
@@ -202,7 +207,9 @@ class BatchAnalyzeApi(AsyncAPIView):
         data = request.data
         items = data.get("items") if isinstance(data, dict) else None
         if not isinstance(items, list) or not items:
-            raise invalid_request("items must be a list of 1 to 20 analyze requests.", {"items": ["Required."]})
+            raise invalid_request(
+                "items must be a list of 1 to 20 analyze requests.", {"items": ["Required."]}
+            )
         limit = settings.QV_MAX_BATCH_ITEMS
         if len(items) > limit:
             raise payload_too_large(f"More than {limit} items.", {"items": {"maxItems": limit}})
@@ -230,7 +237,9 @@ class BatchAnalyzeApi(AsyncAPIView):
 class FeedbackApi(APIView):
     class InputSerializer(serializers.Serializer):
         requestId = serializers.UUIDField()
-        corrections = serializers.DictField(child=StrictCharField(allow_null=True, allow_blank=True))
+        corrections = serializers.DictField(
+            child=StrictCharField(allow_null=True, allow_blank=True)
+        )
 
     @extend_schema(
         operation_id="feedback",

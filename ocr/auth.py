@@ -1,4 +1,4 @@
-"""Request signing (HMAC-SHA256 over timestamp, nonce, method, path and body hash) and Bearer tokens.
+"""Request signing (HMAC-SHA256 of timestamp, nonce, method, path, body hash) and Bearer tokens.
 
 Every failure is the same 401: the answer never says which check failed.
 """
