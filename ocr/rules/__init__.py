@@ -1,0 +1,66 @@
+"""The built-in, model-free extractor (provider "rules").
+
+``extract(document_type=..., lines=..., fields=...)`` returns a Candidate (canonical value, the
+extractor's own confidence, and its source) or None for every field key; None means the text does
+not hold the field: values are never guessed. ``detect_document_type(lines=...)`` names the type.
+
+Identity cards, driver's and vehicle licences and business licences go through the label engine
+(``ocr.rules.engine``) with the rules in ``ocr.rules.doctypes``; bank cards are read by shape
+(``ocr.rules.bankcard``); passports from the MRZ and the printed zone (``ocr.rules.passport``).
+Any other type, and fields staff add to a shipped type, are found by their FieldSpec labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ocr.fields import FieldSpec
+from ocr.rules.bankcard import extract_bank_card
+from ocr.rules.detect import detect_document_type
+from ocr.rules.doctypes import generic_rule, rules_for
+from ocr.rules.engine import Candidate, run_engine
+from ocr.rules.passport import extract_passport
+
+__all__ = ["Candidate", "detect_document_type", "extract"]
+
+_BANK_CARD_KEYS = ("cardNumber", "bankName", "cardType", "expiryDate", "cardholderName")
+_PASSPORT_KEYS = (
+    "passportNumber",
+    "surname",
+    "givenNames",
+    "nationality",
+    "birthDate",
+    "gender",
+    "expiryDate",
+    "issuingCountry",
+)
+
+
+def _special(
+    document_type: str, lines: Sequence[str], fields: Sequence[FieldSpec]
+) -> tuple[dict[str, Candidate | None], list[FieldSpec]]:
+    """Fields the shape readers (bank card, passport) find, and the fields left for labels."""
+    keys = [f.key for f in fields]
+    if document_type == "bankCard":
+        found = extract_bank_card(lines)
+        done = {k: found[k] for k in keys if k in _BANK_CARD_KEYS}
+    elif document_type == "passport":
+        done = extract_passport(lines, [k for k in keys if k in _PASSPORT_KEYS])
+    else:
+        return {}, list(fields)
+    return done, [f for f in fields if f.key not in done]
+
+
+def extract(
+    *, document_type: str, lines: Sequence[str], fields: Sequence[FieldSpec]
+) -> dict[str, Candidate | None]:
+    """Every key of ``fields`` mapped to a Candidate, or to None where the text does not hold it."""
+    found, rest = _special(document_type, lines, fields)
+    if rest:
+        if found:
+            rules, patterns = [generic_rule(f) for f in rest], []
+        else:
+            rules, patterns = rules_for(document_type, rest)
+        result = run_engine(lines=lines, rules=rules, patterns=patterns)
+        found.update({f.key: result.get(f.key) for f in rest})
+    return {f.key: found.get(f.key) for f in fields}

@@ -1,0 +1,238 @@
+"""Bank cards: few labels, so the values are recognised by their shape.
+
+The card number is a 13-19 digit line that passes Luhn (digit groups may be split over lines);
+the bank is the printed Chinese name ending in 银行, else the English name or abbreviation looked
+up in a table; the card type comes from 借记卡/储蓄卡/DEBIT or 信用卡/贷记卡/CREDIT; the expiry is
+an MM/YY; the cardholder is a name line in capitals (or a Chinese name after 持卡人).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ocr.normalize import normalize_card_type, normalize_year_month
+from ocr.rules import values as v
+from ocr.rules.engine import Candidate, clean_line, is_noise
+
+# Chinese name, then English names and abbreviations as printed on cards.
+BANKS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("中国工商银行", ("INDUSTRIAL AND COMMERCIAL BANK OF CHINA", "ICBC")),
+    ("中国农业银行", ("AGRICULTURAL BANK OF CHINA", "ABC")),
+    ("中国建设银行", ("CHINA CONSTRUCTION BANK", "CCB")),
+    ("中国邮政储蓄银行", ("POSTAL SAVINGS BANK OF CHINA", "PSBC")),
+    ("中国银行", ("BANK OF CHINA", "BOC")),
+    ("交通银行", ("BANK OF COMMUNICATIONS", "BOCOM")),
+    ("招商银行", ("CHINA MERCHANTS BANK", "CMB")),
+    ("中信银行", ("CHINA CITIC BANK", "CITIC BANK", "CITIC")),
+    ("中国光大银行", ("CHINA EVERBRIGHT BANK", "EVERBRIGHT BANK", "CEB")),
+    ("华夏银行", ("HUA XIA BANK", "HUAXIA BANK", "HXB")),
+    ("中国民生银行", ("CHINA MINSHENG BANK", "MINSHENG BANK", "CMBC")),
+    ("广发银行", ("CHINA GUANGFA BANK", "GUANGFA BANK", "CGB")),
+    ("平安银行", ("PING AN BANK", "PINGAN BANK")),
+    ("兴业银行", ("INDUSTRIAL BANK", "CIB")),
+    ("上海浦东发展银行", ("SHANGHAI PUDONG DEVELOPMENT BANK", "SPD BANK", "SPDB")),
+    ("浙商银行", ("CHINA ZHESHANG BANK", "CZB")),
+    ("渤海银行", ("CHINA BOHAI BANK", "CBHB")),
+    ("恒丰银行", ("HENGFENG BANK", "EVERGROWING BANK")),
+    ("北京银行", ("BANK OF BEIJING",)),
+    ("上海银行", ("BANK OF SHANGHAI",)),
+    ("江苏银行", ("BANK OF JIANGSU",)),
+    ("宁波银行", ("BANK OF NINGBO",)),
+    ("南京银行", ("BANK OF NANJING",)),
+    ("杭州银行", ("BANK OF HANGZHOU",)),
+)
+_CARD_WORDS = {
+    "BANK",
+    "UNIONPAY",
+    "UNION",
+    "PAY",
+    "DEBIT",
+    "CREDIT",
+    "CARD",
+    "VALID",
+    "THRU",
+    "GOOD",
+    "FROM",
+    "MONTH",
+    "YEAR",
+    "VISA",
+    "MASTERCARD",
+    "PLATINUM",
+    "GOLD",
+    "CLASSIC",
+    "WORLD",
+    "ELECTRON",
+    "EXPRESS",
+    "AMERICAN",
+    "JCB",
+    "QUICKPASS",
+    "ELITE",
+    "SIGNATURE",
+    "INFINITE",
+    "CHINA",
+    "EXPIRES",
+    "EXPIRY",
+    "DATE",
+    "MEMBER",
+    "SINCE",
+    "CARDHOLDER",
+    "NAME",
+    "PREPAID",
+    "BUSINESS",
+    "CORPORATE",
+    "TITANIUM",
+    "DIAMOND",
+    "STANDARD",
+    "YOUNG",
+    "STUDENT",
+    "ATM",
+}
+_COMMON_SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
+    "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万"
+    "钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝"
+    "包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾"
+    "尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬"
+    "师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚"
+    "鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋"
+    "相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银"
+    "亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
+)
+_COMPOUND_SURNAMES = (
+    "欧阳",
+    "上官",
+    "司马",
+    "诸葛",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "令狐",
+)
+
+
+def _latin_key(text: str) -> str:
+    return re.sub(r"[^A-Z ]", "", text.upper()).strip()
+
+
+def _bank_name(lines: Sequence[str]) -> Candidate | None:
+    for line in lines:
+        m = re.search(rf"([{v.CJK}]{{2,14}}银行)", line.replace(" ", ""))
+        if m and "银联" not in m[1]:
+            return Candidate(m[1], 0.92, "pattern")
+    for line in lines:
+        key = re.sub(r"\s+", " ", _latin_key(line))
+        for chinese, aliases in BANKS:
+            if key in aliases:
+                return Candidate(chinese, 0.85 if len(key) > 5 else 0.7, "pattern")
+    return None
+
+
+_DIGIT_RUN = re.compile(r"(?<![\dA-Z])\d[\d ]{11,30}\d(?![\dA-Z])")
+
+
+def _card_number(lines: Sequence[str]) -> Candidate | None:
+    invalid: Candidate | None = None
+    for i in range(len(lines)):
+        for span in (1, 2, 3):
+            chunk = " ".join(lines[i : i + span])
+            # The whole line (look-alike letters allowed), else a run of digit groups in it.
+            readings = [v.read_card_number(chunk)]
+            readings += [v.read_card_number(m.group()) for m in _DIGIT_RUN.finditer(chunk)]
+            for found in readings:
+                if found is None:
+                    continue
+                number, ok = found
+                if ok:
+                    return Candidate(number, 0.97 if span == 1 else 0.9, "pattern")
+                if span == 1 and invalid is None and len(number) >= 15:
+                    invalid = Candidate(number, 0.4, "pattern")
+    return invalid
+
+
+_EXPIRY_LABEL = re.compile(r"有效期|VALID|THRU|GOOD|EXP|MONTH\s*/\s*YEAR|到期")
+_EXPIRY = re.compile(r"(?<![\d/])(0[1-9]|1[0-2])\s*/\s*(\d{4}|\d{2})(?![\d/])")
+
+
+def _expiry(lines: Sequence[str]) -> Candidate | None:
+    found: list[tuple[int, str]] = []
+    for i, line in enumerate(lines):
+        for m in _EXPIRY.finditer(line):
+            value = normalize_year_month(m.group())
+            if value is None:
+                continue
+            labelled = bool(_EXPIRY_LABEL.search(line.upper())) or (
+                i > 0 and bool(_EXPIRY_LABEL.search(lines[i - 1].upper()))
+            )
+            found.append((2 if labelled and "FROM" not in line.upper() else 1, value))
+    if not found:
+        return None
+    rank, value = max(found, key=lambda e: (e[0], e[1]))
+    return Candidate(value, 0.92 if rank == 2 else 0.75, "label" if rank == 2 else "pattern")
+
+
+def _card_type(lines: Sequence[str]) -> Candidate | None:
+    for line in lines:
+        m = re.search(
+            r"准贷记卡|贷记卡|信用卡|借记卡|储蓄卡|借记|(?<![A-Z])(DEBIT|CREDIT)(?![A-Z])",
+            line.upper(),
+        )
+        if m:
+            value = normalize_card_type(m.group())
+            if value:
+                return Candidate(value, 0.95, "pattern")
+    return None
+
+
+def _is_latin_holder(line: str) -> bool:
+    if not re.fullmatch(r"[A-Z][A-Z'\-.]*(?: [A-Z][A-Z'\-.]*){1,3}", line):
+        return False
+    words = set(re.split(r"[ .]", line))
+    if words & _CARD_WORDS:
+        return False
+    key = _latin_key(line)
+    return not any(key in aliases for _, aliases in BANKS)
+
+
+def _is_chinese_holder(line: str) -> bool:
+    text = line.replace(" ", "")
+    if not re.fullmatch(rf"[{v.CJK}]{{2,4}}", text):
+        return False
+    if re.search(r"银行|卡|银联|储蓄|信用|借记|贷记|有效|期|中国", text):
+        return False
+    return text[0] in _COMMON_SURNAMES or text.startswith(_COMPOUND_SURNAMES)
+
+
+def _cardholder(lines: Sequence[str]) -> Candidate | None:
+    for i, line in enumerate(lines):
+        m = re.match(r"^(持卡人|CARDHOLDER|CARD HOLDER|NAME)\s*[:：]?\s*(.*)$", line.upper())
+        if m:
+            rest = line[len(line) - len(m[2]) :].strip() if m[2] else ""
+            if not rest and i + 1 < len(lines):
+                rest = lines[i + 1]
+            name = v.read_person_name(rest)
+            if name:
+                return Candidate(name, 0.9, "label")
+    for line in lines:
+        if _is_latin_holder(line):
+            return Candidate(line, 0.85, "pattern")
+    for line in lines:
+        if _is_chinese_holder(line):
+            return Candidate(line.replace(" ", ""), 0.6, "position")
+    return None
+
+
+def extract_bank_card(lines: Sequence[str]) -> dict[str, Candidate | None]:
+    """cardNumber, bankName, cardType, expiryDate and cardholderName found in the lines."""
+    # Wide gaps separate what OCR merged from two places on the card ("01/29   MA JIE").
+    cleaned = [part for line in lines for part in re.split(r"\s{2,}", clean_line(line))]
+    cleaned = [line for line in cleaned if not is_noise(line)]
+    return {
+        "cardNumber": _card_number(cleaned),
+        "bankName": _bank_name(cleaned),
+        "cardType": _card_type(cleaned),
+        "expiryDate": _expiry(cleaned),
+        "cardholderName": _cardholder(cleaned),
+    }

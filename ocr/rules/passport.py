@@ -1,0 +1,169 @@
+"""Passports: the machine readable zone where its check digits hold, the printed (visual) zone
+where there is no MRZ or a part of it fails its check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ocr.mrz import MrzResult, find_mrz
+from ocr.normalize import nfkc, normalize_country, normalize_date, normalize_text
+from ocr.rules.doctypes import accept, one
+from ocr.rules.engine import Candidate, FieldRule, Reader, Reading, clean_line, run_engine
+
+# "P CHN E12345678" under "Type / Country code / Passport No.".
+_TYPE_LINE = re.compile(r"^P[A-Z<]?\s+([A-Z]{3}|D)\s+([A-Z0-9]{6,9})$")
+
+
+def _latin_part(raw: str) -> str | None:
+    """The Latin half of a bilingual name (宋/SONG is SONG); a Latin name as it stands."""
+    halves = [h.strip() for h in nfkc(raw).upper().split("/")]
+    if len(halves) > 2 or not re.fullmatch(r"[A-Z][A-Z' \-]*", halves[-1]):
+        return None
+    if normalize_country(halves[-1]) is not None and len(halves[-1]) > 3:
+        return None  # the state's name printed at the top, not a name
+    if len(halves) == 2 and re.search(r"[A-Z0-9]", halves[0]):
+        return None
+    return normalize_text(halves[-1])
+
+
+def _read_number(raw: str) -> str | None:
+    """A passport number: 6-9 letters and digits, with digits in it."""
+    text = re.sub(r"\s", "", nfkc(raw).upper())
+    ok = re.fullmatch(r"[A-Z0-9]{6,9}", text) and sum(c.isdigit() for c in text) >= 3
+    return text if ok else None
+
+
+def _passport_gender(raw: str) -> str | None:
+    m = re.match(r"^\s*(男|女)?\s*/?\s*(M|F)?(?![A-Z])", nfkc(raw).upper())
+    if not m or not (m[1] or m[2]):
+        return None
+    if m[1] and m[2] and (m[1] == "男") != (m[2] == "M"):
+        return None
+    return "male" if (m[1] == "男" or m[2] == "M") else "female"
+
+
+def _date_reader(key: str) -> Reader:
+    def read(raw: str) -> Reading | None:
+        # "北京/BEIJING 27 NOV 2016": the date is what counts.
+        value = normalize_date(raw)
+        return None if value is None else {key: (value, None)}
+
+    return read
+
+
+VIZ_RULES = (
+    FieldRule(("surname",), ("姓/Surname", "Surname"), one("surname", _latin_part)),
+    FieldRule(
+        ("givenNames",),
+        ("名/Given names", "Given names", "Given name"),
+        one("givenNames", _latin_part),
+    ),
+    FieldRule(
+        ("nationality",),
+        ("国籍/Nationality", "Nationality"),
+        one("nationality", normalize_country),
+    ),
+    FieldRule(("gender",), ("性别/Sex", "Sex"), one("gender", _passport_gender)),
+    FieldRule(
+        ("birthDate",), ("出生日期/Date of birth", "Date of birth"), _date_reader("birthDate")
+    ),
+    FieldRule(
+        ("expiryDate",),
+        ("有效期至/Date of expiry", "Date of expiry"),
+        _date_reader("expiryDate"),
+    ),
+    FieldRule(
+        ("issuingCountry",),
+        ("签发国/Issuing State", "Issuing State", "Issuing country"),
+        one("issuingCountry", normalize_country),
+    ),
+    FieldRule(
+        ("passportNumber",),
+        ("护照号/Passport No.", "Passport No.", "Passport Number"),
+        one("passportNumber", _read_number),
+    ),
+    # Printed items that are not fields.
+    FieldRule((), ("出生地点/Place of birth", "Place of birth"), accept(r"^[^\d]+$"), max_after=1),
+    FieldRule((), ("签发地点/Place of issue", "Place of issue"), accept(r"^[^\d]+$"), max_after=1),
+    FieldRule((), ("签发日期/Date of issue", "Date of issue"), accept(r"\d{4}"), max_after=2),
+    FieldRule((), ("签发机关/Authority", "Authority"), accept(r"^[^\d]+$"), max_after=1),
+    FieldRule(
+        (), ("类型/Type", "Type", "国家码/Country Code", "Country Code", "Code"), accept(r"^$")
+    ),
+)
+
+
+def _is_mrz_line(line: str) -> bool:
+    text = re.sub(r"\s", "", nfkc(line).upper()).replace("«", "<")
+    if not re.fullmatch(r"[A-Z0-9<]{10,}", text):
+        return False
+    return "<" in text or (len(text) >= 30 and sum(c.isdigit() for c in text) >= 6)
+
+
+def _visual_zone(lines: Sequence[str]) -> dict[str, Candidate]:
+    rest = []
+    found: dict[str, Candidate] = {}
+    for line in lines:
+        if _is_mrz_line(line):
+            continue
+        m = _TYPE_LINE.match(clean_line(line).upper())
+        if m and "issuingCountry" not in found:
+            found["issuingCountry"] = Candidate(m[1], 0.85, "pattern")
+            found["passportNumber"] = Candidate(m[2], 0.85, "pattern")
+            continue
+        rest.append(line)
+    rules = [r for r in VIZ_RULES if not set(r.keys) & set(found)]
+    result = run_engine(lines=rest, rules=rules)
+    return {**result, **found}
+
+
+_CHECKED = {
+    "passportNumber": "passportNumber",
+    "birthDate": "birthDate",
+    "expiryDate": "expiryDate",
+}
+_MRZ_VALUES = {
+    "passportNumber": "passport_number",
+    "surname": "surname",
+    "givenNames": "given_names",
+    "nationality": "nationality",
+    "birthDate": "birth_date",
+    "gender": "sex",
+    "expiryDate": "expiry_date",
+    "issuingCountry": "issuing_country",
+}
+
+
+def _from_mrz(key: str, mrz: MrzResult) -> Candidate | None:
+    value = getattr(mrz, _MRZ_VALUES[key]) or None
+    if value is None:
+        return None
+    check = _CHECKED.get(key)
+    if check is not None:
+        ok = mrz.checks.get(check, False)
+    else:
+        # Names and codes have no check digit of their own: trust them when line 2 holds together.
+        ok = mrz.checks.get("composite", False) or sum(mrz.checks.values()) >= 4
+    return Candidate(value, 0.99 if ok else 0.5, "mrz")
+
+
+def extract_passport(lines: Sequence[str], keys: Sequence[str]) -> dict[str, Candidate | None]:
+    """Passport fields: MRZ values whose check holds, else printed values, else unchecked MRZ."""
+    mrz = find_mrz(lines)
+    visual = _visual_zone(lines)
+    out: dict[str, Candidate | None] = {}
+    for key in keys:
+        from_mrz = _from_mrz(key, mrz) if mrz is not None and key in _MRZ_VALUES else None
+        printed = visual.get(key)
+        if from_mrz is not None and from_mrz.confidence >= 0.9:
+            out[key] = from_mrz
+        elif printed is not None:
+            agrees = from_mrz is not None and from_mrz.value == printed.value
+            out[key] = Candidate(
+                printed.value, 0.95 if agrees else printed.confidence, printed.source
+            )
+        else:
+            out[key] = from_mrz
+    return out

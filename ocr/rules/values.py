@@ -1,0 +1,369 @@
+"""Value readers for the rules extractor: each takes raw OCR text and returns the canonical value,
+or None when the text does not look like that kind of value.
+
+The readers are deliberately strict about shape: the extractor pairs labels with nearby lines by
+asking "could this line be the value of that field?", so a loose reader would steal other lines.
+Codes with a check digit are repaired for OCR look-alikes (O/0, I/l/1, B/8, S/5, Z/2) only where
+the position demands a digit or the check digit then holds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from stdnum import luhn
+from stdnum.cn import ric, uscc
+
+from ocr.normalize import (
+    nfkc,
+    normalize_code,
+    normalize_date,
+    normalize_text,
+    normalize_valid_until,
+)
+from ocr.validators import vin_check_digit
+
+CJK = "\u3400-\u9fff\uf900-\ufaff"
+_TO_DIGIT = str.maketrans(
+    {
+        "O": "0",
+        "Q": "0",
+        "D": "0",
+        "U": "0",
+        "I": "1",
+        "L": "1",
+        "|": "1",
+        "Z": "2",
+        "S": "5",
+        "G": "6",
+        "B": "8",
+        "T": "7",
+    }
+)
+# Look-alike pairs tried (only where a check digit decides) in mixed letter/digit codes.
+_SWAPS = {
+    "0": "OD",
+    "O": "0",
+    "D": "0",
+    "1": "IL",
+    "I": "1",
+    "L": "1",
+    "8": "B",
+    "B": "8",
+    "5": "S",
+    "S": "5",
+    "2": "Z",
+    "Z": "2",
+    "6": "G",
+    "G": "6",
+}
+
+PROVINCES = (
+    "北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|"
+    "广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门"
+)
+PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+
+
+def compact_upper(raw: str) -> str:
+    """NFKC, upper case, without white space or middle dots."""
+    return re.sub(r"[\s·•・‧]", "", nfkc(raw).upper())
+
+
+def _swap_variants(code: str, *, positions: list[int], limit: int = 2) -> list[str]:
+    """Codes obtained by swapping up to ``limit`` look-alike characters at ``positions``."""
+    out = []
+    usable = [i for i in positions if code[i] in _SWAPS]
+    for count in range(1, limit + 1):
+        for combo in itertools.combinations(usable, count):
+            for repl in itertools.product(*(_SWAPS[code[i]] for i in combo)):
+                chars = list(code)
+                for i, r in zip(combo, repl, strict=True):
+                    chars[i] = r
+                out.append("".join(chars))
+    return out
+
+
+def read_resident_id(raw: str) -> tuple[str, bool] | None:
+    """(18-character resident id, check digit holds) from OCR text, or None when not one."""
+    text = compact_upper(raw)
+    m = re.search(r"(?<![0-9A-Z])[0-9A-Z|]{17}[0-9XK×xA-Z](?![0-9A-Z])", text)
+    if not m:
+        return None
+    body = m.group()[:17].translate(_TO_DIGIT)
+    last = m.group()[17].replace("×", "X").replace("K", "X")
+    if last != "X":
+        last = last.translate(_TO_DIGIT)
+    number = body + last
+    if not re.fullmatch(r"\d{17}[\dX]", number):
+        return None
+    if sum(c.isdigit() for c in m.group()) < 14:
+        return None
+    return number, ric.calc_check_digit(number) == number[17]
+
+
+def read_credit_code(raw: str) -> tuple[str, bool] | None:
+    """(unified social credit code, check character holds) from OCR text, or None."""
+    text = compact_upper(raw)
+    m = re.search(r"(?<![0-9A-Z])[0-9A-Z]{18}(?![0-9A-Z])", text)
+    if not m:
+        return None
+    code = m.group()
+    # Positions 3-8 are a region code (digits); I, O, S, V, Z never occur in a credit code.
+    code = (
+        code[:2]
+        + code[2:8].translate(_TO_DIGIT)
+        + code[8:].translate(str.maketrans({"I": "1", "O": "0", "S": "5", "Z": "2", "V": "U"}))
+    )
+    if not code[:8].isdigit():
+        code = code[:2].translate(_TO_DIGIT) + code[2:]
+    if not code[:8].isdigit():
+        return None
+    if uscc.is_valid(code):
+        return code, True
+    for variant in _swap_variants(code, positions=list(range(8, 18))):
+        if uscc.is_valid(variant):
+            return variant, True
+    return code, False
+
+
+def read_vin(raw: str) -> tuple[str, bool] | None:
+    """(17-character VIN, check digit holds) from OCR text, or None."""
+    text = compact_upper(raw)
+    m = re.search(r"(?<![0-9A-Z])[0-9A-Z]{17}(?![0-9A-Z])", text)
+    if not m:
+        return None
+    vin = m.group().translate(str.maketrans({"I": "1", "O": "0", "Q": "0"}))
+    if sum(c.isdigit() for c in vin) < 3:
+        return None
+    if vin_check_digit(vin) == vin[8]:
+        return vin, True
+    for variant in _swap_variants(vin, positions=list(range(17))):
+        if variant[8] in "0123456789X" and vin_check_digit(variant) == variant[8]:
+            return variant, True
+    return vin, False
+
+
+def read_card_number(raw: str) -> tuple[str, bool] | None:
+    """(13-19 digit card number, Luhn holds) from a line that is a card number, or None."""
+    text = nfkc(raw).upper()
+    if not re.fullmatch(r"[0-9OIL|BSDZ ]{13,30}", text):
+        return None
+    if sum(c.isdigit() for c in text) < 12:
+        return None
+    digits = text.replace(" ", "").translate(_TO_DIGIT)
+    if not digits.isdigit() or not 13 <= len(digits) <= 19:
+        return None
+    return digits, luhn.is_valid(digits)
+
+
+def read_plate(raw: str) -> str | None:
+    """Licence plate (京A12345, 京AD12345 for new-energy cars) without the middle dot."""
+    text = compact_upper(raw)
+    m = re.fullmatch(rf"([{PLATE_PROVINCES}])([A-Z])([A-Z0-9]{{5,6}})([挂学警港澳领试超]?)", text)
+    if not m:
+        return None
+    tail = m[3].translate(str.maketrans({"O": "0", "I": "1"}))
+    return m[1] + m[2] + tail + m[4]
+
+
+def read_vehicle_class(raw: str) -> str | None:
+    """准驾车型 such as C1, A2, B1B2, C1E, D."""
+    text = compact_upper(raw)
+    if re.fullmatch(r"(?:[A-DFMNP][1-3]?){1,4}[A-Z]?", text):
+        return text
+    return None
+
+
+def read_engine_number(raw: str) -> str | None:
+    """An engine number: 4-20 letters and digits (with at least one digit)."""
+    text = compact_upper(raw)
+    if not re.fullmatch(r"[A-Z0-9\-]{4,20}", text) or not re.search(r"\d", text):
+        return None
+    return None if normalize_date(text) is not None else text
+
+
+def read_date(raw: str) -> str | None:
+    """A printed date as YYYY-MM-DD, or None."""
+    return normalize_date(raw)
+
+
+def read_date_range(raw: str) -> tuple[str | None, str | None] | None:
+    """(from, until) of a validity period such as 2007.09.03-2017.09.03, 2020.04.04-长期,
+    2021-07-28 至 2027-07-28, or a single end date; None when the text holds no date."""
+    text = nfkc(raw)
+    dates = re.findall(r"\d{4}\s*[年./\-]\s*\d{1,2}\s*[月./\-]\s*\d{1,2}\s*日?|\d{8}|长期", text)
+    values = [normalize_valid_until(d) for d in dates]
+    values = [v for v in values if v]
+    if not values:
+        return None
+    if len(values) == 1:
+        return None, values[0]
+    start = values[0] if values[0] != "long-term" else None
+    return start, values[-1]
+
+
+def _cjk_ratio(text: str) -> float:
+    chars = [c for c in text if not c.isspace()]
+    if not chars:
+        return 0.0
+    return sum(bool(re.match(f"[{CJK}]", c)) for c in chars) / len(chars)
+
+
+def read_person_name(raw: str) -> str | None:
+    """A person's name: 2-6 Chinese characters (a · may join a transliterated name) or a Latin
+    name of one to four words."""
+    text = normalize_text(raw)
+    if not text:
+        return None
+    if re.fullmatch(rf"[{CJK}]{{1,5}}(?:[·•][{CJK}]{{1,8}})?", text) and len(text) >= 2:
+        return text
+    if re.fullmatch(r"[A-Z][A-Za-z'\-]*(?: [A-Z][A-Za-z'\-]*){0,3}", text) and len(text) >= 3:
+        return text
+    return None
+
+
+def read_short_cjk(raw: str, *, max_len: int = 8) -> str | None:
+    """Up to ``max_len`` Chinese characters and nothing else (ethnicity, use character)."""
+    text = normalize_text(raw)
+    if text and re.fullmatch(rf"[{CJK}]{{1,{max_len}}}", text):
+        return text
+    return None
+
+
+_SCOPE_MARKS = re.compile(r"[、；;。，,]|依法须经")
+_ADDRESS_WORDS = re.compile(
+    r"省|市|区|县|旗|盟|州|镇|乡|村|路|街|道|巷|弄|里|号|室|层|楼|栋|幢|座|单元|组|大厦|广场|园|小区"
+)
+ADDRESS_HEAD = re.compile(rf"^(?:{PROVINCES})|^[{CJK}]{{2,4}}[省市]")
+_ADDRESS_TAIL = re.compile(r"号|室|层|楼|栋|幢|座|单元|户|组|弄|^\d")
+
+
+def looks_like_scope(text: str) -> bool:
+    """True for a line of a business scope paragraph (lists joined by 、 and ；)."""
+    return bool(_SCOPE_MARKS.search(text))
+
+
+def read_address(raw: str) -> str | None:
+    """An address (or its first line): Chinese text naming a place."""
+    text = normalize_text(raw)
+    if not text or looks_like_scope(text) or len(text) < 4:
+        return None
+    if _cjk_ratio(text) < 0.4 or not _ADDRESS_WORDS.search(text):
+        return None
+    return text
+
+
+def is_address_head(text: str) -> bool:
+    """Does this text start an address (a province or city name first)?"""
+    return bool(ADDRESS_HEAD.search(normalize_text(text) or ""))
+
+
+def is_address_tail(text: str) -> bool:
+    """Could this text continue a wrapped address (house number, room, floor ...)? It needs
+    Chinese text (a date or an id number on the next line is not an address)."""
+    norm = normalize_text(text) or ""
+    if not norm or looks_like_scope(norm) or is_address_head(norm):
+        return False
+    if not re.fullmatch(rf"[{CJK}0-9A-Za-z\-()#]+", norm) or not re.search(f"[{CJK}]", norm):
+        return False
+    if normalize_date(norm) is not None:
+        return False
+    return bool(_ADDRESS_TAIL.search(norm) or _ADDRESS_WORDS.search(norm))
+
+
+def looks_like_scope_continuation(text: str) -> bool:
+    """A wrapped line of a business scope: list punctuation, brackets, or a long run of text."""
+    norm = normalize_text(text) or ""
+    if is_address_head(norm) or re.search(r"\d{4}\s*年", norm):
+        return False
+    return looks_like_scope(norm) or bool(re.search(r"[()]", norm)) or len(norm) >= 12
+
+
+_COMPANY_TYPE_START = re.compile(
+    r"^(有限责任公司|股份有限公司|个人独资企业|(有限|普通)?合伙企业|个体工商户|全民所有制|集体所有制|"
+    r"外商投资|农民专业合作社|其他有限责任公司|分公司)"
+)
+
+
+def read_company_name(raw: str) -> str | None:
+    """A company or organisation name: mostly Chinese, at least four characters, and not one of
+    the company types (有限责任公司(自然人独资) is a type, not a name)."""
+    text = normalize_text(raw)
+    if not text or looks_like_scope(text) or len(text) < 4 or _COMPANY_TYPE_START.match(text):
+        return None
+    if _cjk_ratio(text) < 0.6 or re.search(r"\d{3,}", text):
+        return None
+    return text
+
+
+_COMPANY_TYPE = re.compile(r"公司|企业|合伙|个体|独资|合作社|分支|集体|全民|股份|有限|外商|联营")
+
+
+def read_company_type(raw: str) -> str | None:
+    """A company type such as 有限责任公司(自然人独资) or 个人独资企业."""
+    text = normalize_text(raw)
+    if text and _COMPANY_TYPE.search(text) and not looks_like_scope(text.replace("、", "")):
+        return text
+    return None
+
+
+def read_capital(raw: str) -> str | None:
+    """Registered capital as printed: 100万元, 壹佰万元整, 500万元人民币."""
+    text = normalize_text(raw)
+    if (
+        text
+        and re.search(r"[万亿元圆]", text)
+        and re.search(r"[\d零壹贰叁肆伍陆柒捌玖拾佰仟一二三四五六七八九十百千]", text)
+    ):
+        return text
+    return None
+
+
+def read_authority(raw: str) -> str | None:
+    """An issuing authority such as 北京市公安局朝阳分局."""
+    text = normalize_text(raw)
+    if (
+        text
+        and re.fullmatch(rf"[{CJK}()]{{4,30}}", text)
+        and re.search(r"(局|所|厅|队|处|署|委)$", text)
+    ):
+        return text
+    return None
+
+
+def read_vehicle_type(raw: str) -> str | None:
+    """A vehicle type such as 小型轿车 or 轻型普通货车."""
+    text = normalize_text(raw)
+    if text and re.fullmatch(rf"[{CJK}]{{2,12}}", text) and re.search(r"车|挂|摩托", text):
+        return text
+    return None
+
+
+def read_model(raw: str) -> str | None:
+    """A brand and model such as 丰田牌TV7250HEV."""
+    text = normalize_text(raw)
+    if text and len(text) >= 3 and (("牌" in text) or re.search(r"[A-Z]{2,}\d", text)):
+        return text
+    return None
+
+
+def read_any_text(raw: str) -> str | None:
+    """Any text that is not a scope paragraph line."""
+    text = normalize_text(raw)
+    if text and not looks_like_scope(text):
+        return text
+    return None
+
+
+def read_code(raw: str) -> str | None:
+    """A code of letters and digits (2 or more characters)."""
+    text = normalize_code(raw)
+    if (
+        text
+        and re.fullmatch(r"[0-9A-Z\-/" + CJK + "]{2,40}", text)
+        and re.search(r"[0-9A-Z]", text)
+    ):
+        return text
+    return None

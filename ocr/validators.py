@@ -1,0 +1,245 @@
+"""Validators of field values and cross-checks between the fields of one document.
+
+``validate_value`` runs one named validator (the ``validator`` of a FieldSpec) on a canonical value;
+``validate_document`` runs them over a document's fields and adds the cross-checks (a resident id
+against the birth date and gender printed beside it; a passport's MRZ against its visual zone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from stdnum import luhn
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
+from ocr.fields import FieldSpec
+from ocr.mrz import MrzResult
+
+
+@dataclass
+class Check:
+    """Outcome of validating one value: valid, with errors (why not) and warnings (worth a look)."""
+
+    valid: bool
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """{"valid": ..., "errors": [...]} plus "warnings" when there are any."""
+        out: dict = {"valid": self.valid, "errors": list(self.errors)}
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
+
+    def fail(self, error: str) -> None:
+        """Mark invalid with one more error (kept once)."""
+        self.valid = False
+        if error not in self.errors:
+            self.errors.append(error)
+
+
+def _resident_id(value: str) -> Check:
+    """GB 11643: 17 digits and a check digit (0-9 or X); the embedded birth date must be real."""
+    number = value.strip().upper()
+    if len(number) != 18:
+        return Check(False, ["must be 18 characters"])
+    if not number[:17].isdigit() or not re.fullmatch(r"[0-9X]", number[17]):
+        return Check(False, ["must be 17 digits and a digit or X"])
+    check = Check(True)
+    if ric.calc_check_digit(number) != number[17]:
+        check.fail("check digit does not match")
+    try:
+        birth = ric.get_birth_date(number)
+    except ValidationError:
+        check.fail("embedded birth date is not a real date")
+        return check
+    if birth > dt.date.today() or birth.year < 1890:
+        check.fail("embedded birth date is out of range")
+    try:
+        ric.get_birth_place(number)
+    except ValidationError:
+        # Region codes are retired and added over the years: worth a look, not a failure.
+        check.warnings.append("region code is unknown or retired")
+    return check
+
+
+def _credit_code(value: str) -> Check:
+    """GB 32100 unified social credit code: 18 characters and a mod-31 check character."""
+    number = value.strip().upper()
+    if len(number) != 18:
+        return Check(False, ["must be 18 characters"])
+    try:
+        uscc.validate(number)
+    except ValidationError as exc:
+        if "checksum" in type(exc).__name__.lower():
+            return Check(False, ["check character does not match"])
+        return Check(False, ["has characters not allowed in a credit code"])
+    return Check(True)
+
+
+def _luhn(value: str) -> Check:
+    """Bank card number: 13 to 19 digits with a Luhn check digit."""
+    number = value.strip()
+    if not number.isdigit():
+        return Check(False, ["must be digits only"])
+    if not 13 <= len(number) <= 19:
+        return Check(False, ["must be 13 to 19 digits"])
+    if not luhn.is_valid(number):
+        return Check(False, ["check digit does not match"])
+    return Check(True)
+
+
+_VIN_VALUES = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def vin_check_digit(vin: str) -> str:
+    """ISO 3779 / GB 16735 check digit (position 9) of a 17-character VIN."""
+    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=True))
+    return "X" if total % 11 == 10 else str(total % 11)
+
+
+def _vin(value: str) -> Check:
+    """VIN: 17 characters without I, O or Q, with the check digit in position 9."""
+    vin = value.strip().upper()
+    if len(vin) != 17:
+        return Check(False, ["must be 17 characters"])
+    if not all(c in _VIN_VALUES for c in vin):
+        return Check(False, ["has characters not allowed in a VIN (I, O, Q)"])
+    if vin[8] != vin_check_digit(vin):
+        return Check(False, ["check digit does not match"])
+    return Check(True)
+
+
+def _passport_number(value: str) -> Check:
+    """A passport number alone can only be checked for shape; its MRZ check is a cross-check."""
+    if not re.fullmatch(r"[A-Z0-9]{5,9}", value.strip().upper()):
+        return Check(False, ["must be 5 to 9 letters or digits"])
+    return Check(True)
+
+
+VALIDATORS: dict[str, Callable[[str], Check]] = {
+    "cn_resident_id": _resident_id,
+    "cn_unified_credit_code": _credit_code,
+    "luhn": _luhn,
+    "vin_check_digit": _vin,
+    "mrz_check_digits": _passport_number,
+}
+
+
+def validate_value(*, validator: str, value: str) -> Check:
+    """Run the named validator on a canonical value; an unknown validator name passes."""
+    func = VALIDATORS.get(validator)
+    return func(value) if func else Check(True)
+
+
+def _resident_id_cross_check(
+    *, fields: dict[str, str | None], id_key: str, checks: dict[str, Check]
+) -> None:
+    """birthDate and gender must agree with the resident id number they are printed with."""
+    number = (fields.get(id_key) or "").upper()
+    if len(number) != 18 or not number[:17].isdigit():
+        return
+    try:
+        embedded = ric.get_birth_date(number).isoformat()
+    except ValidationError:
+        return
+    birth = fields.get("birthDate")
+    if birth and birth != embedded:
+        checks.setdefault("birthDate", Check(True)).fail("does not match the id number")
+        checks[id_key].fail("birth date does not match birthDate")
+    gender = fields.get("gender")
+    if gender in ("male", "female"):
+        embedded_gender = "male" if int(number[16]) % 2 else "female"
+        if gender != embedded_gender:
+            checks.setdefault("gender", Check(True)).fail("does not match the id number")
+            checks[id_key].fail("gender digit does not match gender")
+
+
+_PASSPORT_MRZ_FIELDS = {
+    "passportNumber": "passport_number",
+    "surname": "surname",
+    "givenNames": "given_names",
+    "nationality": "nationality",
+    "birthDate": "birth_date",
+    "gender": "sex",
+    "expiryDate": "expiry_date",
+    "issuingCountry": "issuing_country",
+}
+_MRZ_CHECK_ERRORS = {
+    "passportNumber": ("passportNumber", "MRZ check digit of the passport number does not match"),
+    "birthDate": ("birthDate", "MRZ check digit of the birth date does not match"),
+    "expiryDate": ("expiryDate", "MRZ check digit of the expiry date does not match"),
+    "personalNumber": ("passportNumber", "MRZ check digit of the personal number does not match"),
+    "composite": ("passportNumber", "MRZ composite check digit does not match"),
+}
+
+
+def _passport_cross_check(
+    *, fields: dict[str, str | None], mrz: MrzResult, checks: dict[str, Check], warnings: list[str]
+) -> None:
+    """Every MRZ check digit holds, and the visual zone (the extracted fields) agrees with it."""
+    for name, ok in mrz.checks.items():
+        if ok:
+            continue
+        key, error = _MRZ_CHECK_ERRORS[name]
+        if fields.get(key):
+            checks.setdefault(key, Check(True)).fail(error)
+        else:
+            warnings.append(error)
+    for key, attr in _PASSPORT_MRZ_FIELDS.items():
+        value = fields.get(key)
+        in_mrz = getattr(mrz, attr)
+        if not value or not in_mrz:
+            continue
+        same = re.sub(r"[\s<-]", "", value.upper()) == re.sub(r"[\s<-]", "", in_mrz.upper())
+        if not same:
+            checks.setdefault(key, Check(True)).fail("does not match the MRZ")
+
+
+def validate_document(
+    *,
+    document_type: str,
+    fields: dict[str, str | None],
+    specs: Sequence[FieldSpec],
+    mrz: MrzResult | None = None,
+) -> tuple[dict[str, Check], list[str]]:
+    """Validate a document's canonical fields.
+
+    Returns ({field key: Check} for every non-null field that has a validator or a cross-check,
+    [document warnings]). Field warnings (e.g. a retired region code) are inside the Checks.
+    """
+    checks: dict[str, Check] = {}
+    warnings: list[str] = []
+    for spec in specs:
+        value = fields.get(spec.key)
+        if value and spec.validator:
+            checks[spec.key] = validate_value(validator=spec.validator, value=value)
+
+    if document_type in ("idCard", "driverLicense"):
+        id_key = "idNumber" if document_type == "idCard" else "licenseNumber"
+        if fields.get(id_key) and id_key in checks:
+            for key in ("birthDate", "gender"):
+                if fields.get(key):
+                    checks.setdefault(key, Check(True))
+            _resident_id_cross_check(fields=fields, id_key=id_key, checks=checks)
+    elif document_type == "passport":
+        if mrz is not None:
+            for key in _PASSPORT_MRZ_FIELDS:
+                if fields.get(key):
+                    checks.setdefault(key, Check(True))
+            _passport_cross_check(fields=fields, mrz=mrz, checks=checks, warnings=warnings)
+        elif fields.get("passportNumber"):
+            warnings.append("no machine readable zone: passport check digits could not be tested")
+    return checks, warnings

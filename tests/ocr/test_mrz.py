@@ -1,0 +1,92 @@
+"""Finding, repairing and parsing a TD3 machine readable zone in phone OCR lines."""
+
+from ocr.mrz import check_digit, find_mrz, repair_line2
+
+LINE1 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<"
+LINE2 = "L898902C36UTO7408122F1204159ZE184226B<<<<<10"
+
+
+def test_check_digit_icao_example():
+    assert check_digit("L898902C3") == "6"
+    assert check_digit("740812") == "2"
+    assert check_digit("ZE184226B<<<<<") == "1"
+
+
+def test_parses_the_icao_specimen():
+    mrz = find_mrz([LINE1, LINE2])
+    assert mrz is not None
+    assert mrz.valid
+    assert (mrz.surname, mrz.given_names) == ("ERIKSSON", "ANNA MARIA")
+    assert mrz.passport_number == "L898902C3"
+    assert (mrz.issuing_country, mrz.nationality) == ("UTO", "UTO")
+    assert mrz.birth_date == "1974-08-12"
+    assert mrz.expiry_date == "2012-04-15"
+    assert mrz.sex == "female"
+    assert mrz.personal_number == "ZE184226B"
+
+
+def test_no_mrz_in_plain_text():
+    assert find_mrz(["姓名 张三", "PASSPORT", "P CHN E12345678"]) is None
+
+
+def test_spaces_inside_the_lines():
+    mrz = find_mrz(["P<UTOERIKSSON< <ANNA<MARIA<<<<<<<<<<<<<<<<<<<", LINE2[:20] + " " + LINE2[20:]])
+    assert mrz is not None and mrz.valid
+    assert mrz.surname == "ERIKSSON"
+
+
+def test_line_two_split_over_two_ocr_lines():
+    mrz = find_mrz(["姓名", LINE1, LINE2[:22], "|", LINE2[22:]])
+    assert mrz is not None and mrz.valid
+
+
+def test_one_filler_too_many_in_line_one():
+    mrz = find_mrz([LINE1 + "<", LINE2])
+    assert mrz is not None and mrz.valid
+    assert mrz.passport_number == "L898902C3"
+
+
+def test_one_filler_too_many_in_line_two():
+    assert repair_line2(LINE2.replace("<<<<<", "<<<<<<", 1)) == LINE2
+
+
+def test_one_filler_too_few_in_line_two():
+    assert repair_line2(LINE2.replace("<<<<<", "<<<<", 1)) == LINE2
+
+
+def test_guillemet_and_k_read_for_fillers():
+    line2 = LINE2.replace("B<<<<<1", "B<<K<<1")
+    mrz = find_mrz([LINE1.replace("<<<<<<", "<<««<<", 1), line2])
+    assert mrz is not None and mrz.valid
+    assert mrz.given_names == "ANNA MARIA"
+
+
+def test_letter_o_in_a_date_is_read_as_zero():
+    mrz = find_mrz([LINE1, LINE2.replace("7408122", "74O8122")])
+    assert mrz is not None and mrz.valid
+    assert mrz.birth_date == "1974-08-12"
+
+
+def test_passport_number_look_alike_fixed_by_its_check_digit():
+    mrz = find_mrz([LINE1, LINE2.replace("L898902C3", "L8989O2C3")])
+    assert mrz is not None
+    assert mrz.passport_number == "L898902C3"
+    assert mrz.checks["passportNumber"]
+
+
+def test_failing_check_digit_is_reported():
+    mrz = find_mrz([LINE1, LINE2.replace("F1204159", "F1204169")])
+    assert mrz is not None
+    assert not mrz.checks["expiryDate"]
+    assert not mrz.valid
+
+
+def test_full_width_mrz():
+    full = "".join(chr(ord(c) + 0xFEE0) for c in LINE2)
+    mrz = find_mrz([LINE1, full])
+    assert mrz is not None and mrz.valid
+
+
+def test_lines_read_bottom_up():
+    mrz = find_mrz([LINE2, LINE1])
+    assert mrz is not None and mrz.valid

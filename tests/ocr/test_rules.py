@@ -1,0 +1,424 @@
+"""The rules extractor: layouts of phone OCR, accuracy on generated and sample cases."""
+
+from pathlib import Path
+
+import pytest
+
+from ocr.evaluation import detection_accuracy, load_cases, rules_extract_fn, score_cases
+from ocr.fields import FieldSpec, shipped_document_types
+from ocr.rules import Candidate, detect_document_type, extract
+from tests.ocr.casegen import generate_cases
+
+DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dev.jsonl"
+TYPES = shipped_document_types()
+
+
+def values(document_type: str, lines: list[str]) -> dict[str, str | None]:
+    found = extract(document_type=document_type, lines=lines, fields=TYPES[document_type])
+    return {k: (c.value if c else None) for k, c in found.items()}
+
+
+# --- identity card -------------------------------------------------------------------------
+
+
+def test_every_field_key_is_present():
+    found = extract(document_type="idCard", lines=["姓名 张三"], fields=TYPES["idCard"])
+    assert set(found) == {f.key for f in TYPES["idCard"]}
+    assert isinstance(found["name"], Candidate)
+    assert found["address"] is None
+
+
+def test_id_card_labels_and_values_on_one_line():
+    got = values(
+        "idCard",
+        [
+            "姓名 马怡磊",
+            "性别 男 民族 汉",
+            "出生 2001年 6月 5日",
+            "住址 山东省青岛市市南区学院路53号",
+            "公民身份号码 370202200106057413",
+        ],
+    )
+    assert got["name"] == "马怡磊"
+    assert (got["gender"], got["ethnicity"]) == ("male", "汉")
+    assert got["birthDate"] == "2001-06-05"
+    assert got["address"] == "山东省青岛市市南区学院路53号"
+    assert got["idNumber"] == "370202200106057413"
+    assert got["validUntil"] is None
+
+
+def test_id_card_values_on_the_next_line_and_letter_spaced_labels():
+    got = values(
+        "idCard",
+        ["姓 名", "汤英静", "性 别", "男", "民 族", "土家", "公民身份号码", "130102199403297194"],
+    )
+    assert (got["name"], got["gender"], got["ethnicity"]) == ("汤英静", "male", "土家")
+    assert got["idNumber"] == "130102199403297194"
+
+
+def test_id_card_value_glued_to_its_label():
+    got = values("idCard", ["姓名梁兰桂", "性别女民族汉", "住址北京市朝阳区珞喻路200号"])
+    assert (got["name"], got["gender"], got["ethnicity"]) == ("梁兰桂", "female", "汉")
+    assert got["address"] == "北京市朝阳区珞喻路200号"
+
+
+def test_id_card_wrapped_address():
+    got = values(
+        "idCard", ["住 址 河北省石家庄市长安区新华路", "20号6号楼1单元535室", "公民身份号码"]
+    )
+    assert got["address"] == "河北省石家庄市长安区新华路20号6号楼1单元535室"
+
+
+def test_id_card_address_end_printed_before_its_label():
+    got = values(
+        "idCard", ["道71号", "住 址  上海市徐汇区滨海大", "公民身份号码 310104197206119396"]
+    )
+    assert got["address"] == "上海市徐汇区滨海大道71号"
+
+
+def test_id_card_value_before_its_label():
+    got = values("idCard", ["2004年10月25日", "出生", "住址 湖北省武汉市武昌区和平街244号"])
+    assert got["birthDate"] == "2004-10-25"
+
+
+def test_id_card_labels_in_a_row_over_values_in_a_row():
+    got = values("idCard", ["性别 民族", "女 回"])
+    assert (got["gender"], got["ethnicity"]) == ("female", "回")
+
+
+def test_id_number_o_read_for_zero_is_repaired():
+    got = values("idCard", ["公民身份号码  1301O2198501283664"])
+    assert got["idNumber"] == "130102198501283664"
+
+
+def test_id_number_in_spaced_groups_and_full_width():
+    assert (
+        values("idCard", ["公民身份号码 410105 20000229 0727"])["idNumber"] == "410105200002290727"
+    )
+    full = "".join(chr(ord(c) + 0xFEE0) for c in "11010519491231002X")
+    assert values("idCard", [f"公民身份号码 {full}"])["idNumber"] == "11010519491231002X"
+
+
+def test_id_number_found_without_its_label_when_the_check_digit_holds():
+    got = values("idCard", ["姓名 张三", "11010519491231002X"])
+    assert got["idNumber"] == "11010519491231002X"
+
+
+def test_id_card_back_side_validity():
+    got = values(
+        "idCard", ["居民身份证", "签发机关 天津市公安局和平分局", "有效期限 2020.04.04 - 长期"]
+    )
+    assert got["issuingAuthority"] == "天津市公安局和平分局"
+    assert (got["validFrom"], got["validUntil"]) == ("2020-04-04", "long-term")
+    assert got["name"] is None
+
+
+def test_noise_lines_are_not_values():
+    got = values("idCard", ["姓名", "丨", "国徽", "钱伟", "性别", "一", "女"])
+    assert (got["name"], got["gender"]) == ("钱伟", "female")
+
+
+def test_title_lines_are_not_values():
+    assert values("idCard", ["姓名", "居民身份证"])["name"] is None
+
+
+# --- driver's licence ----------------------------------------------------------------------
+
+
+def test_driver_license_bilingual_labels():
+    got = values(
+        "driverLicense",
+        [
+            "证号 210102199503263370",
+            "姓名 Name 高杰燕",
+            "性别 男 Sex 国籍 中国 Nationality",
+            "住址 辽宁省沈阳市和平区东风路180号",
+            "Address",
+            "出生日期 1995-03-26",
+            "Date of Birth",
+            "准驾车型 C1",
+            "Class",
+            "有效期限 2015-03-15 至 2021-03-15",
+        ],
+    )
+    assert got["licenseNumber"] == "210102199503263370"
+    assert (got["name"], got["gender"], got["nationality"]) == ("高杰燕", "male", "中国")
+    assert got["address"] == "辽宁省沈阳市和平区东风路180号"
+    assert got["vehicleClass"] == "C1"
+    assert (got["validFrom"], got["validUntil"]) == ("2015-03-15", "2021-03-15")
+
+
+def test_driver_license_separate_start_and_end_dates():
+    got = values("driverLicense", ["有效起始日期 2012-11-21", "有效期限 2022-11-21"])
+    assert (got["validFrom"], got["validUntil"]) == ("2012-11-21", "2022-11-21")
+
+
+def test_driver_license_english_label_before_a_full_width_value():
+    got = values("driverLicense", ["出生日期 １９６９－０２－１６", "Ｄａｔｅ ｏｆ Ｂｉｒｔｈ"])
+    assert got["birthDate"] == "1969-02-16"
+
+
+# --- vehicle licence -----------------------------------------------------------------------
+
+
+def test_vehicle_license_two_pairs_on_one_line():
+    got = values(
+        "vehicleLicense",
+        ["号牌号码 闽DSK3Z8 车辆类型 小型轿车", "注册日期 2012-03-19 发证日期 2015-01-05"],
+    )
+    assert (got["plateNumber"], got["vehicleType"]) == ("闽DSK3Z8", "小型轿车")
+    assert (got["registerDate"], got["issueDate"]) == ("2012-03-19", "2015-01-05")
+
+
+def test_vehicle_license_two_labels_then_two_values():
+    got = values("vehicleLicense", ["号牌号码", "车辆类型", "冀A·D20772", "小型轿车"])
+    assert (got["plateNumber"], got["vehicleType"]) == ("冀AD20772", "小型轿车")
+
+
+def test_vehicle_license_vin_with_letter_o():
+    assert (
+        values("vehicleLicense", ["车辆识别代号 L6TOX2941NP875424"])["vin"] == "L6T0X2941NP875424"
+    )
+
+
+def test_vehicle_license_values_before_their_labels_in_a_row():
+    got = values(
+        "vehicleLicense",
+        ["TUK768741", "发动机号码", "2016-10-17", "注册日期", "发证日期", "2016-10-18"],
+    )
+    assert got["engineNumber"] == "TUK768741"
+    assert (got["registerDate"], got["issueDate"]) == ("2016-10-17", "2016-10-18")
+
+
+# --- business licence ----------------------------------------------------------------------
+
+
+def test_business_license_scope_does_not_leak_into_fields():
+    got = values(
+        "businessLicense",
+        [
+            "统一社会信用代码 91310104QA51HMCX5E",
+            "名称 上海东方启明建筑工程有限公司",
+            "经营范围 技术开发、技术咨询、技术服务;软件开发;销售电子",
+            "法定代表人  潘文娥",
+            "产品。(依法须经批准的项目，经相关部门批准后方可开展经营",
+            "活动)",
+            "注册资本",
+            "100万元",
+        ],
+    )
+    assert got["legalRepresentative"] == "潘文娥"
+    assert got["registeredCapital"] == "100万元"
+    assert got["address"] is None
+    assert got["companyType"] is None
+
+
+def test_business_license_address_wraps_past_the_business_term():
+    got = values(
+        "businessLicense",
+        [
+            "住所",
+            "营业期限 2015年11月07日至2035年11月07日",
+            "河南省郑州市金水区东风",
+            "路３４７号２６层",
+            "登记机关",
+            "2020年3月25日",
+        ],
+    )
+    assert got["address"] == "河南省郑州市金水区东风路347号26层"
+    assert got["establishedDate"] is None
+
+
+def test_credit_code_lowercase_l_in_region_digits():
+    got = values("businessLicense", ["统一社会信用代码92420l06RCKYEWTW87"])
+    assert got["creditCode"] == "92420106RCKYEWTW87"
+
+
+def test_company_type_is_not_taken_for_the_name():
+    got = values(
+        "businessLicense",
+        ["上海华信智联网络科技有限公司", "名称", "|", "有限责任公司(自然人投资或控股)", "类 型"],
+    )
+    assert got["companyName"] == "上海华信智联网络科技有限公司"
+    assert got["companyType"] == "有限责任公司(自然人投资或控股)"
+
+
+# --- bank card -----------------------------------------------------------------------------
+
+
+def test_bank_card_fields():
+    got = values(
+        "bankCard",
+        [
+            "CCB",
+            "中国建设银行",
+            "信用卡 CREDIT CARD",
+            "4367 4245 4160 3289",
+            "有效期 VALID THRU",
+            "10/30",
+            "ZHANG JUAN",
+        ],
+    )
+    assert got == {
+        "cardNumber": "4367424541603289",
+        "bankName": "中国建设银行",
+        "cardType": "credit",
+        "expiryDate": "2030-10",
+        "cardholderName": "ZHANG JUAN",
+    }
+
+
+def test_bank_name_from_the_english_name():
+    assert values("bankCard", ["BANK OF CHINA", "6216616633108104126"])["bankName"] == "中国银行"
+
+
+def test_bank_card_without_expiry_or_holder():
+    got = values("bankCard", ["平安银行", "借记卡", "6221 5500 0773 7764"])
+    assert (got["expiryDate"], got["cardholderName"]) == (None, None)
+    assert got["cardType"] == "debit"
+
+
+def test_bank_card_number_split_over_two_lines():
+    assert (
+        values("bankCard", ["招商银行", "6225 8875", "9498 0563"])["cardNumber"]
+        == "6225887594980563"
+    )
+
+
+def test_postal_savings_bank_is_not_a_card_type():
+    assert values("bankCard", ["中国邮政储蓄银行", "6210982543006511760"])["cardType"] is None
+
+
+# --- passport ------------------------------------------------------------------------------
+
+CHINESE_PASSPORT = [
+    "护照 PASSPORT",
+    "类型/Type 国家码/Country Code 护照号/Passport No.",
+    "P  CHN  EC3282556",
+    "姓/Surname",
+    "宋／ＳＯＮＧ",
+    "名／Ｇｉｖｅｎ ｎａｍｅｓ",
+    "春然/JING",
+    "性别/Sex 出生地点/Place of birth",
+    "女/F 上海/SHANGHAI",
+    "出生日期/Date of birth",
+    "20 OCT 1953",
+    "签发地点/Place of issue 签发日期/Date of issue",
+    "北京/BEIJING 27 NOV 2016",
+    "有效期至/Date of expiry",
+    "26 NOV 2026",
+]
+MRZ = [
+    "P<CHNSONG< <JING<<<<<<<<<<<<<<<<<<<<<<<<<<<<<",
+    "EC32825563CHN5310201F2611262HBNDKFN<FBAMML32",
+]
+
+
+def test_passport_from_the_mrz():
+    found = extract(
+        document_type="passport", lines=CHINESE_PASSPORT + MRZ, fields=TYPES["passport"]
+    )
+    assert found["passportNumber"].source == "mrz"
+    assert found["passportNumber"].confidence >= 0.95
+    assert found["nationality"].value == "CHN"
+
+
+def test_passport_from_the_visual_zone_without_mrz():
+    got = values("passport", CHINESE_PASSPORT)
+    assert got["passportNumber"] == "EC3282556"
+    assert (got["surname"], got["givenNames"]) == ("SONG", "JING")
+    assert got["gender"] == "female"
+    assert (got["birthDate"], got["expiryDate"]) == ("1953-10-20", "2026-11-26")
+    assert got["issuingCountry"] == "CHN"
+    assert got["nationality"] is None
+
+
+def test_passport_issue_date_is_not_the_expiry():
+    lines = [line for line in CHINESE_PASSPORT if "expiry" not in line and "2026" not in line]
+    assert values("passport", lines)["expiryDate"] is None
+
+
+# --- other types and fields ----------------------------------------------------------------
+
+
+def test_unknown_type_uses_field_labels():
+    specs = [
+        FieldSpec(key="memberName", label="会员姓名 / Member", format="text"),
+        FieldSpec(key="joined", label="入会日期", format="date"),
+        FieldSpec(key="level", label="等级", format="text"),
+    ]
+    found = extract(
+        document_type="memberCard",
+        lines=["会 员 姓 名 王五", "入会日期", "2020年1月2日"],
+        fields=specs,
+    )
+    assert found["memberName"].value == "王五"
+    assert found["joined"].value == "2020-01-02"
+    assert found["level"] is None
+
+
+def test_field_added_to_a_shipped_type_uses_its_label():
+    specs = [*TYPES["idCard"], FieldSpec(key="remark", label="备注", format="text")]
+    found = extract(document_type="idCard", lines=["姓名 张三", "备注 临时证件"], fields=specs)
+    assert found["remark"].value == "临时证件"
+
+
+# --- detection -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["姓名 张三", "公民身份号码 11010519491231002X"], "idCard"),
+        (["中华人民共和国机动车驾驶证", "准驾车型 C1"], "driverLicense"),
+        (["号牌号码 京A12345", "车辆识别代号 LFM8CBYRXMR074503"], "vehicleLicense"),
+        (["营业执照", "统一社会信用代码 91110000600037341L"], "businessLicense"),
+        (["PASSPORT", "Surname", "SMITH"], "passport"),
+        (["中国银行", "6216616633108104126"], "bankCard"),
+    ],
+)
+def test_detects_each_type(lines, expected):
+    assert detect_document_type(lines=lines)[0] == expected
+
+
+def test_detection_of_unrelated_text_is_none():
+    assert detect_document_type(lines=["hello", "world"]) == (None, 0.0)
+
+
+# --- accuracy ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def generated_cases():
+    return generate_cases(300, seed=20240601)
+
+
+def test_generated_cases_field_accuracy(generated_cases):
+    report = score_cases(generated_cases, rules_extract_fn)
+    assert report["fieldAccuracy"] >= 0.97
+    assert report["inventedRate"] <= 0.01
+
+
+def test_generated_cases_detection(generated_cases):
+    assert detection_accuracy(generated_cases)["accuracy"] >= 0.98
+
+
+def test_generated_cases_cover_every_type(generated_cases):
+    assert {c["documentType"] for c in generated_cases} == set(TYPES)
+
+
+@pytest.fixture(scope="module")
+def dev_cases():
+    # The sample set sits beside the repository (also in CI); missing it is a failure.
+    assert DEV_SET.is_file(), f"sample set not found at {DEV_SET}"
+    return load_cases(DEV_SET)
+
+
+def test_dev_set_field_accuracy(dev_cases):
+    report = score_cases(dev_cases, rules_extract_fn)
+    assert report["fieldAccuracy"] >= 0.99
+    assert report["inventedRate"] <= 0.01
+
+
+def test_dev_set_detection(dev_cases):
+    assert detection_accuracy(dev_cases)["accuracy"] >= 0.98
