@@ -68,9 +68,7 @@ def confidence_histogram(*, since: datetime) -> list[dict[str, Any]]:
     requests = OcrRequest.objects.successful().since(since)
     counts = requests.aggregate(
         **{
-            bucket_label(low, high): Count(
-                "id", filter=Q(confidence__gte=low, confidence__lt=high)
-            )
+            bucket_label(low, high): Count("id", filter=Q(confidence__gte=low, confidence__lt=high))
             for low, high in CONFIDENCE_BUCKETS
         }
     )

@@ -16,6 +16,17 @@ from dataclasses import dataclass, field
 from ocr.normalize import normalize_date
 
 TD3_LENGTH = 44
+# Passport field keys and the MrzResult attributes that hold them.
+PASSPORT_FIELD_ATTRIBUTES = {
+    "passportNumber": "passport_number",
+    "surname": "surname",
+    "givenNames": "given_names",
+    "nationality": "nationality",
+    "birthDate": "birth_date",
+    "gender": "sex",
+    "expiryDate": "expiry_date",
+    "issuingCountry": "issuing_country",
+}
 _WEIGHTS = (7, 3, 1)
 # What OCR reads for a digit, by digit.
 _TO_DIGIT = str.maketrans(

@@ -17,7 +17,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
 from ocr.fields import FieldSpec
-from ocr.mrz import MrzResult
+from ocr.mrz import PASSPORT_FIELD_ATTRIBUTES, MrzResult
 
 
 @dataclass
@@ -167,16 +167,6 @@ def _resident_id_cross_check(
             checks[id_key].fail("gender digit does not match gender")
 
 
-_PASSPORT_MRZ_FIELDS = {
-    "passportNumber": "passport_number",
-    "surname": "surname",
-    "givenNames": "given_names",
-    "nationality": "nationality",
-    "birthDate": "birth_date",
-    "gender": "sex",
-    "expiryDate": "expiry_date",
-    "issuingCountry": "issuing_country",
-}
 _MRZ_CHECK_ERRORS = {
     "passportNumber": ("passportNumber", "MRZ check digit of the passport number does not match"),
     "birthDate": ("birthDate", "MRZ check digit of the birth date does not match"),
@@ -198,7 +188,7 @@ def _passport_cross_check(
             checks.setdefault(key, Check(True)).fail(error)
         else:
             warnings.append(error)
-    for key, attr in _PASSPORT_MRZ_FIELDS.items():
+    for key, attr in PASSPORT_FIELD_ATTRIBUTES.items():
         value = fields.get(key)
         in_mrz = getattr(mrz, attr)
         if not value or not in_mrz:
@@ -236,7 +226,7 @@ def validate_document(
             _resident_id_cross_check(fields=fields, id_key=id_key, checks=checks)
     elif document_type == "passport":
         if mrz is not None:
-            for key in _PASSPORT_MRZ_FIELDS:
+            for key in PASSPORT_FIELD_ATTRIBUTES:
                 if fields.get(key):
                     checks.setdefault(key, Check(True))
             _passport_cross_check(fields=fields, mrz=mrz, checks=checks, warnings=warnings)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ocr.mrz import MrzResult, find_mrz
+from ocr.mrz import PASSPORT_FIELD_ATTRIBUTES, MrzResult, find_mrz
 from ocr.normalize import nfkc, normalize_country, normalize_date, normalize_text
 from ocr.rules.doctypes import accept, one
 from ocr.rules.engine import Candidate, FieldRule, Reader, Reading, clean_line, run_engine
@@ -124,20 +124,10 @@ _CHECKED = {
     "birthDate": "birthDate",
     "expiryDate": "expiryDate",
 }
-_MRZ_VALUES = {
-    "passportNumber": "passport_number",
-    "surname": "surname",
-    "givenNames": "given_names",
-    "nationality": "nationality",
-    "birthDate": "birth_date",
-    "gender": "sex",
-    "expiryDate": "expiry_date",
-    "issuingCountry": "issuing_country",
-}
 
 
 def _from_mrz(key: str, mrz: MrzResult) -> Candidate | None:
-    value = getattr(mrz, _MRZ_VALUES[key]) or None
+    value = getattr(mrz, PASSPORT_FIELD_ATTRIBUTES[key]) or None
     if value is None:
         return None
     check = _CHECKED.get(key)
@@ -155,7 +145,7 @@ def extract_passport(lines: Sequence[str], keys: Sequence[str]) -> dict[str, Can
     visual = _visual_zone(lines)
     out: dict[str, Candidate | None] = {}
     for key in keys:
-        from_mrz = _from_mrz(key, mrz) if mrz is not None and key in _MRZ_VALUES else None
+        from_mrz = _from_mrz(key, mrz) if mrz is not None and key in PASSPORT_FIELD_ATTRIBUTES else None
         printed = visual.get(key)
         if from_mrz is not None and from_mrz.confidence >= 0.9:
             out[key] = from_mrz
