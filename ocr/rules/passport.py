@@ -145,7 +145,9 @@ def extract_passport(lines: Sequence[str], keys: Sequence[str]) -> dict[str, Can
     visual = _visual_zone(lines)
     out: dict[str, Candidate | None] = {}
     for key in keys:
-        from_mrz = _from_mrz(key, mrz) if mrz is not None and key in PASSPORT_FIELD_ATTRIBUTES else None
+        from_mrz = (
+            _from_mrz(key, mrz) if mrz is not None and key in PASSPORT_FIELD_ATTRIBUTES else None
+        )
         printed = visual.get(key)
         if from_mrz is not None and from_mrz.confidence >= 0.9:
             out[key] = from_mrz
