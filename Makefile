@@ -4,9 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+HOST ?= 0.0.0.0
 WORKERS ?= 2
 
-.PHONY: run test serve setup install migrate lint format worker beat evaluate bench clean
+.PHONY: run test serve setup install migrate lint format worker beat evaluate bench clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,12 +28,19 @@ run: setup
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin: /admin/, docs: /docs, health: /api/v1/health)"
 	$(VENV)/bin/uvicorn quickvault.asgi:application --host 0.0.0.0 --port $(PORT) --reload --reload-dir ocr --reload-dir prompts --reload-dir analytics --reload-dir quickvault --reload-dir templates
 
-test: setup
+# The browser tests drive a real Chromium; on Debian it comes from the system's packages.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "Installing Chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: setup browser
 	$(PY) -m pytest
 
 serve: setup
 	$(VENV)/bin/gunicorn quickvault.asgi:application -k uvicorn.workers.UvicornWorker \
-		--workers $(WORKERS) --bind 0.0.0.0:$(PORT) --timeout 120 --graceful-timeout 30 \
+		--workers $(WORKERS) --bind $(HOST):$(PORT) --timeout 120 --graceful-timeout 30 \
 		--access-logfile - --log-level warning
 
 worker: install

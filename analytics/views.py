@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,6 +18,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         period = "7d"
     since = timezone.now() - timedelta(days=PERIODS[period])
     context = {
+        **admin.site.each_context(request),
         "title": "Accuracy and confidence",
         "period": period,
         "periods": list(PERIODS),
