@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from adrf.views import APIView as AsyncAPIView
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import quickvault
-from ocr import pipeline
+from ocr import circuit, pipeline
 from ocr.auth import ApiClient, SignatureAuthentication, issue_token
 from ocr.errors import ApiError, invalid_request, not_found, payload_too_large
 from ocr.fields import mask_sensitive
@@ -382,4 +382,8 @@ def check_cache() -> str:
 
 
 def check_model() -> str:
-    return "ok" if settings.OPENAI_API_KEY or settings.OPENAI_BASE_URL else "rules"
+    """rules when no model is configured; else the state of the model's circuit breaker."""
+    if not pipeline.uses_model():
+        return "rules"
+    state = async_to_sync(circuit.state)(circuit.openai_breaker())
+    return "ok" if state == circuit.CircuitState.CLOSED else f"circuit_{state}"

@@ -128,6 +128,14 @@ class OcrRequest(models.Model):
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
     cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    prompt_tokens_unmerged = models.PositiveIntegerField(
+        default=0,
+        help_text="Prompt tokens this document would have used in a call of its own; above "
+        "prompt_tokens when batch analyze merged it with others.",
+    )
+    batch_id = models.UUIDField(
+        null=True, blank=True, help_text="Shared by the documents of one merged model call."
+    )
     raw_text = models.TextField(blank=True, help_text="Kept only when QV_STORE_RAW_TEXT is on.")
     created_at = models.DateTimeField(default=timezone.now)
 

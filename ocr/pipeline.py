@@ -1,13 +1,33 @@
-"""The extraction pipeline: from OCR lines to checked, normalised, scored fields, logged."""
+"""The extraction pipeline: from OCR lines to checked, normalised, scored fields, logged.
+
+``analyze`` serves one document, ``analyze_batch`` several; both answer from the result cache
+where they can (10 minutes, keyed on the document type, the OCR text and the template version).
+
+Which extractor answers: the model (provider "openai") when an endpoint is configured
+(OPENAI_API_KEY or OPENAI_BASE_URL; QV_PROVIDER may force "rules" or "openai"), else the built-in
+extractor (provider "rules"). The built-in extractor also runs beside the model, cheaply, and is
+the fallback: where the model cannot be reached, times out, has its circuit open or gives no
+usable answer, the rules answer, with a warning that says so (and that answer is not cached, so
+the model serves the next request once it is back). Only when neither can answer is there an
+error: 504 ``upstream_timeout`` where the model timed out, else 502 ``upstream_error``.
+
+The model's answer is never trusted as it stands: every value is normalised into its canonical
+form, grounded in the OCR text and reconciled with the built-in extractor's (``ocr.reconcile``),
+then validated and scored (``finish``). Batch analyze merges the documents of one type into one
+model call (``OpenAIProvider.extract_many``); a document the merged answer leaves out gets a call
+of its own, and one that still fails falls back on its own.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -15,15 +35,18 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
-from ocr import rules
+from ocr import request_log, rules
 from ocr.confidence import document_confidence, field_confidence
 from ocr.errors import ApiError, forbidden, invalid_request
-from ocr.fields import FieldSpec, mask_sensitive
-from ocr.models import ApiKey, OcrRequest, RequestStatus
+from ocr.fields import FieldSpec
+from ocr.grounding import index_text
+from ocr.models import ApiKey
 from ocr.mrz import find_mrz
 from ocr.normalize import normalize_value
-from ocr.providers import Document, ProviderResult
+from ocr.providers import Document, ProviderError, ProviderResult, get_provider
+from ocr.providers.openai import MissingItemError, ModelResult, endpoint_configured
 from ocr.providers.rules import RulesProvider
+from ocr.reconcile import reconcile
 from ocr.validators import validate_document
 from prompts.models import DocumentType, PromptTemplate
 
@@ -35,6 +58,8 @@ class AnalyzeInput:
     raw_texts: tuple[str, ...]
     document_type: str | None = None
     use_cache: bool = True
+    # Serve with this template instead of the type's default (evaluation of a draft version).
+    template_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +89,12 @@ class Analysis:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: Decimal = Decimal(0)
+    # What the prompt would have cost in a call of its own (above prompt_tokens when merged).
+    prompt_tokens_unmerged: int = 0
+    # Shared by the documents of one merged model call.
+    batch_id: uuid.UUID | None = None
+    # False for a fallback answer: the model should serve the next request once it is back.
+    cacheable: bool = field(default=True, repr=False)
     specs: tuple[FieldSpec, ...] = field(default=(), repr=False)
 
     def as_response(self) -> dict[str, Any]:
@@ -107,6 +138,21 @@ def load_default_template(key: str) -> PromptTemplate | None:
     return template
 
 
+async def load_template(template_id: int, document_type: str) -> PromptTemplate:
+    template = (
+        await PromptTemplate.objects.for_type(document_type)
+        .select_related("document_type")
+        .filter(pk=template_id)
+        .afirst()
+    )
+    if template is None:
+        raise invalid_request(
+            f"No prompt template {template_id} for {document_type!r}.",
+            {"template": [f"Template {template_id} does not serve {document_type!r}."]},
+        )
+    return template
+
+
 def resolve_document_type(*, requested: str | None, lines: tuple[str, ...]) -> str:
     """The type the client named, or the one detected from the text."""
     if requested:
@@ -120,8 +166,12 @@ def resolve_document_type(*, requested: str | None, lines: tuple[str, ...]) -> s
     return detected
 
 
-def result_cache_key(*, document_type: str, lines: tuple[str, ...], template: PromptTemplate | None) -> str:
-    version = f"{template.pk}:{template.version}:{template.updated_at.isoformat()}" if template else "-"
+def result_cache_key(
+    *, document_type: str, lines: tuple[str, ...], template: PromptTemplate | None
+) -> str:
+    version = (
+        f"{template.pk}:{template.version}:{template.updated_at.isoformat()}" if template else "-"
+    )
     payload = json.dumps([document_type, version, list(lines)], ensure_ascii=False)
     return "result:" + hashlib.sha256(payload.encode()).hexdigest()
 
@@ -133,14 +183,22 @@ def template_summary(template: PromptTemplate | None) -> dict[str, Any] | None:
 
 
 def finish(
-    *, config: DocumentConfig, result: ProviderResult, lines: tuple[str, ...], warnings: list[str]
+    *,
+    config: DocumentConfig,
+    result: ProviderResult,
+    lines: tuple[str, ...],
+    warnings: list[str],
+    ceilings: dict[str, float] | None = None,
 ) -> tuple[dict, dict, dict, float, list[str]]:
     """Normalise, validate and score a provider's answer. Returns fields, field confidence,
-    validation, document confidence and warnings."""
+    validation, document confidence and warnings. ``ceilings`` caps the confidence of fields
+    (values the model and the built-in extractor dispute)."""
     values: dict[str, str | None] = {}
     for spec in config.fields:
         raw = result.values.get(spec.key)
-        values[spec.key] = normalize_value(format=spec.format, raw=raw) if isinstance(raw, str) else None
+        values[spec.key] = (
+            normalize_value(format=spec.format, raw=raw) if isinstance(raw, str) else None
+        )
     checks, document_warnings = validate_document(
         document_type=config.key,
         fields=values,
@@ -157,14 +215,247 @@ def finish(
             check=checks.get(spec.key),
             has_validator=bool(spec.validator),
         )
-    validation = {key: check.as_dict() for key, check in checks.items() if values.get(key) is not None}
+        if ceilings and spec.key in ceilings:
+            confidences[spec.key] = min(confidences[spec.key], ceilings[spec.key])
+    validation = {
+        key: check.as_dict() for key, check in checks.items() if values.get(key) is not None
+    }
     confidence = document_confidence(field_confidences=confidences, specs=config.fields)
     return values, confidences, validation, confidence, warnings + document_warnings
 
 
-async def analyze(*, api_key: ApiKey | None, item: AnalyzeInput) -> Analysis:
-    """Analyse one document and log it. Raises ApiError for a request that cannot be served."""
-    started = time.perf_counter()
+def uses_model() -> bool:
+    """Whether the model answers (else the built-in extractor alone does)."""
+    choice = settings.QV_PROVIDER.strip().lower()
+    if choice == "rules":
+        return False
+    if choice == "openai":
+        return True
+    return endpoint_configured()
+
+
+def upstream_error(error: ProviderError | None) -> ApiError:
+    """The error for a request that neither the model nor the built-in extractor could serve."""
+    if error is not None and error.timeout:
+        return ApiError(
+            status_code=504,
+            code="upstream_timeout",
+            message="The model did not answer in time and no fallback could answer.",
+        )
+    return ApiError(
+        status_code=502,
+        code="upstream_error",
+        message="The model failed and no fallback could answer.",
+    )
+
+
+def run_rules(document: Document) -> ProviderResult | None:
+    """The built-in extractor's answer, or None where it fails (it is logged)."""
+    try:
+        return RulesProvider().extract_sync(document=document)
+    except Exception:
+        logger.exception("The built-in extractor failed on a %s document", document.document_type)
+        return None
+
+
+def _canonical(
+    *, specs: tuple[FieldSpec, ...], values: dict[str, str | None]
+) -> dict[str, str | None]:
+    return {
+        spec.key: normalize_value(format=spec.format, raw=values[spec.key])
+        if isinstance(values.get(spec.key), str)
+        else None
+        for spec in specs
+    }
+
+
+def _analysis(
+    *,
+    config: DocumentConfig,
+    lines: tuple[str, ...],
+    result: ProviderResult,
+    warnings: list[str],
+    cacheable: bool = True,
+    ceilings: dict[str, float] | None = None,
+) -> Analysis:
+    values, confidences, validation, confidence, all_warnings = finish(
+        config=config, result=result, lines=lines, warnings=warnings, ceilings=ceilings
+    )
+    return Analysis(
+        request_id=uuid.uuid4(),
+        document_type=config.key,
+        fields=values,
+        field_confidence=confidences,
+        validation=validation,
+        confidence=confidence,
+        warnings=all_warnings,
+        template=template_summary(config.template),
+        provider=result.provider,
+        model=result.model,
+        prompt_tokens=result.prompt_tokens,
+        completion_tokens=result.completion_tokens,
+        cost=result.cost,
+        prompt_tokens_unmerged=getattr(result, "prompt_tokens_unmerged", 0) or result.prompt_tokens,
+        batch_id=getattr(result, "batch_id", None),
+        cacheable=cacheable,
+        specs=config.fields,
+    )
+
+
+def model_analysis(
+    *,
+    config: DocumentConfig,
+    lines: tuple[str, ...],
+    model_result: ProviderResult,
+    rules_result: ProviderResult | None,
+) -> Analysis:
+    """The model's answer normalised, grounded in the text and reconciled with the rules'."""
+    model_values = _canonical(specs=config.fields, values=model_result.values)
+    rules_values = rules_result.values if rules_result else {}
+    reconciled = reconcile(
+        document_type=config.key,
+        specs=config.fields,
+        model=model_values,
+        rules=_canonical(specs=config.fields, values=dict(rules_values)),
+        rules_confidence=rules_result.confidence if rules_result else {},
+        text=index_text(lines),
+        mrz=find_mrz(lines) if config.key == "passport" else None,
+    )
+    result = ModelResult(
+        values=reconciled.values,
+        provider=model_result.provider,
+        model=model_result.model,
+        confidence=reconciled.beliefs,
+        sources=reconciled.sources,
+        prompt_tokens=model_result.prompt_tokens,
+        completion_tokens=model_result.completion_tokens,
+        cost=model_result.cost,
+        prompt_tokens_unmerged=getattr(model_result, "prompt_tokens_unmerged", 0),
+        batch_id=getattr(model_result, "batch_id", None),
+    )
+    return _analysis(
+        config=config,
+        lines=lines,
+        result=result,
+        warnings=reconciled.notes,
+        ceilings=reconciled.ceilings,
+    )
+
+
+def fallback_analysis(
+    *,
+    config: DocumentConfig,
+    lines: tuple[str, ...],
+    rules_result: ProviderResult | None,
+    error: ProviderError | None,
+) -> Analysis:
+    """The built-in extractor's answer; with a warning when it stands in for the model.
+    Raises the upstream ApiError where the extractor could not answer either."""
+    if rules_result is None:
+        raise upstream_error(error)
+    warnings = []
+    if error is not None:
+        logger.warning("Model fallback for a %s document: %s", config.key, error)
+        warnings.append(
+            f"The model could not answer ({error}); the built-in extractor answered instead."
+        )
+    analysis = _analysis(
+        config=config,
+        lines=lines,
+        result=rules_result,
+        warnings=warnings,
+        cacheable=error is None,
+    )
+    # The log keeps what the failed model call still cost (replies that came back unusable).
+    analysis.prompt_tokens = analysis.prompt_tokens_unmerged = getattr(error, "prompt_tokens", 0)
+    analysis.completion_tokens = getattr(error, "completion_tokens", 0)
+    analysis.cost = getattr(error, "cost", Decimal(0))
+    return analysis
+
+
+async def extract(*, config: DocumentConfig, lines: tuple[str, ...]) -> Analysis:
+    """Extract one document with the model (reconciled with the rules) or the rules alone."""
+    document = Document(document_type=config.key, fields=config.fields, lines=lines)
+    rules_result = run_rules(document)
+    if not uses_model():
+        return fallback_analysis(config=config, lines=lines, rules_result=rules_result, error=None)
+    try:
+        model_result = await get_provider("openai").extract(
+            document=document, template=config.template
+        )
+    except ProviderError as error:
+        return fallback_analysis(config=config, lines=lines, rules_result=rules_result, error=error)
+    return model_analysis(
+        config=config, lines=lines, model_result=model_result, rules_result=rules_result
+    )
+
+
+async def extract_merged(
+    *, config: DocumentConfig, documents: list[tuple[str, ...]]
+) -> list[Analysis | ApiError]:
+    """Extract documents of one type and template in merged model calls; each document that
+    the merged answer leaves out gets a call of its own, and each that fails falls back alone."""
+    docs = [
+        Document(document_type=config.key, fields=config.fields, lines=lines) for lines in documents
+    ]
+    rules_results = [run_rules(doc) for doc in docs]
+    if not uses_model():
+        model_results: list[ProviderResult | ProviderError | None] = [None] * len(docs)
+    else:
+        provider = get_provider("openai")
+        model_results = list(await provider.extract_many(documents=docs, template=config.template))
+        missing = [i for i, r in enumerate(model_results) if isinstance(r, MissingItemError)]
+
+        async def alone(index: int) -> ProviderResult | ProviderError:
+            try:
+                return await provider.extract(document=docs[index], template=config.template)
+            except ProviderError as error:
+                return error
+
+        for index, result in zip(
+            missing, await asyncio.gather(*(alone(i) for i in missing)), strict=True
+        ):
+            model_results[index] = result
+
+    out: list[Analysis | ApiError] = []
+    for lines, model_result, rules_result in zip(
+        documents, model_results, rules_results, strict=True
+    ):
+        try:
+            if isinstance(model_result, ProviderResult):
+                out.append(
+                    model_analysis(
+                        config=config,
+                        lines=lines,
+                        model_result=model_result,
+                        rules_result=rules_result,
+                    )
+                )
+            else:
+                out.append(
+                    fallback_analysis(
+                        config=config, lines=lines, rules_result=rules_result, error=model_result
+                    )
+                )
+        except ApiError as error:
+            out.append(error)
+    return out
+
+
+@dataclass
+class _Prepared:
+    """One request checked and looked up in the cache, ready to extract."""
+
+    item: AnalyzeInput
+    config: DocumentConfig
+    cache_key: str
+    started: float
+    analysis: Analysis | None = None
+
+
+async def prepare(*, api_key: ApiKey | None, item: AnalyzeInput, started: float) -> _Prepared:
+    """Resolve the type, check the key may use it, and look the answer up in the cache.
+    Raises ApiError for a request that cannot be served."""
     document_type = resolve_document_type(requested=item.document_type, lines=item.raw_texts)
     config = await sync_to_async(load_document_config)(document_type)
     if config is None:
@@ -174,100 +465,92 @@ async def analyze(*, api_key: ApiKey | None, item: AnalyzeInput) -> Analysis:
         )
     if api_key is not None and not api_key.may_use(document_type):
         raise forbidden(f"This key may not analyse {document_type!r} documents.")
+    if item.template_id is not None:
+        config = replace(config, template=await load_template(item.template_id, document_type))
+    cache_key = result_cache_key(
+        document_type=document_type, lines=item.raw_texts, template=config.template
+    )
+    prepared = _Prepared(item=item, config=config, cache_key=cache_key, started=started)
+    cached = await cache.aget(cache_key) if item.use_cache else None
+    if cached is not None:
+        cached.request_id = uuid.uuid4()
+        cached.cached = True
+        cached.prompt_tokens = cached.completion_tokens = cached.prompt_tokens_unmerged = 0
+        cached.cost = Decimal(0)
+        cached.batch_id = None
+        prepared.analysis = cached
+    return prepared
 
-    cache_key = result_cache_key(document_type=document_type, lines=item.raw_texts, template=config.template)
-    analysis = await cache.aget(cache_key) if item.use_cache else None
-    if analysis is not None:
-        analysis.request_id = uuid.uuid4()
-        analysis.cached = True
-        analysis.prompt_tokens = analysis.completion_tokens = 0
-        analysis.cost = Decimal(0)
-    else:
-        analysis = await extract(config=config, lines=item.raw_texts)
-        if item.use_cache:
-            await cache.aset(cache_key, analysis, settings.QV_RESULT_CACHE_SECONDS)
-    analysis.processing_time_ms = int((time.perf_counter() - started) * 1000)
-    await sync_to_async(record_success)(api_key=api_key, analysis=analysis, lines=item.raw_texts)
+
+async def settle(
+    *, api_key: ApiKey | None, prepared: _Prepared, analysis: Analysis | ApiError
+) -> Analysis:
+    """Cache (where it may be) and log one finished analysis; raises an ApiError result."""
+    if isinstance(analysis, ApiError):
+        await request_log.record_failure(
+            api_key=api_key, document_type=prepared.config.key, error=analysis
+        )
+        raise analysis
+    if prepared.item.use_cache and analysis.cacheable and not analysis.cached:
+        await cache.aset(prepared.cache_key, analysis, settings.QV_RESULT_CACHE_SECONDS)
+    analysis.processing_time_ms = int((time.perf_counter() - prepared.started) * 1000)
+    await request_log.record_success(
+        api_key=api_key, analysis=analysis, lines=prepared.item.raw_texts
+    )
     return analysis
 
 
-async def extract(*, config: DocumentConfig, lines: tuple[str, ...]) -> Analysis:
-    document = Document(document_type=config.key, fields=config.fields, lines=lines)
-    result = RulesProvider().extract_sync(document=document)
-    values, confidences, validation, confidence, warnings = finish(
-        config=config, result=result, lines=lines, warnings=[]
-    )
-    return Analysis(
-        request_id=uuid.uuid4(),
-        document_type=config.key,
-        fields=values,
-        field_confidence=confidences,
-        validation=validation,
-        confidence=confidence,
-        warnings=warnings,
-        template=template_summary(config.template),
-        provider=result.provider,
-        model=result.model,
-        prompt_tokens=result.prompt_tokens,
-        completion_tokens=result.completion_tokens,
-        cost=result.cost,
-        specs=config.fields,
-    )
-
-
-def masked_fields(analysis: Analysis) -> dict[str, str | None]:
-    sensitive = {spec.key for spec in analysis.specs if spec.sensitive}
-    return {
-        key: mask_sensitive(value) if key in sensitive else value
-        for key, value in analysis.fields.items()
-    }
-
-
-def record_success(*, api_key: ApiKey | None, analysis: Analysis, lines: tuple[str, ...]) -> None:
-    template_id = analysis.template["id"] if analysis.template else None
-    OcrRequest.objects.create(
-        request_id=analysis.request_id,
-        api_key=api_key,
-        document_type=analysis.document_type,
-        template_id=template_id,
-        template_version=analysis.template["version"] if analysis.template else "",
-        provider=analysis.provider,
-        model=analysis.model or "",
-        status=RequestStatus.SUCCESS,
-        confidence=analysis.confidence,
-        field_confidence=analysis.field_confidence,
-        fields=masked_fields(analysis),
-        validation=analysis.validation,
-        warnings=analysis.warnings,
-        processing_time_ms=analysis.processing_time_ms,
-        cached=analysis.cached,
-        prompt_tokens=analysis.prompt_tokens,
-        completion_tokens=analysis.completion_tokens,
-        cost=analysis.cost,
-        raw_text="\n".join(lines) if settings.QV_STORE_RAW_TEXT else "",
-    )
-
-
-def record_failure(*, api_key: ApiKey | None, document_type: str | None, error: ApiError) -> None:
-    OcrRequest.objects.create(
-        api_key=api_key,
-        document_type=document_type or "",
-        status=RequestStatus.ERROR,
-        error_code=error.error_code,
-    )
+async def analyze(*, api_key: ApiKey | None, item: AnalyzeInput) -> Analysis:
+    """Analyse one document and log it. Raises ApiError for a request that cannot be served."""
+    prepared = await prepare(api_key=api_key, item=item, started=time.perf_counter())
+    if prepared.analysis is not None:
+        return await settle(api_key=api_key, prepared=prepared, analysis=prepared.analysis)
+    try:
+        analysis: Analysis | ApiError = await extract(config=prepared.config, lines=item.raw_texts)
+    except ApiError as error:
+        analysis = error
+    return await settle(api_key=api_key, prepared=prepared, analysis=analysis)
 
 
 async def analyze_batch(
     *, api_key: ApiKey | None, items: list[AnalyzeInput | ApiError]
 ) -> list[Analysis | ApiError]:
-    """Analyse each item; an item that fails answers with its own error."""
-    results: list[Analysis | ApiError] = []
-    for item in items:
+    """Analyse each item; an item that fails answers with its own error.
+
+    Items that the cache cannot answer are grouped by document type and template, and each group
+    is extracted in merged model calls (``extract_merged``).
+    """
+    started = time.perf_counter()
+    results: list[Analysis | ApiError | None] = [None] * len(items)
+    groups: dict[tuple, list[tuple[int, _Prepared]]] = defaultdict(list)
+    for index, item in enumerate(items):
         if isinstance(item, ApiError):
-            results.append(item)
+            results[index] = item
             continue
         try:
-            results.append(await analyze(api_key=api_key, item=item))
+            prepared = await prepare(api_key=api_key, item=item, started=started)
         except ApiError as error:
-            results.append(error)
-    return results
+            results[index] = error
+            continue
+        if prepared.analysis is not None:
+            results[index] = await settle(
+                api_key=api_key, prepared=prepared, analysis=prepared.analysis
+            )
+            continue
+        template = prepared.config.template
+        group_key = (prepared.config.key, template.pk if template else None)
+        groups[group_key].append((index, prepared))
+
+    async def run_group(members: list[tuple[int, _Prepared]]) -> None:
+        config = members[0][1].config
+        analyses = await extract_merged(
+            config=config, documents=[prepared.item.raw_texts for _, prepared in members]
+        )
+        for (index, prepared), analysis in zip(members, analyses, strict=True):
+            try:
+                results[index] = await settle(api_key=api_key, prepared=prepared, analysis=analysis)
+            except ApiError as error:
+                results[index] = error
+
+    await asyncio.gather(*(run_group(members) for members in groups.values()))
+    return [result for result in results if result is not None]

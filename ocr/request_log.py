@@ -1,11 +1,25 @@
-"""The request log: one OcrRequest row per analysis, sensitive values masked."""
+"""The request log: one OcrRequest row per analysis, sensitive values masked.
+
+Rows are written before the answer goes out, so a feedback call that follows an analysis, on any
+worker, finds its row. The writes are group-committed: each request queues its row and waits
+until a transaction holding it has committed; whichever waiting request gets the turn first
+inserts every queued row of its event loop in one transaction. Under load that is one
+transaction (one thread hop, one SQLite write lock, one pooled connection) for many requests,
+instead of one per request queueing on the database; with one request at a time it is the same
+single insert as writing directly.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import weakref
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import DatabaseError, transaction
 
 from ocr.errors import ApiError
 from ocr.fields import mask_sensitive
@@ -14,8 +28,11 @@ from ocr.models import ApiKey, OcrRequest, RequestStatus
 if TYPE_CHECKING:
     from ocr.pipeline import Analysis
 
+logger = logging.getLogger(__name__)
+
 
 def masked_fields(analysis: Analysis) -> dict[str, str | None]:
+    """The analysis's field values with every sensitive one masked, as the log keeps them."""
     sensitive = {spec.key for spec in analysis.specs if spec.sensitive}
     return {
         key: mask_sensitive(value) if key in sensitive else value
@@ -23,13 +40,15 @@ def masked_fields(analysis: Analysis) -> dict[str, str | None]:
     }
 
 
-def write_success(*, api_key: ApiKey | None, analysis: Analysis, lines: tuple[str, ...]) -> None:
-    template_id = analysis.template["id"] if analysis.template else None
-    OcrRequest.objects.create(
+def success_row(
+    *, api_key: ApiKey | None, analysis: Analysis, lines: tuple[str, ...]
+) -> OcrRequest:
+    """The unsaved log row of a served analysis."""
+    return OcrRequest(
         request_id=analysis.request_id,
         api_key=api_key,
         document_type=analysis.document_type,
-        template_id=template_id,
+        template_id=analysis.template["id"] if analysis.template else None,
         template_version=analysis.template["version"] if analysis.template else "",
         provider=analysis.provider,
         model=analysis.model or "",
@@ -44,12 +63,17 @@ def write_success(*, api_key: ApiKey | None, analysis: Analysis, lines: tuple[st
         prompt_tokens=analysis.prompt_tokens,
         completion_tokens=analysis.completion_tokens,
         cost=analysis.cost,
+        prompt_tokens_unmerged=analysis.prompt_tokens_unmerged,
+        batch_id=analysis.batch_id,
         raw_text="\n".join(lines) if settings.QV_STORE_RAW_TEXT else "",
     )
 
 
-def write_failure(*, api_key: ApiKey | None, document_type: str | None, error: ApiError) -> None:
-    OcrRequest.objects.create(
+def failure_row(
+    *, api_key: ApiKey | None, document_type: str | None, error: ApiError
+) -> OcrRequest:
+    """The unsaved log row of an analysis that failed with `error`."""
+    return OcrRequest(
         api_key=api_key,
         document_type=document_type or "",
         status=RequestStatus.ERROR,
@@ -57,13 +81,99 @@ def write_failure(*, api_key: ApiKey | None, document_type: str | None, error: A
     )
 
 
+def insert_rows(rows: list[OcrRequest]) -> list[Exception | None]:
+    """Insert `rows`, all in one transaction when they can be. Returns, per row, None once it is
+    committed or the error that kept it out: a row that fails (a key deleted meanwhile, say) is
+    retried alone, so it does not take the other requests' rows down with it."""
+    try:
+        with transaction.atomic():
+            OcrRequest.objects.bulk_create(rows)
+        return [None] * len(rows)
+    except DatabaseError as error:
+        if len(rows) == 1:
+            return [error]
+    outcomes: list[Exception | None] = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                OcrRequest.objects.bulk_create([row])
+            outcomes.append(None)
+        except DatabaseError as error:
+            outcomes.append(error)
+    return outcomes
+
+
+@dataclass
+class _QueuedRow:
+    row: OcrRequest
+    committed: asyncio.Future[None]
+
+
+@dataclass
+class _LoopQueue:
+    """The rows of one event loop waiting for a transaction, and the turn to write them."""
+
+    rows: list[_QueuedRow] = field(default_factory=list)
+    # FIFO: the longest-waiting request writes next, and finds its row already committed when
+    # an earlier writer's batch took it.
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+# Futures and locks belong to one event loop: one queue per loop (the server has one per
+# worker; tests and async_to_sync make others), dropped with its loop.
+_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _write_batch(batch: list[_QueuedRow]) -> None:
+    """Insert the batch on this request's thread (its own connection, as Django expects; in
+    tests the test's transaction) and settle every row's future, whatever happens."""
+    try:
+        outcomes = await sync_to_async(insert_rows)([queued.row for queued in batch])
+    except asyncio.CancelledError:
+        for queued in batch:
+            queued.committed.cancel()
+        raise
+    except Exception as error:
+        # Not re-raised: each writer gets the error from its own row's future.
+        outcomes = [error] * len(batch)
+    for queued, outcome in zip(batch, outcomes, strict=True):
+        if queued.committed.done():
+            continue
+        if outcome is None:
+            queued.committed.set_result(None)
+        else:
+            queued.committed.set_exception(outcome)
+
+
+async def write_row(row: OcrRequest) -> None:
+    """Insert `row` and return once it is committed, group-committed with the rows other
+    requests of this event loop are writing at the same time. Raises the database's error."""
+    loop = asyncio.get_running_loop()
+    queue = _queues.get(loop)
+    if queue is None:
+        queue = _queues[loop] = _LoopQueue()
+    queued = _QueuedRow(row=row, committed=loop.create_future())
+    queue.rows.append(queued)
+    async with queue.turn:
+        if not queued.committed.done() and queue.rows:
+            batch, queue.rows = queue.rows, []
+            # Shielded: a writer whose client hangs up must still settle the other rows.
+            await asyncio.shield(_write_batch(batch))
+    # Settled by now unless an earlier writer was cancelled mid-batch; then this waits for it.
+    await queued.committed
+
+
 async def record_success(
     *, api_key: ApiKey | None, analysis: Analysis, lines: tuple[str, ...]
 ) -> None:
-    await sync_to_async(write_success)(api_key=api_key, analysis=analysis, lines=lines)
+    """Log a served analysis; returns once its row is committed."""
+    await write_row(success_row(api_key=api_key, analysis=analysis, lines=lines))
 
 
 async def record_failure(
     *, api_key: ApiKey | None, document_type: str | None, error: ApiError
 ) -> None:
-    await sync_to_async(write_failure)(api_key=api_key, document_type=document_type, error=error)
+    """Log an analysis that failed with `error`; returns once its row is committed."""
+    await write_row(failure_row(api_key=api_key, document_type=document_type, error=error))

@@ -2,7 +2,14 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from prompts.models import DocumentType, FieldDefinition, PromptTemplate, TemplateStatus
+from prompts.models import (
+    DocumentType,
+    FieldDefinition,
+    ModelPrice,
+    ModelRoute,
+    PromptTemplate,
+    TemplateStatus,
+)
 
 
 class FieldDefinitionInline(admin.TabularInline):
@@ -34,7 +41,15 @@ class DocumentTypeAdmin(admin.ModelAdmin):
 
 @admin.register(PromptTemplate)
 class PromptTemplateAdmin(admin.ModelAdmin):
-    list_display = ["name", "version", "document_type", "status", "is_default", "model", "updated_at"]
+    list_display = [
+        "name",
+        "version",
+        "document_type",
+        "status",
+        "is_default",
+        "model",
+        "updated_at",
+    ]
     list_filter = ["status", "is_default", "document_type"]
     list_select_related = ["document_type"]
     search_fields = ["name", "version", "system_prompt", "user_prompt", "notes"]
@@ -89,10 +104,54 @@ def next_version(template: PromptTemplate) -> str:
         )
     )
     parts = template.version.split(".")
-    major, minor, patch = (parts + ["0", "0", "0"])[:3]
+    major, minor, patch = [*parts, "0", "0", "0"][:3]
     number = int(patch) if patch.isdigit() else 0
     while True:
         number += 1
         candidate = f"{major}.{minor}.{number}"
         if candidate not in taken:
             return candidate
+
+
+@admin.register(ModelRoute)
+class ModelRouteAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "document_type",
+        "max_ocr_chars",
+        "max_ocr_lines",
+        "model_or_default",
+        "priority",
+        "is_active",
+        "updated_at",
+    ]
+    list_filter = ["is_active", "document_type", "model"]
+    list_editable = ["priority", "is_active"]
+    list_select_related = ["document_type"]
+    search_fields = ["name", "model", "notes", "document_type__key"]
+    ordering = ["-priority", "id"]
+    fieldsets = [
+        (None, {"fields": ["name", "model", "priority", "is_active", "notes"]}),
+        (
+            "Which documents",
+            {
+                "fields": ["document_type", "max_ocr_chars", "max_ocr_lines"],
+                "description": "Blank conditions match every document. The first active route "
+                "that matches, highest priority first, chooses the model; a template that names "
+                "a model overrides the routing.",
+            },
+        ),
+    ]
+
+    @admin.display(description="Model", ordering="model")
+    def model_or_default(self, obj: ModelRoute) -> str:
+        return obj.model or "(default model)"
+
+
+@admin.register(ModelPrice)
+class ModelPriceAdmin(admin.ModelAdmin):
+    list_display = ["model", "input_per_million", "output_per_million", "updated_at"]
+    list_editable = ["input_per_million", "output_per_million"]
+    search_fields = ["model", "notes"]
+    list_filter = ["updated_at"]
+    ordering = ["model"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -13,7 +14,9 @@ if TYPE_CHECKING:
     from ocr.fields import FieldSpec
 
 CANONICAL_FORMATS = {
-    "text": "as printed; no line breaks, no spaces inside Chinese text; Latin words keep single spaces",
+    "text": (
+        "as printed; no line breaks, no spaces inside Chinese text; Latin words keep single spaces"
+    ),
     "date": "YYYY-MM-DD",
     "yearMonth": "YYYY-MM (a card's 08/29 is 2029-08)",
     "validUntil": "YYYY-MM-DD, or long-term where the document says 长期",
@@ -25,6 +28,18 @@ CANONICAL_FORMATS = {
 }
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+# The marker line before each document of a merged (batch) prompt.
+BATCH_MARKER = "--- document {index} of {count} ---"
+# Appended to the template's system prompt when several documents share one call.
+BATCH_INSTRUCTIONS = """
+
+This request holds {{count}} separate documents of this type. Each starts with a marker line
+"--- document N of {{count}} ---" followed by its own OCR lines.
+- Answer with ONE JSON object {"items": [...]} and nothing else. The list has exactly {{count}}
+  objects, one per document, in the order the documents appear.
+- Every object follows the rules above on its own: exactly the field keys {{field_keys}}, each
+  value taken from that document's lines only, or null."""
 
 
 class FieldFormat(models.TextChoices):
@@ -102,7 +117,9 @@ class FieldDefinition(models.Model):
     label = models.CharField(max_length=200)
     format = models.CharField(max_length=32, choices=FieldFormat.choices, default=FieldFormat.TEXT)
     required = models.BooleanField(default=False)
-    sensitive = models.BooleanField(default=False, help_text="Masked in logs, lists and dashboards.")
+    sensitive = models.BooleanField(
+        default=False, help_text="Masked in logs, lists and dashboards."
+    )
     validator = models.CharField(
         max_length=64, choices=FieldValidator.choices, default=FieldValidator.NONE, blank=True
     )
@@ -111,7 +128,9 @@ class FieldDefinition(models.Model):
     class Meta:
         ordering = ["document_type", "position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["document_type", "key"], name="unique_field_key_per_type"),
+            models.UniqueConstraint(
+                fields=["document_type", "key"], name="unique_field_key_per_type"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -192,9 +211,9 @@ class PromptTemplate(models.Model):
     def make_default(self) -> None:
         """Make this template the one that serves its type; the previous default stays active."""
         with transaction.atomic():
-            PromptTemplate.objects.filter(document_type_id=self.document_type_id, is_default=True).exclude(
-                pk=self.pk
-            ).update(is_default=False)
+            PromptTemplate.objects.filter(
+                document_type_id=self.document_type_id, is_default=True
+            ).exclude(pk=self.pk).update(is_default=False)
             self.is_default = True
             self.status = TemplateStatus.ACTIVE
             self.save(update_fields=["is_default", "status", "updated_at"])
@@ -224,17 +243,56 @@ class PromptTemplate(models.Model):
             notes=f"Copied from {self.version}.",
         )
 
-    def render(self, *, lines: list[str], fields: list[FieldSpec]) -> list[dict[str, str]]:
-        """The chat messages for one document: the OCR lines verbatim, one per line."""
+    def render(
+        self, *, lines: list[str], fields: list[FieldSpec], document_type: str | None = None
+    ) -> list[dict[str, str]]:
+        """The chat messages for one document: the OCR lines verbatim, one per line.
+
+        ``document_type`` (the key) spares a query for the template's type in async code.
+        """
         context = {
             "ocr_text": "\n".join(lines),
             "fields": render_field_list(fields),
             "formats": render_formats(fields),
-            "document_type": self.document_type.key,
+            "document_type": document_type or self.document_type.key,
             "field_keys": json.dumps([f.key for f in fields]),
         }
         return [
             {"role": "system", "content": fill_placeholders(self.system_prompt, context)},
+            {"role": "user", "content": fill_placeholders(self.user_prompt, context)},
+        ]
+
+    def render_batch(
+        self,
+        *,
+        documents: list[list[str]],
+        fields: list[FieldSpec],
+        document_type: str | None = None,
+    ) -> list[dict[str, str]]:
+        """The chat messages for several documents of this type merged into one call.
+
+        Rendered from this same template: the system prompt and the field list and formats once
+        (the instructions the documents share), then ``{{ocr_text}}`` holds every document's OCR
+        lines verbatim under a marker line ``--- document N of M ---``, and BATCH_INSTRUCTIONS
+        ask for ``{"items": [...]}``, one object per document in that order. Staff write one
+        template per type; the batch form needs nothing more from them.
+        """
+        count = len(documents)
+        sections = [
+            BATCH_MARKER.format(index=index, count=count) + "\n" + "\n".join(lines)
+            for index, lines in enumerate(documents, start=1)
+        ]
+        context = {
+            "ocr_text": "\n\n".join(sections),
+            "fields": render_field_list(fields),
+            "formats": render_formats(fields),
+            "document_type": document_type or self.document_type.key,
+            "field_keys": json.dumps([f.key for f in fields]),
+            "count": str(count),
+        }
+        system = fill_placeholders(self.system_prompt, context)
+        return [
+            {"role": "system", "content": system + fill_placeholders(BATCH_INSTRUCTIONS, context)},
             {"role": "user", "content": fill_placeholders(self.user_prompt, context)},
         ]
 
@@ -253,3 +311,104 @@ def render_field_list(fields: list[FieldSpec]) -> str:
 def render_formats(fields: list[FieldSpec]) -> str:
     used = dict.fromkeys(f.format for f in fields)
     return "\n".join(f"- {name}: {CANONICAL_FORMATS.get(name, name)}" for name in used)
+
+
+class ModelRouteQuerySet(models.QuerySet):
+    def active(self) -> ModelRouteQuerySet:
+        return self.filter(is_active=True)
+
+    def for_type(self, key: str) -> ModelRouteQuerySet:
+        """Routes of this document type and routes of any type."""
+        return self.filter(Q(document_type__isnull=True) | Q(document_type__key=key))
+
+
+class ModelRoute(models.Model):
+    """Which model serves a document: by type and by how much OCR text it has.
+
+    The active routes that match a document are tried from the highest priority down (a route of
+    the document's own type before one for any type at equal priority); the first one wins. A
+    route with a blank model sends the document to the default model (OPENAI_MODEL). A template
+    that names a model overrides the routing.
+    """
+
+    name = models.CharField(max_length=200, help_text="What the route is for, e.g. short cards.")
+    document_type = models.ForeignKey(
+        DocumentType,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="model_routes",
+        help_text="Blank: any document type.",
+    )
+    max_ocr_chars = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Only documents with at most this many OCR characters; blank: any length.",
+    )
+    max_ocr_lines = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Only documents with at most this many OCR lines; blank: any number.",
+    )
+    model = models.CharField(
+        max_length=200, blank=True, help_text="Model name; blank: the default model."
+    )
+    priority = models.IntegerField(default=0, help_text="Higher is tried first.")
+    is_active = models.BooleanField(default=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ModelRouteQuerySet.as_manager()
+
+    CACHE_KEY = "model-routing:routes"
+
+    class Meta:
+        ordering = ["-priority", "id"]
+        indexes = [models.Index(fields=["is_active", "-priority"], name="modelroute_active_prio")]
+
+    def __str__(self) -> str:
+        return self.name or f"route {self.pk}"
+
+    def matches(self, *, document_type: str, chars: int, lines: int) -> bool:
+        """Whether this route serves a document of this type with this much OCR text."""
+        if self.document_type_id is not None and self.document_type.key != document_type:
+            return False
+        if self.max_ocr_chars is not None and chars > self.max_ocr_chars:
+            return False
+        return self.max_ocr_lines is None or lines <= self.max_ocr_lines
+
+
+class ModelPrice(models.Model):
+    """What a model costs, in US dollars per million tokens, as staff last set it."""
+
+    model = models.CharField(
+        max_length=200,
+        unique=True,
+        help_text="Model name as the endpoint knows it; also prices its dated variants "
+        "(gpt-4o-mini prices gpt-4o-mini-2024-07-18).",
+    )
+    input_per_million = models.DecimalField(
+        max_digits=10, decimal_places=4, help_text="USD per 1M prompt tokens."
+    )
+    output_per_million = models.DecimalField(
+        max_digits=10, decimal_places=4, help_text="USD per 1M completion tokens."
+    )
+    notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    CACHE_KEY = "model-routing:prices"
+
+    class Meta:
+        ordering = ["model"]
+
+    def __str__(self) -> str:
+        return self.model
+
+    def cost(self, *, prompt_tokens: int, completion_tokens: int) -> Decimal:
+        """The price of one call, rounded to the log's six decimal places."""
+        total = (
+            Decimal(prompt_tokens) * self.input_per_million
+            + Decimal(completion_tokens) * self.output_per_million
+        ) / Decimal(1_000_000)
+        return total.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)

@@ -3,7 +3,13 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from prompts.models import DocumentType, FieldDefinition, PromptTemplate
+from prompts.models import (
+    DocumentType,
+    FieldDefinition,
+    ModelPrice,
+    ModelRoute,
+    PromptTemplate,
+)
 
 
 @receiver([post_save, post_delete], sender=PromptTemplate)
@@ -19,3 +25,12 @@ def clear_document_type_cache(sender, instance: DocumentType, **kwargs) -> None:
 @receiver([post_save, post_delete], sender=FieldDefinition)
 def clear_field_cache(sender, instance: FieldDefinition, **kwargs) -> None:
     instance.document_type.clear_cache()
+
+
+@receiver([post_save, post_delete], sender=ModelRoute)
+@receiver([post_save, post_delete], sender=ModelPrice)
+def clear_model_routing_cache(sender, instance, **kwargs) -> None:
+    # Routing and prices are read from a cached snapshot; a staff edit takes effect at once.
+    from prompts.routing import clear_routing_cache
+
+    clear_routing_cache()

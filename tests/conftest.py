@@ -30,3 +30,32 @@ def api_key(db) -> tuple[ApiKey, str]:
 def signed_client(api_key) -> SignedClient:
     key, secret = api_key
     return SignedClient(key_id=key.key_id, secret=secret)
+
+
+@pytest.fixture(scope="session")
+def fake_openai_server():
+    """One local OpenAI-compatible server for the whole run (see tests/fakes/openai_server.py)."""
+    from tests.fakes.openai_server import FakeOpenAI
+
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_openai(fake_openai_server, settings):
+    """The fake model server, reset to echo mode, with the service pointed at it through the
+    real SDK. Time budgets are small so a timeout or a hang costs a test about a second."""
+    fake_openai_server.configure()
+    settings.QV_PROVIDER = "auto"
+    settings.OPENAI_BASE_URL = fake_openai_server.base_url
+    settings.OPENAI_API_KEY = "sk-test-not-a-real-key"
+    settings.OPENAI_MODEL = "gpt-4o-mini"
+    settings.OPENAI_TIMEOUT_SECONDS = 1.0
+    settings.OPENAI_REQUEST_BUDGET_SECONDS = 2.5
+    settings.OPENAI_MAX_ATTEMPTS = 3
+    settings.OPENAI_RETRY_INITIAL_SECONDS = 0.01
+    settings.OPENAI_RETRY_MAX_SECONDS = 0.05
+    settings.OPENAI_RETRY_AFTER_MAX_SECONDS = 2.0
+    yield fake_openai_server
+    fake_openai_server.configure()

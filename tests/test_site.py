@@ -6,6 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from asgiref.sync import async_to_sync
+
+from ocr import circuit
 
 
 @pytest.mark.django_db
@@ -75,3 +78,18 @@ def test_metrics_are_exposed_for_prometheus(client):
     body = client.get("/metrics").content.decode()
 
     assert "django_http_requests_total_by_method_total" in body
+
+
+@pytest.mark.django_db
+def test_health_reports_the_model_ok_while_its_circuit_is_closed(client, fake_openai):
+    assert client.get("/api/v1/health").json()["checks"]["model"] == "ok"
+
+
+@pytest.mark.django_db
+def test_health_is_degraded_while_the_model_circuit_is_open(client, fake_openai):
+    async_to_sync(circuit.trip)(circuit.openai_breaker())
+
+    body = client.get("/api/v1/health").json()
+
+    assert body["status"] == "degraded"
+    assert body["checks"]["model"] == "circuit_open"

@@ -26,7 +26,7 @@ def provider_names() -> list[str]:
 
 
 def load_builtin_providers() -> None:
-    from ocr.providers import rules  # noqa: F401
+    from ocr.providers import openai, rules  # noqa: F401
 
 
 __all__ = [

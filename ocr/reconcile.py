@@ -1,0 +1,284 @@
+"""Reconciling the model's answer with the built-in extractor's, field by field.
+
+Both answers arrive in canonical form. For each field:
+
+1. A model value that is not in the OCR text (``ocr.grounding``) is dropped: the model invented
+   it, or changed a character of it.
+2. Where the two agree, the value is kept with a high belief; where only one answers, its value is
+   kept with a belief below 0.9 (nothing confirms it); where they differ, the model's is kept with
+   a low belief unless a check decides.
+3. A number that fails its validator (check digit) is replaced by the other answer's number where
+   that one passes, or else by the one number in the text that passes and differs from it in at
+   most two characters.
+4. A value that fails a cross-check (a resident id's birth date or sex; a passport's MRZ) is
+   replaced by the other answer's value where that one passes it.
+5. A value confirmed by a cross-check is believed more.
+
+The beliefs are the input of ``ocr.confidence.field_confidence``, which caps a failing value at 0.3
+and lifts a value that passes its check digit; together they keep confidence calibrated: no value
+that is wrong more often than not carries 0.9 or more.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ocr.fields import FieldSpec
+from ocr.grounding import OcrText, fold, is_grounded
+from ocr.mrz import MrzResult
+from ocr.validators import validate_document, validate_value
+
+# Beliefs (the probability a value is right before checks), by how the value was reached.
+AGREED = 0.98
+MODEL_ONLY = 0.82
+RULES_ONLY_CEILING = 0.8
+DISAGREED = 0.55
+DISPUTED_CEILING = 0.6
+FOUND_BY_CHECK = 0.9
+CROSS_CHECKED = 0.95
+# How far (in characters) a passing number in the text may be from the model's failing one.
+MAX_DISTANCE = 2
+
+_CODE_SHAPES = {
+    "cn_resident_id": re.compile(r"(?<![0-9A-Z])[0-9]{17}[0-9X](?![0-9A-Z])"),
+    "cn_unified_credit_code": re.compile(r"(?<![0-9A-Z])[0-9A-Z]{18}(?![0-9A-Z])"),
+    "vin_check_digit": re.compile(r"(?<![0-9A-Z])[0-9A-Z]{17}(?![0-9A-Z])"),
+    "luhn": re.compile(r"(?<!\d)\d{13,19}(?!\d)"),
+}
+
+
+@dataclass
+class Reconciled:
+    """The chosen canonical values, their beliefs, where each came from, and notes for warnings.
+
+    ``sources`` values: "agreed", "model", "rules", "text" (a passing number found in the text).
+    """
+
+    values: dict[str, str | None]
+    beliefs: dict[str, float] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    # Upper bounds on the final confidence: a value the two answers dispute and no check
+    # settled stays doubtful even where it passes its own check digit.
+    ceilings: dict[str, float] = field(default_factory=dict)
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return re.sub(r"\s", "", a).upper() == re.sub(r"\s", "", b).upper()
+
+
+def _distance(a: str, b: str) -> int:
+    """Hamming distance for equal lengths; a large number otherwise."""
+    if len(a) != len(b):
+        return len(a) + len(b)
+    return sum(x != y for x, y in zip(a, b, strict=True))
+
+
+def passing_numbers_in_text(*, validator: str, text: OcrText) -> set[str]:
+    """Every string of the validator's shape in the OCR text (spaces ignored) that passes it."""
+    shape = _CODE_SHAPES.get(validator)
+    if shape is None:
+        return set()
+    found: set[str] = set()
+    sources = text.digit_runs if validator == "luhn" else text.compact_lines
+    for source in sources:
+        for match in shape.finditer(source):
+            value = match.group()
+            if validate_value(validator=validator, value=value).valid:
+                found.add(value)
+    return found
+
+
+def _repair_from_text(*, value: str, validator: str, text: OcrText) -> str | None:
+    """The one passing number in the text within MAX_DISTANCE characters of ``value``."""
+    target = fold(value)
+    near = {
+        candidate
+        for candidate in passing_numbers_in_text(validator=validator, text=text)
+        if _distance(fold(candidate), target) <= MAX_DISTANCE
+    }
+    return near.pop() if len(near) == 1 else None
+
+
+def _check_failures(
+    *,
+    document_type: str,
+    values: dict[str, str | None],
+    specs: Sequence[FieldSpec],
+    mrz: MrzResult | None,
+) -> dict[str, bool]:
+    """{field: check passed} for every non-null field that has a check."""
+    checks, _ = validate_document(
+        document_type=document_type, fields=values, specs=list(specs), mrz=mrz
+    )
+    return {key: check.valid for key, check in checks.items() if values.get(key) is not None}
+
+
+def reconcile(
+    *,
+    document_type: str,
+    specs: Sequence[FieldSpec],
+    model: Mapping[str, str | None],
+    rules: Mapping[str, str | None],
+    rules_confidence: Mapping[str, float],
+    text: OcrText,
+    mrz: MrzResult | None = None,
+) -> Reconciled:
+    """Choose each field's value from the model's and the rules' canonical answers."""
+    result = Reconciled(values={})
+    alternatives: dict[str, tuple[str, float, str]] = {}
+    for spec in specs:
+        m, r = model.get(spec.key), rules.get(spec.key)
+        ungrounded = m is not None and not is_grounded(value=m, format=spec.format, text=text)
+        # A value the extractor also read is vouched for even where grounding cannot see it.
+        if ungrounded and not _same(m, r):
+            result.notes.append(f"{spec.key}: the model's value is not in the text; dropped")
+            m = None
+        rule_belief = min(rules_confidence.get(spec.key, RULES_ONLY_CEILING), RULES_ONLY_CEILING)
+        if m is None and r is None:
+            chosen: tuple[str | None, float, str] = (None, 0.0, "")
+        elif m is None:
+            chosen = (r, rule_belief, "rules")
+        elif r is None:
+            chosen = (m, MODEL_ONLY, "model")
+        elif _same(m, r):
+            # The extractor's form is the text's own; the model's may differ in spaces only.
+            chosen = (r, AGREED, "agreed")
+        else:
+            chosen = (m, DISAGREED, "model")
+            alternatives[spec.key] = (r, DISAGREED, "rules")
+            result.ceilings[spec.key] = DISPUTED_CEILING
+        result.values[spec.key] = chosen[0]
+        if chosen[0] is not None:
+            result.beliefs[spec.key] = chosen[1]
+            result.sources[spec.key] = chosen[2]
+
+    _repair_validated(result=result, specs=specs, alternatives=alternatives, text=text)
+    _settle_cross_checks(
+        result=result,
+        document_type=document_type,
+        specs=specs,
+        alternatives=alternatives,
+        mrz=mrz,
+    )
+    return result
+
+
+def _repair_validated(
+    *,
+    result: Reconciled,
+    specs: Sequence[FieldSpec],
+    alternatives: dict[str, tuple[str, float, str]],
+    text: OcrText,
+) -> None:
+    """Replace a number failing its validator by one that passes: the other answer's, or the
+    text's nearest."""
+    for spec in specs:
+        value = result.values.get(spec.key)
+        if not spec.validator or value is None:
+            continue
+        if validate_value(validator=spec.validator, value=value).valid:
+            continue
+        other = alternatives.get(spec.key)
+        if other and validate_value(validator=spec.validator, value=other[0]).valid:
+            _use(result, spec.key, other[0], FOUND_BY_CHECK, other[2])
+            result.notes.append(
+                f"{spec.key}: the model's value fails its check; the extractor's passing one "
+                "was used"
+            )
+            alternatives.pop(spec.key)
+            continue
+        repaired = _repair_from_text(value=value, validator=spec.validator, text=text)
+        if repaired is not None and repaired != value:
+            _use(result, spec.key, repaired, FOUND_BY_CHECK, "text")
+            result.notes.append(
+                f"{spec.key}: the value fails its check; the passing one in the text was used"
+            )
+            alternatives.pop(spec.key, None)
+
+
+def _settle_cross_checks(
+    *,
+    result: Reconciled,
+    document_type: str,
+    specs: Sequence[FieldSpec],
+    alternatives: dict[str, tuple[str, float, str]],
+    mrz: MrzResult | None,
+) -> None:
+    """Try the other answer for each field failing a check; believe values a cross-check backs."""
+    passed = _check_failures(
+        document_type=document_type, values=result.values, specs=specs, mrz=mrz
+    )
+    for spec in specs:
+        if passed.get(spec.key, True) or spec.key not in alternatives:
+            continue
+        other = alternatives[spec.key]
+        trial = {**result.values, spec.key: other[0]}
+        trial_passed = _check_failures(
+            document_type=document_type, values=trial, specs=specs, mrz=mrz
+        )
+        if trial_passed.get(spec.key) and sum(trial_passed.values()) > sum(passed.values()):
+            _use(result, spec.key, other[0], FOUND_BY_CHECK, other[2])
+            result.notes.append(
+                f"{spec.key}: the model's value fails a cross-check; the extractor's was used"
+            )
+            passed = trial_passed
+    confirmed = _confirmed(document_type=document_type, values=result.values, mrz=mrz)
+    for key in confirmed:
+        # A value that a second, independent reading confirms (a birth date that the id number
+        # embeds, a surname the MRZ holds) is rarely wrong.
+        if key in result.beliefs:
+            result.beliefs[key] = max(result.beliefs[key], CROSS_CHECKED)
+            result.ceilings.pop(key, None)
+
+
+_MRZ_ATTRIBUTES = {
+    "passportNumber": ("passport_number", "passportNumber"),
+    "surname": ("surname", None),
+    "givenNames": ("given_names", None),
+    "nationality": ("nationality", "composite"),
+    "birthDate": ("birth_date", "birthDate"),
+    "gender": ("sex", "composite"),
+    "expiryDate": ("expiry_date", "expiryDate"),
+    "issuingCountry": ("issuing_country", None),
+}
+
+
+def _mrz_form(value: str) -> str:
+    return re.sub(r"[\s<\-]", "", value.upper())
+
+
+def _confirmed(
+    *, document_type: str, values: Mapping[str, str | None], mrz: MrzResult | None
+) -> set[str]:
+    """Fields whose value a second reading confirms: the birth date and sex embedded in a valid
+    resident id number, or an MRZ field (under its check digit where it has one)."""
+    confirmed: set[str] = set()
+    if document_type in ("idCard", "driverLicense"):
+        number = values.get("idNumber" if document_type == "idCard" else "licenseNumber") or ""
+        if validate_value(validator="cn_resident_id", value=number).valid:
+            embedded = f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
+            if values.get("birthDate") == embedded:
+                confirmed.add("birthDate")
+            if values.get("gender") == ("male" if int(number[16]) % 2 else "female"):
+                confirmed.add("gender")
+    elif document_type == "passport" and mrz is not None:
+        for key, (attribute, check) in _MRZ_ATTRIBUTES.items():
+            value, in_mrz = values.get(key), getattr(mrz, attribute)
+            if not value or not in_mrz or (check and not mrz.checks.get(check)):
+                continue
+            if _mrz_form(value) == _mrz_form(in_mrz):
+                confirmed.add(key)
+    return confirmed
+
+
+def _use(result: Reconciled, key: str, value: str, belief: float, source: str) -> None:
+    """Take ``value`` for ``key``: a check decided, so the dispute (if any) is settled."""
+    result.values[key] = value
+    result.beliefs[key] = belief
+    result.sources[key] = source
+    result.ceilings.pop(key, None)

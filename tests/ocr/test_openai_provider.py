@@ -1,0 +1,353 @@
+"""The model provider against a real local OpenAI-compatible server, through the real SDK."""
+
+import asyncio
+import json
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.test import override_settings
+
+from ocr import circuit
+from ocr.fields import shipped_document_types
+from ocr.providers import Document, get_provider, provider_names
+from ocr.providers.openai import MissingItemError, ModelCallError, OpenAIProvider, get_client
+from prompts.models import ModelPrice, PromptTemplate
+from tests.fakes.openai_server import (
+    FakeOpenAI,
+    answer,
+    cutoff,
+    error,
+    fenced,
+    hang,
+    malformed,
+    prose,
+    rate_limited,
+    sleep,
+)
+
+pytestmark = pytest.mark.django_db
+
+DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dev.jsonl"
+TYPES = shipped_document_types()
+CASES = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
+ID_CASES = [case for case in CASES if case["documentType"] == "idCard"]
+CASE = ID_CASES[0]
+
+
+@pytest.fixture
+def fake(fake_openai):
+    fake_openai.add_cases(CASES)
+    return fake_openai
+
+
+def document(case: dict) -> Document:
+    return Document(
+        document_type=case["documentType"],
+        fields=tuple(TYPES[case["documentType"]]),
+        lines=tuple(case["rawTexts"]),
+    )
+
+
+def template(document_type: str = "idCard") -> PromptTemplate:
+    return PromptTemplate.objects.for_type(document_type).defaults().get()
+
+
+def extract(case: dict = CASE, **kwargs):
+    provider = OpenAIProvider()
+    return async_to_sync(provider.extract)(
+        document=document(case), template=template(case["documentType"]), **kwargs
+    )
+
+
+def extract_many(cases: list[dict]):
+    provider = OpenAIProvider()
+    return async_to_sync(provider.extract_many)(
+        documents=[document(case) for case in cases], template=template(cases[0]["documentType"])
+    )
+
+
+def test_provider_is_registered():
+    assert "openai" in provider_names()
+    assert isinstance(get_provider("openai"), OpenAIProvider)
+
+
+def test_answer_is_read_through_the_sdk(fake):
+    result = extract()
+
+    assert result.values == CASE["expected"]
+    assert result.provider == "openai"
+    assert result.model == "gpt-4o-mini"
+    assert fake.calls == 1
+
+
+def test_prompt_holds_the_ocr_lines_verbatim_and_asks_for_json(fake):
+    extract()
+
+    request = fake.requests[0]
+    user = request.messages[-1]["content"]
+    assert "\n".join(CASE["rawTexts"]) in user
+    assert request.response_format == {"type": "json_object"}
+
+
+def test_fenced_answer_is_read(fake):
+    fake.script(fenced())
+
+    assert extract().values == CASE["expected"]
+    assert fake.calls == 1
+
+
+def test_answer_wrapped_in_prose_is_read(fake):
+    fake.script(prose())
+
+    assert extract().values == CASE["expected"]
+    assert fake.calls == 1
+
+
+def test_malformed_answer_is_retried(fake):
+    fake.script(malformed())
+
+    assert extract().values == CASE["expected"]
+    assert fake.calls == 2
+
+
+def test_cut_off_answer_is_retried_with_more_room(fake):
+    fake.script(cutoff())
+
+    assert extract().values == CASE["expected"]
+    assert fake.calls == 2
+    assert fake.requests[1].max_tokens > fake.requests[0].max_tokens
+
+
+def test_server_error_is_retried(fake):
+    fake.script(error(500))
+
+    assert extract().values == CASE["expected"]
+    assert fake.calls == 2
+
+
+def test_rate_limit_waits_for_retry_after(fake):
+    fake.script(rate_limited("1"))
+    started = time.monotonic()
+
+    assert extract().values == CASE["expected"]
+    assert time.monotonic() - started >= 0.95
+    assert fake.calls == 2
+
+
+def test_sdk_retries_are_off_so_three_failures_are_three_calls(fake):
+    fake.script(error(500), error(500), error(500), error(500))
+
+    with pytest.raises(ModelCallError) as caught:
+        extract()
+
+    assert fake.calls == 3
+    assert not caught.value.timeout
+
+
+def test_bad_request_is_not_retried(fake):
+    fake.script(error(400))
+
+    with pytest.raises(ModelCallError) as caught:
+        extract()
+
+    assert caught.value.permanent
+    assert fake.calls == 1
+
+
+def test_slow_answer_times_out(fake, settings):
+    settings.OPENAI_TIMEOUT_SECONDS = 0.3
+    fake.script(sleep(1), sleep(1), sleep(1))
+
+    with pytest.raises(ModelCallError) as caught:
+        extract()
+
+    assert caught.value.timeout
+
+
+def test_hang_ends_within_the_request_budget(fake, settings):
+    settings.OPENAI_TIMEOUT_SECONDS = 1.0
+    settings.OPENAI_REQUEST_BUDGET_SECONDS = 1.5
+    fake.script(hang(), hang(), hang())
+    started = time.monotonic()
+
+    with pytest.raises(ModelCallError) as caught:
+        extract()
+
+    assert caught.value.timeout
+    assert time.monotonic() - started < 2.2
+    # The second attempt gets only what is left of the budget; there is no time for a third.
+    assert fake.calls <= 2
+
+
+def test_unreachable_endpoint_fails_without_a_timeout(fake, settings):
+    settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"
+
+    with pytest.raises(ModelCallError) as caught:
+        extract()
+
+    assert not caught.value.timeout
+    assert fake.calls == 0
+
+
+def test_open_circuit_fails_fast_without_a_call(fake):
+    async_to_sync(circuit.trip)(circuit.openai_breaker())
+
+    with pytest.raises(ModelCallError) as caught:
+        extract()
+
+    assert caught.value.permanent
+    assert fake.calls == 0
+
+
+def test_repeated_outage_opens_the_circuit(fake, settings):
+    settings.OPENAI_CIRCUIT_MIN_FAILURES = 3
+    fake.script(*[error(503)] * 3)
+    with pytest.raises(ModelCallError):
+        extract()
+
+    with pytest.raises(ModelCallError):
+        extract()
+
+    assert fake.calls == 3
+
+
+def test_endpoint_without_json_mode_is_asked_without_it():
+    with FakeOpenAI(json_mode_supported=False) as server:
+        server.add_cases([CASE])
+        with override_settings(OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="sk-test"):
+            assert extract().values == CASE["expected"]
+            extract()
+
+        assert server.requests[0].response_format is not None
+        assert server.requests[-1].response_format is None
+        assert server.calls == 3
+
+
+def test_model_the_endpoint_lacks_falls_back_to_the_default(settings):
+    with FakeOpenAI(known_models={"gpt-4o-mini"}) as server:
+        server.add_cases([CASE])
+        settings.OPENAI_BASE_URL = server.base_url
+        settings.OPENAI_MODEL = "gpt-4o-mini"
+        chosen = template()
+        chosen.model = "a-model-it-does-not-serve"
+
+        result = async_to_sync(OpenAIProvider().extract)(document=document(CASE), template=chosen)
+
+    assert result.model == "gpt-4o-mini"
+    assert result.values == CASE["expected"]
+
+
+def test_tokens_and_cost_come_from_usage_and_the_price_staff_set(fake):
+    ModelPrice.objects.update_or_create(
+        model="gpt-4o-mini",
+        defaults={"input_per_million": Decimal("1.00"), "output_per_million": Decimal("2.00")},
+    )
+
+    result = extract()
+
+    assert result.prompt_tokens == fake.prompt_tokens > 0
+    assert result.completion_tokens == fake.completion_tokens > 0
+    expected = (Decimal(result.prompt_tokens) + 2 * Decimal(result.completion_tokens)) / 10**6
+    assert result.cost == expected.quantize(Decimal("0.000001"))
+
+
+def test_tokens_of_every_attempt_are_counted(fake):
+    fake.script(cutoff())
+
+    result = extract()
+
+    assert result.prompt_tokens == fake.prompt_tokens == 2 * fake.requests[0].prompt_tokens
+
+
+def test_one_client_is_shared_within_an_event_loop(fake):
+    async def clients():
+        return get_client(), get_client()
+
+    first, second = async_to_sync(clients)()
+
+    assert first is second
+    assert first.max_retries == 0
+
+
+def test_connection_pool_is_sized_from_settings(fake, settings):
+    settings.OPENAI_MAX_CONNECTIONS = 2
+    fake.latency = 0.2
+    provider = OpenAIProvider()
+    chosen = template()
+
+    async def six_at_once():
+        await asyncio.gather(
+            *(provider.extract(document=document(case), template=chosen) for case in ID_CASES[:6])
+        )
+
+    async_to_sync(six_at_once)()
+
+    assert fake.calls == 6
+    assert fake.max_in_flight == 2
+
+
+def test_documents_of_one_type_share_one_call(fake):
+    results = extract_many(ID_CASES[:5])
+
+    assert fake.calls == 1
+    assert [r.values for r in results] == [case["expected"] for case in ID_CASES[:5]]
+    assert len({r.batch_id for r in results}) == 1
+
+
+def test_merged_call_shares_its_prompt_tokens_and_saves_on_them(fake):
+    results = extract_many(ID_CASES[:5])
+
+    assert sum(r.prompt_tokens for r in results) == fake.prompt_tokens
+    assert all(r.prompt_tokens_unmerged > r.prompt_tokens for r in results)
+
+
+def test_merged_prompt_asks_for_items_and_holds_each_document(fake):
+    extract_many(ID_CASES[:3])
+
+    request = fake.requests[0]
+    prompt = "\n".join(m["content"] for m in request.messages)
+    assert '{"items": [...]}' in prompt
+    for case in ID_CASES[:3]:
+        assert "\n".join(case["rawTexts"]) in prompt
+
+
+def test_large_batches_are_split_into_calls_of_the_configured_size(fake, settings):
+    settings.OPENAI_BATCH_MAX_ITEMS = 4
+
+    results = extract_many(ID_CASES[:10])
+
+    assert fake.calls == 3
+    assert [r.values for r in results] == [case["expected"] for case in ID_CASES[:10]]
+
+
+def test_document_left_out_of_a_merged_answer_fails_on_its_own(fake):
+    fake.script(answer([ID_CASES[0]["expected"], None, ID_CASES[2]["expected"]]))
+
+    results = extract_many(ID_CASES[:3])
+
+    assert results[0].values == ID_CASES[0]["expected"]
+    assert isinstance(results[1], MissingItemError)
+    assert results[2].values == ID_CASES[2]["expected"]
+
+
+def test_merged_call_that_fails_fails_each_document(fake):
+    fake.script(error(400))
+
+    results = extract_many(ID_CASES[:3])
+
+    assert all(isinstance(r, ModelCallError) for r in results)
+
+
+def test_retry_after_longer_than_the_cap_is_not_waited_for(fake, settings):
+    settings.OPENAI_RETRY_AFTER_MAX_SECONDS = 1.0
+    fake.script(rate_limited("30"))
+    started = time.monotonic()
+
+    with pytest.raises(ModelCallError):
+        extract()
+
+    assert time.monotonic() - started < 1.0
+    assert fake.calls == 1
