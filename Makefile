@@ -26,7 +26,7 @@ setup: migrate
 run: setup
 	$(PY) manage.py bootstrap_demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin: /admin/, docs: /docs, health: /api/v1/health)"
-	$(VENV)/bin/uvicorn quickvault.asgi:application --host 0.0.0.0 --port $(PORT) --reload --reload-dir ocr --reload-dir prompts --reload-dir analytics --reload-dir quickvault --reload-dir templates
+	$(VENV)/bin/uvicorn quickvault.asgi:application --host 0.0.0.0 --port $(PORT) --lifespan off --reload --reload-dir ocr --reload-dir prompts --reload-dir analytics --reload-dir quickvault --reload-dir templates
 
 # The browser tests drive a real Chromium; on Debian it comes from the system's packages.
 browser:
