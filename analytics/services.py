@@ -1,14 +1,18 @@
-"""Figures for the staff dashboards: volume, confidence, accuracy from feedback, calibration."""
+"""Figures for the staff dashboards: volume, confidence, accuracy from feedback, calibration,
+and the variants of A/B experiments side by side."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Avg, Count, Q, Sum
 
 from ocr.models import Feedback, OcrRequest, RequestStatus
+from prompts.models import Experiment
 
 CONFIDENCE_BUCKETS = [(0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01)]
 # Calibration reads at most this many recent feedback rows, to keep the page fast.
@@ -108,3 +112,99 @@ def calibration(*, since: datetime) -> list[dict[str, Any]]:
         }
         for low, high in CONFIDENCE_BUCKETS
     ]
+
+
+def _variant_row(
+    *, variant_id: int | None, name: str, template: str, weight: int, total_weight: int
+) -> dict[str, Any]:
+    return {
+        "id": variant_id,
+        "variant": name,
+        "template": template,
+        "weight": weight,
+        "share": weight / total_weight if total_weight else None,
+        "count": 0,
+        "mean_confidence": None,
+        "mean_time_ms": None,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cost": Decimal(0),
+        "mean_cost": None,
+        "feedback": 0,
+        "fields": 0,
+        "corrected": 0,
+        "accuracy": None,
+    }
+
+
+def variant_results(*, experiments: Sequence[Experiment]) -> dict[int, list[dict[str, Any]]]:
+    """{experiment id: one row per variant}, over every successful request each experiment
+    served (its whole life, whatever the dashboard's period).
+
+    A row holds the variant's ``id``, ``variant`` name, ``template`` and ``weight`` with its traffic
+    ``share``; ``count`` requests, ``mean_confidence``, ``mean_time_ms``, ``prompt_tokens``,
+    ``completion_tokens``, ``cost`` and ``mean_cost`` (per request); and from the users' feedback
+    ``feedback`` (answers with feedback), ``fields`` (fields they covered), ``corrected`` and the
+    field ``accuracy`` (None before any feedback). Rows follow the variants' order; a variant name
+    the log holds but the experiment no longer has comes last.
+    """
+    rows: dict[int, dict[str, dict[str, Any]]] = {}
+    for experiment in experiments:
+        variants = list(experiment.variants.all())
+        total_weight = sum(v.weight for v in variants)
+        rows[experiment.pk] = {
+            v.name: _variant_row(
+                variant_id=v.pk,
+                name=v.name,
+                template=str(v.template),
+                weight=v.weight,
+                total_weight=total_weight,
+            )
+            for v in variants
+        }
+    requests = OcrRequest.objects.successful().filter(experiment_id__in=list(rows))
+    logged = (
+        requests.values("experiment_id", "experiment_variant")
+        .annotate(
+            count=Count("id"),
+            mean_confidence=Avg("confidence"),
+            mean_time_ms=Avg("processing_time_ms"),
+            prompt_tokens=Sum("prompt_tokens"),
+            completion_tokens=Sum("completion_tokens"),
+            cost=Sum("cost"),
+        )
+        .order_by()
+    )
+    for entry in logged:
+        name = entry.pop("experiment_variant")
+        by_name = rows[entry.pop("experiment_id")]
+        row = by_name.setdefault(
+            name, _variant_row(variant_id=None, name=name, template="", weight=0, total_weight=0)
+        )
+        row.update(entry)
+        row["mean_cost"] = row["cost"] / row["count"]
+    feedback = Feedback.objects.filter(request__in=requests).values(
+        "request__experiment_id", "request__experiment_variant", "field_count", "corrected_fields"
+    )
+    for entry in feedback:
+        row = rows[entry["request__experiment_id"]][entry["request__experiment_variant"]]
+        row["feedback"] += 1
+        row["fields"] += entry["field_count"]
+        row["corrected"] += len(entry["corrected_fields"])
+    for by_name in rows.values():
+        for row in by_name.values():
+            if row["fields"]:
+                row["accuracy"] = 1 - row["corrected"] / row["fields"]
+    return {experiment_id: list(by_name.values()) for experiment_id, by_name in rows.items()}
+
+
+def experiment_comparison(*, since: datetime) -> list[dict[str, Any]]:
+    """The experiments running now or stopped since ``since``, newest first, each as
+    {"experiment": Experiment, "variants": its rows from ``variant_results``}."""
+    experiments = list(
+        Experiment.objects.recent(since=since)
+        .select_related("document_type")
+        .prefetch_related("variants__template")
+    )
+    results = variant_results(experiments=experiments)
+    return [{"experiment": e, "variants": results[e.pk]} for e in experiments]

@@ -27,5 +27,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "by_template": services.accuracy_rows(since=since, group_by="template_version"),
         "histogram": services.confidence_histogram(since=since),
         "calibration": services.calibration(since=since),
+        "experiments": services.experiment_comparison(since=since),
     }
     return render(request, "analytics/dashboard.html", context)

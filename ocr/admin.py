@@ -69,7 +69,15 @@ class OcrRequestAdmin(admin.ModelAdmin):
         "api_key",
         "created_at",
     ]
-    list_filter = ["status", "document_type", "provider", "cached", "error_code", "created_at"]
+    list_filter = [
+        "status",
+        "document_type",
+        "provider",
+        "cached",
+        "error_code",
+        "experiment",
+        "created_at",
+    ]
     list_select_related = ["api_key", "template"]
     search_fields = ["request_id", "document_type", "model", "api_key__name", "api_key__key_id"]
     date_hierarchy = "created_at"

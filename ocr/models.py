@@ -114,6 +114,17 @@ class OcrRequest(models.Model):
         "prompts.PromptTemplate", models.SET_NULL, null=True, blank=True, related_name="requests"
     )
     template_version = models.CharField(max_length=32, blank=True)
+    experiment = models.ForeignKey(
+        "prompts.Experiment",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requests",
+        # The (experiment, variant) index below serves every lookup by experiment.
+        db_index=False,
+        help_text="The A/B experiment that chose the template, if one did.",
+    )
+    experiment_variant = models.CharField(max_length=64, blank=True)
     provider = models.CharField(max_length=32, blank=True)
     model = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=16, choices=RequestStatus.choices)
@@ -147,6 +158,10 @@ class OcrRequest(models.Model):
         indexes = [
             models.Index(fields=["document_type", "created_at"], name="ocrrequest_type_created"),
             models.Index(fields=["created_at"], name="ocrrequest_created"),
+            # The experiment results group the log by experiment and variant.
+            models.Index(
+                fields=["experiment", "experiment_variant"], name="ocrrequest_experiment_variant"
+            ),
         ]
 
     def __str__(self) -> str:

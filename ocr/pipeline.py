@@ -3,6 +3,10 @@
 ``analyze`` serves one document, ``analyze_batch`` several; both answer from the result cache
 where they can (10 minutes, keyed on the document type, the OCR text and the template version).
 
+Which template serves: the one a request names (``AnalyzeInput.template_id``, the evaluation of
+one version), else the variant's that a running A/B experiment of the type chooses for the
+request (``prompts.experiments``; the answer's ``experiment`` names it), else the type's default.
+
 Which extractor answers: the model (provider "openai") when an endpoint is configured
 (OPENAI_API_KEY or OPENAI_BASE_URL; QV_PROVIDER may force "rules" or "openai"), else the built-in
 extractor (provider "rules"). The built-in extractor also runs beside the model, cheaply, and is
@@ -48,6 +52,7 @@ from ocr.providers.openai import MissingItemError, ModelResult, endpoint_configu
 from ocr.providers.rules import RulesProvider
 from ocr.reconcile import reconcile
 from ocr.validators import validate_document
+from prompts.experiments import aload_running_experiments, assignment_unit
 from prompts.models import DocumentType, PromptTemplate
 
 logger = logging.getLogger(__name__)
@@ -58,7 +63,8 @@ class AnalyzeInput:
     raw_texts: tuple[str, ...]
     document_type: str | None = None
     use_cache: bool = True
-    # Serve with this template instead of the type's default (evaluation of a draft version).
+    # Serve with this template instead of the type's default (evaluation of a draft version);
+    # it overrides any running experiment.
     template_id: int | None = None
 
 
@@ -151,6 +157,20 @@ async def load_template(template_id: int, document_type: str) -> PromptTemplate:
             {"template": [f"Template {template_id} does not serve {document_type!r}."]},
         )
     return template
+
+
+async def experiment_choice(
+    *, document_type: str, api_key: ApiKey | None, lines: tuple[str, ...]
+) -> tuple[PromptTemplate, dict[str, Any]] | None:
+    """The template that the running experiment of the type chose for this request, with the
+    answer's ``experiment`` ({"id", "name", "variant"}); None where no experiment runs."""
+    experiment = (await aload_running_experiments()).get(document_type)
+    if experiment is None:
+        return None
+    unit = assignment_unit(key_id=api_key.key_id if api_key is not None else "", lines=lines)
+    variant = experiment.choose_variant(unit=unit)
+    summary = {"id": experiment.pk, "name": experiment.name, "variant": variant.name}
+    return variant.template, summary
 
 
 def resolve_document_type(*, requested: str | None, lines: tuple[str, ...]) -> str:
@@ -451,6 +471,8 @@ class _Prepared:
     cache_key: str
     started: float
     analysis: Analysis | None = None
+    # The answer's ``experiment``: {"id", "name", "variant"} where an experiment chose the template.
+    experiment: dict[str, Any] | None = None
 
 
 async def prepare(*, api_key: ApiKey | None, item: AnalyzeInput, started: float) -> _Prepared:
@@ -465,12 +487,23 @@ async def prepare(*, api_key: ApiKey | None, item: AnalyzeInput, started: float)
         )
     if api_key is not None and not api_key.may_use(document_type):
         raise forbidden(f"This key may not analyse {document_type!r} documents.")
+    experiment = None
     if item.template_id is not None:
         config = replace(config, template=await load_template(item.template_id, document_type))
+    else:
+        chosen = await experiment_choice(
+            document_type=document_type, api_key=api_key, lines=item.raw_texts
+        )
+        if chosen is not None:
+            template, experiment = chosen
+            config = replace(config, template=template)
+    # Keyed on the template that serves, so each variant has its own cached answers.
     cache_key = result_cache_key(
         document_type=document_type, lines=item.raw_texts, template=config.template
     )
-    prepared = _Prepared(item=item, config=config, cache_key=cache_key, started=started)
+    prepared = _Prepared(
+        item=item, config=config, cache_key=cache_key, started=started, experiment=experiment
+    )
     cached = await cache.aget(cache_key) if item.use_cache else None
     if cached is not None:
         cached.request_id = uuid.uuid4()
@@ -491,6 +524,9 @@ async def settle(
             api_key=api_key, document_type=prepared.config.key, error=analysis
         )
         raise analysis
+    # Set per request, not where the answer is made: a cached answer, or one of a merged call, was
+    # made with the same template but perhaps for another variant of it or for no experiment.
+    analysis.experiment = prepared.experiment
     if prepared.item.use_cache and analysis.cacheable and not analysis.cached:
         await cache.aset(prepared.cache_key, analysis, settings.QV_RESULT_CACHE_SECONDS)
     analysis.processing_time_ms = int((time.perf_counter() - prepared.started) * 1000)

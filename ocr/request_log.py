@@ -50,6 +50,8 @@ def success_row(
         document_type=analysis.document_type,
         template_id=analysis.template["id"] if analysis.template else None,
         template_version=analysis.template["version"] if analysis.template else "",
+        experiment_id=analysis.experiment["id"] if analysis.experiment else None,
+        experiment_variant=analysis.experiment["variant"] if analysis.experiment else "",
         provider=analysis.provider,
         model=analysis.model or "",
         status=RequestStatus.SUCCESS,

@@ -1,10 +1,13 @@
-"""Saving a template or a document type clears its cache entries at once."""
+"""Saving a template, a document type, a route, a price or an experiment clears its cache entries
+at once."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from prompts.models import (
     DocumentType,
+    Experiment,
+    ExperimentVariant,
     FieldDefinition,
     ModelPrice,
     ModelRoute,
@@ -34,3 +37,14 @@ def clear_model_routing_cache(sender, instance, **kwargs) -> None:
     from prompts.routing import clear_routing_cache
 
     clear_routing_cache()
+
+
+@receiver([post_save, post_delete], sender=Experiment)
+@receiver([post_save, post_delete], sender=ExperimentVariant)
+@receiver([post_save, post_delete], sender=PromptTemplate)
+def clear_running_experiments_cache(sender, instance, **kwargs) -> None:
+    # The snapshot of running experiments holds their templates too: an edited template must not
+    # keep serving (or keying the result cache) in its old form.
+    from prompts.experiments import clear_experiment_cache
+
+    clear_experiment_cache()

@@ -1,0 +1,249 @@
+"""A/B experiments through the signed API: the template that serves, the answer, the log."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from ocr.models import OcrRequest
+from prompts.experiments import assignment_unit
+from prompts.models import DocumentType, Experiment, ExperimentVariant, PromptTemplate
+from tests.signing import SignedClient
+
+pytestmark = pytest.mark.django_db
+
+ANALYZE = "/api/v1/ocr/analyze"
+BATCH = "/api/v1/ocr/batch-analyze"
+ID_CARD = {
+    "documentType": "idCard",
+    "rawTexts": [
+        "姓名 张三",
+        "性别 女 民族 汉",
+        "出生 1949年12月31日",
+        "住址 北京市朝阳区建国路88号",
+        "公民身份号码 11010519491231002X",
+    ],
+}
+ID_FIELDS = {
+    "name": "张三",
+    "gender": "female",
+    "ethnicity": "汉",
+    "birthDate": "1949-12-31",
+    "address": "北京市朝阳区建国路88号",
+    "idNumber": "11010519491231002X",
+    "issuingAuthority": None,
+    "validFrom": None,
+    "validUntil": None,
+}
+CANDIDATE_MARKER = "Candidate prompt under test."
+
+
+def card_numbered(number: int) -> dict:
+    """The ID card with its address changed: another text, so another assignment unit."""
+    lines = list(ID_CARD["rawTexts"])
+    lines[3] = f"住址 北京市朝阳区建国路{number}号"
+    return {**ID_CARD, "rawTexts": lines}
+
+
+@pytest.fixture
+def control() -> PromptTemplate:
+    return PromptTemplate.objects.defaults().for_type("idCard").get()
+
+
+@pytest.fixture
+def candidate(control) -> PromptTemplate:
+    template = control.new_version(version="1.1.0")
+    template.system_prompt = f"{CANDIDATE_MARKER}\n{template.system_prompt}"
+    template.save()
+    return template
+
+
+@pytest.fixture
+def experiment(control, candidate) -> Experiment:
+    experiment = Experiment.objects.create(
+        document_type=DocumentType.objects.get(key="idCard"), name="shorter prompt"
+    )
+    ExperimentVariant.objects.create(experiment=experiment, name="control", template=control)
+    ExperimentVariant.objects.create(experiment=experiment, name="candidate", template=candidate)
+    experiment.start()
+    return experiment
+
+
+def expected_variant(experiment: Experiment, api_key, body: dict) -> ExperimentVariant:
+    key, _ = api_key
+    unit = assignment_unit(key_id=key.key_id, lines=body["rawTexts"])
+    return Experiment.objects.get(pk=experiment.pk).choose_variant(unit=unit)
+
+
+def analyze(client: SignedClient, body: dict) -> dict:
+    response = client.post_json(ANALYZE, body)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_answer_names_the_experiment_and_its_variant(experiment, api_key, signed_client):
+    variant = expected_variant(experiment, api_key, ID_CARD)
+
+    body = analyze(signed_client, ID_CARD)
+
+    assert body["experiment"] == {
+        "id": experiment.pk,
+        "name": "shorter prompt",
+        "variant": variant.name,
+    }
+
+
+def test_answer_names_the_variants_template(experiment, api_key, signed_client):
+    variant = expected_variant(experiment, api_key, ID_CARD)
+
+    body = analyze(signed_client, ID_CARD)
+
+    assert body["template"] == {
+        "id": variant.template.pk,
+        "name": variant.template.name,
+        "version": variant.template.version,
+    }
+
+
+def test_requests_reach_both_variants_each_with_its_template(
+    experiment, control, candidate, signed_client
+):
+    templates = {"control": control.pk, "candidate": candidate.pk}
+
+    answers = [analyze(signed_client, card_numbered(n)) for n in range(30)]
+
+    assert {a["experiment"]["variant"] for a in answers} == {"control", "candidate"}
+    assert all(a["template"]["id"] == templates[a["experiment"]["variant"]] for a in answers)
+
+
+def test_log_row_records_the_experiment_and_variant(experiment, api_key, signed_client):
+    variant = expected_variant(experiment, api_key, ID_CARD)
+
+    request_id = analyze(signed_client, ID_CARD)["requestId"]
+
+    logged = OcrRequest.objects.get(request_id=request_id)
+    assert logged.experiment_id == experiment.pk
+    assert logged.experiment_variant == variant.name
+    assert logged.template_id == variant.template.pk
+
+
+def test_repeated_request_gets_the_same_variant_from_the_cache(experiment, signed_client):
+    first = analyze(signed_client, ID_CARD)
+
+    second = analyze(signed_client, ID_CARD)
+
+    assert second["cached"] is True
+    assert second["experiment"] == first["experiment"]
+    assert second["template"] == first["template"]
+
+
+def test_without_an_experiment_the_answer_has_none(control, signed_client):
+    body = analyze(signed_client, ID_CARD)
+
+    assert body["experiment"] is None
+    assert body["template"]["id"] == control.pk
+    assert OcrRequest.objects.get(request_id=body["requestId"]).experiment is None
+
+
+def test_other_types_are_not_in_the_experiment(experiment, signed_client):
+    card = {"documentType": "bankCard", "rawTexts": ["中国银行", "6216 6132 8071 0374 854"]}
+
+    assert analyze(signed_client, card)["experiment"] is None
+
+
+def test_stopped_experiment_serves_no_more(experiment, control, signed_client):
+    experiment.stop()
+
+    body = analyze(signed_client, ID_CARD)
+
+    assert body["experiment"] is None
+    assert body["template"]["id"] == control.pk
+
+
+def test_cached_answer_of_a_stopped_experiment_drops_it(experiment, control, signed_client):
+    # Both the control variant and the default serve with the same template, so they share a
+    # cache entry: the answer must still say whether an experiment chose it.
+    answers = [analyze(signed_client, card_numbered(n)) for n in range(30)]
+    served_by_control = next(a for a in answers if a["experiment"]["variant"] == "control")
+    experiment.stop()
+    number = answers.index(served_by_control)
+
+    body = analyze(signed_client, card_numbered(number))
+
+    assert body["cached"] is True
+    assert body["experiment"] is None
+
+
+def test_batch_items_carry_their_own_variant(experiment, control, candidate, signed_client):
+    templates = {"control": control.pk, "candidate": candidate.pk}
+    items = [card_numbered(n) for n in range(12)]
+
+    results = signed_client.post_json(BATCH, {"items": items}).json()["results"]
+
+    assert all(r["template"]["id"] == templates[r["experiment"]["variant"]] for r in results)
+    singles = [analyze(signed_client, item)["experiment"] for item in items]
+    assert [r["experiment"] for r in results] == singles
+
+
+def test_model_gets_the_candidates_prompt(experiment, api_key, signed_client, fake_openai):
+    body = next(
+        card_numbered(n)
+        for n in range(100)
+        if expected_variant(experiment, api_key, card_numbered(n)).name == "candidate"
+    )
+    fake_openai.add_cases([{**body, "id": "candidate", "expected": ID_FIELDS}])
+
+    answer = analyze(signed_client, body)
+
+    assert answer["experiment"]["variant"] == "candidate"
+    assert answer["provider"] == "openai"
+    assert CANDIDATE_MARKER in fake_openai.requests[-1].messages[0]["content"]
+
+
+def test_model_gets_the_controls_prompt(experiment, api_key, signed_client, fake_openai):
+    body = next(
+        card_numbered(n)
+        for n in range(100)
+        if expected_variant(experiment, api_key, card_numbered(n)).name == "control"
+    )
+
+    answer = analyze(signed_client, body)
+
+    assert answer["experiment"]["variant"] == "control"
+    assert CANDIDATE_MARKER not in fake_openai.requests[-1].messages[0]["content"]
+
+
+def test_batch_merges_the_items_of_one_variant(experiment, signed_client, fake_openai):
+    items = [card_numbered(n) for n in range(12)]
+
+    results = signed_client.post_json(BATCH, {"items": items}).json()["results"]
+
+    variants = {r["experiment"]["variant"] for r in results}
+    assert len(fake_openai.requests) == len(variants)
+    with_marker = [CANDIDATE_MARKER in r.messages[0]["content"] for r in fake_openai.requests]
+    assert sorted(with_marker) == sorted(v == "candidate" for v in variants)
+
+
+@pytest.fixture
+def cases_file(tmp_path):
+    path = tmp_path / "cases.jsonl"
+    case = {"id": "id-1", **ID_CARD, "expected": ID_FIELDS}
+    path.write_text(json.dumps(case, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def test_evaluate_with_a_template_bypasses_the_experiment(experiment, control, cases_file):
+    evaluated = control.new_version(version="2.0.0")
+
+    call_command("evaluate", str(cases_file), "--template", str(evaluated.pk))
+
+    logged = OcrRequest.objects.get()
+    assert logged.template_id == evaluated.pk
+    assert logged.experiment is None
+    assert logged.experiment_variant == ""
+
+
+def test_evaluate_without_a_template_measures_what_serves(experiment, cases_file):
+    call_command("evaluate", str(cases_file))
+
+    assert OcrRequest.objects.get().experiment_id == experiment.pk
