@@ -13,6 +13,7 @@ from ocr.errors import ApiError
 from ocr.models import OcrRequest
 from ocr.providers.base import ProviderError
 from prompts.models import ModelPrice
+from tests.documents import ID_CARD, ID_FIELDS
 from tests.fakes.openai_server import FaultMix, answer, error, hang, prose, raw
 from tests.signing import SignedClient
 
@@ -24,27 +25,6 @@ DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "
 CASES = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
 ID_CASES = [case for case in CASES if case["documentType"] == "idCard"]
 CARD_CASES = [case for case in CASES if case["documentType"] == "bankCard"]
-ID_CARD = {
-    "documentType": "idCard",
-    "rawTexts": [
-        "姓名 张三",
-        "性别 女 民族 汉",
-        "出生 1949年12月31日",
-        "住址 北京市朝阳区建国路88号",
-        "公民身份号码 11010519491231002X",
-    ],
-}
-ID_FIELDS = {
-    "name": "张三",
-    "gender": "female",
-    "ethnicity": "汉",
-    "birthDate": "1949-12-31",
-    "address": "北京市朝阳区建国路88号",
-    "idNumber": "11010519491231002X",
-    "issuingAuthority": None,
-    "validFrom": None,
-    "validUntil": None,
-}
 
 
 @pytest.fixture
