@@ -38,10 +38,12 @@ browser:
 test: setup browser
 	$(PY) -m pytest
 
+# One event loop per worker process (uvloop, httptools); each holds any number of model calls
+# in flight on its own, so WORKERS is the number of cores, not of concurrent requests.
 serve: setup
 	$(VENV)/bin/gunicorn quickvault.asgi:application -k uvicorn.workers.UvicornWorker \
-		--workers $(WORKERS) --bind $(HOST):$(PORT) --timeout 120 --graceful-timeout 30 \
-		--access-logfile - --log-level warning
+		--workers $(WORKERS) --bind $(HOST):$(PORT) --backlog 2048 --keep-alive 20 \
+		--timeout 120 --graceful-timeout 30 --access-logfile - --log-level warning
 
 worker: install
 	$(VENV)/bin/celery -A quickvault worker --loglevel INFO

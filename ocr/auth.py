@@ -5,6 +5,7 @@ Every failure is the same 401: the answer never says which check failed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -15,11 +16,12 @@ import uuid
 import jwt
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from ocr.models import ApiKey
+from ocr.models import ApiKey, ApiKeyStatus
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +68,34 @@ def sign(*, secret: bytes, timestamp: str, nonce: str, method: str, path: str, b
 
 
 def find_active_key(key_id: str) -> ApiKey | None:
-    return ApiKey.objects.active().filter(key_id=key_id).first()
+    """The active key with this id, or None: the same rows as
+    ``ApiKey.objects.active().filter(key_id=key_id)``, by a query written once per process.
+    It runs on every signed request, where building that SQL took the ORM about four times as
+    long as running it."""
+    return next(iter(ApiKey.objects.raw(active_key_sql(), [key_id, ApiKeyStatus.ACTIVE])), None)
+
+
+@functools.cache
+def active_key_sql() -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in ApiKey._meta.concrete_fields)
+    key_id, status = (quote(ApiKey._meta.get_field(name).column) for name in ("key_id", "status"))
+    table = quote(ApiKey._meta.db_table)
+    return f"SELECT {columns} FROM {table} WHERE {key_id} = %s AND {status} = %s"
+
+
+def release_db_connection() -> None:
+    """Hand this thread's database connection back to the pool (PostgreSQL with a pool only).
+
+    Django returns a pooled connection when the request finishes; an analysis authenticates first
+    and then waits seconds on the model, so holding it until then would take one pooled
+    connection per request in flight and queue every request beyond the pool's size. Inside a
+    transaction (tests, atomic blocks) the connection stays.
+    """
+    if not connection.settings_dict.get("OPTIONS", {}).get("pool"):
+        return
+    if connection.connection is not None and not connection.in_atomic_block:
+        connection.close()
 
 
 def touch_last_used(api_key: ApiKey) -> None:
@@ -93,6 +122,19 @@ class SignatureAuthentication(authentication.BaseAuthentication):
         window = settings.QV_SIGNATURE_WINDOW_SECONDS
         if abs(time.time() - int(timestamp)) > window:
             raise unauthorized()
+        try:
+            api_key = self.verified_key(
+                request, key_id=key_id, timestamp=timestamp, nonce=nonce, signature=signature
+            )
+        finally:
+            release_db_connection()
+        return ApiClient(api_key), None
+
+    def verified_key(
+        self, request, *, key_id: str, timestamp: str, nonce: str, signature: str
+    ) -> ApiKey:
+        """The active key whose secret signed this request, its nonce now spent; raises 401."""
+        window = settings.QV_SIGNATURE_WINDOW_SECONDS
         api_key = find_active_key(key_id[:64])
         secret = api_key.signing_secret() if api_key else None
         if secret is None:
@@ -111,7 +153,7 @@ class SignatureAuthentication(authentication.BaseAuthentication):
         if not remember_nonce(key_id=key_id, nonce=nonce, window=window):
             raise unauthorized()
         touch_last_used(api_key)
-        return ApiClient(api_key), None
+        return api_key
 
     def authenticate_header(self, request) -> str:
         return 'HMAC-SHA256 realm="api"'
@@ -164,10 +206,13 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             )
         except jwt.PyJWTError:
             raise unauthorized() from None
-        api_key = find_active_key(str(claims["sub"]))
-        if api_key is None:
-            raise unauthorized()
-        touch_last_used(api_key)
+        try:
+            api_key = find_active_key(str(claims["sub"]))
+            if api_key is None:
+                raise unauthorized()
+            touch_last_used(api_key)
+        finally:
+            release_db_connection()
         return ApiClient(api_key), None
 
     def authenticate_header(self, request) -> str:

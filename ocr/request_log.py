@@ -2,16 +2,18 @@
 
 Rows are written before the answer goes out, so a feedback call that follows an analysis, on any
 worker, finds its row. The writes are group-committed: each request queues its row and waits
-until a transaction holding it has committed; whichever waiting request gets the turn first
-inserts every queued row of its event loop in one transaction. Under load that is one
-transaction (one thread hop, one SQLite write lock, one pooled connection) for many requests,
-instead of one per request queueing on the database; with one request at a time it is the same
-single insert as writing directly.
+until it is committed; whichever waiting request gets the turn first inserts every queued row of
+its event loop in one INSERT statement (one thread hop, one pooled connection, one brief hold of
+SQLite's write lock) for many requests, instead of one each queueing on the database. With one
+request at a time it is the single insert it would be anyway. The statement is compiled before
+the database is touched, so the lock that SQLite's writers (every worker process) share is held
+only while it runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from dataclasses import dataclass, field
@@ -19,7 +21,9 @@ from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connections, router, transaction
+from django.db.models import AutoField
+from django.db.models.sql import InsertQuery
 
 from ocr.errors import ApiError
 from ocr.fields import mask_sensitive
@@ -83,26 +87,68 @@ def failure_row(
     )
 
 
-def insert_rows(rows: list[OcrRequest]) -> list[Exception | None]:
-    """Insert `rows`, all in one transaction when they can be. Returns, per row, None once it is
-    committed or the error that kept it out: a row that fails (a key deleted meanwhile, say) is
-    retried alone, so it does not take the other requests' rows down with it."""
-    try:
-        with transaction.atomic():
-            OcrRequest.objects.bulk_create(rows)
-        return [None] * len(rows)
-    except DatabaseError as error:
-        if len(rows) == 1:
-            return [error]
-    outcomes: list[Exception | None] = []
+def insert_statements(rows: list[OcrRequest]) -> list[tuple[list[OcrRequest], str, tuple]]:
+    """The INSERT statements for `rows`, as many rows to a statement as the database takes,
+    each with its rows.
+
+    They are compiled here, before the database is touched: bulk_create would open a
+    transaction first and hold SQLite's one write lock (which every worker process shares)
+    through all of its Python work, where these statements hold it only while they run.
+    """
+    connection = connections[router.db_for_write(OcrRequest)]
+    fields = [
+        f
+        for f in OcrRequest._meta.concrete_fields
+        if not f.generated and not isinstance(f, AutoField)
+    ]
     for row in rows:
+        row._prepare_related_fields_for_save(operation_name="bulk_create")
+    size = max(1, connection.ops.bulk_batch_size(fields, rows))
+    statements: list[tuple[list[OcrRequest], str, tuple]] = []
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        query = InsertQuery(OcrRequest)
+        query.insert_values(fields, chunk)
+        # One statement for the chunk where the database inserts many rows at once.
+        compiled = query.get_compiler(connection=connection).as_sql()
+        if len(compiled) == 1:
+            statements.append((chunk, *compiled[0]))
+        else:
+            statements.extend(([row], *one) for row, one in zip(chunk, compiled, strict=True))
+    return statements
+
+
+def execute(statement: str, params: tuple) -> None:
+    """Run one INSERT. It commits on its own (autocommit); inside a caller's transaction (tests,
+    atomic blocks) it gets a savepoint, so a failure leaves that transaction usable."""
+    connection = connections[router.db_for_write(OcrRequest)]
+    savepoint = transaction.atomic(using=connection.alias) if connection.in_atomic_block else None
+    with savepoint or contextlib.nullcontext(), connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def insert_rows(rows: list[OcrRequest]) -> list[Exception | None]:
+    """Insert `rows`. Returns, per row, None once it is committed or the error that kept it
+    out: a statement that fails is retried row by row, so a bad row (its key deleted meanwhile,
+    say) does not take the other requests' rows down with it."""
+    outcome: dict[int, Exception | None] = {}
+    for chunk, statement, params in insert_statements(rows):
         try:
-            with transaction.atomic():
-                OcrRequest.objects.bulk_create([row])
-            outcomes.append(None)
+            execute(statement, params)
+            outcome.update(dict.fromkeys(map(id, chunk)))
+            continue
         except DatabaseError as error:
-            outcomes.append(error)
-    return outcomes
+            if len(chunk) == 1:
+                outcome[id(chunk[0])] = error
+                continue
+        for row in chunk:
+            try:
+                ((_, statement, params),) = insert_statements([row])
+                execute(statement, params)
+                outcome[id(row)] = None
+            except DatabaseError as error:
+                outcome[id(row)] = error
+    return [outcome[id(row)] for row in rows]
 
 
 @dataclass

@@ -116,9 +116,14 @@ def database_config() -> dict:
         }
     config = dj_database_url.parse(url)
     if config["ENGINE"] == "django.db.backends.postgresql":
+        # A pool per worker process (Django's own pooling needs CONN_MAX_AGE 0). A request
+        # holds a connection only while it runs a query: authentication hands it back before
+        # the model call (ocr.auth) and the request log writes many requests' rows at once
+        # (ocr.request_log), so a few connections serve a hundred requests in flight. Keep
+        # WORKERS x DB_POOL_MAX_SIZE (plus the Celery workers) under max_connections.
         config["CONN_MAX_AGE"] = 0
         config.setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env_int("DB_POOL_MIN_SIZE", 2),
+            "min_size": env_int("DB_POOL_MIN_SIZE", 4),
             "max_size": env_int("DB_POOL_MAX_SIZE", 20),
             "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
         }
@@ -141,8 +146,13 @@ if REDIS_URL:
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 1,
                 "SOCKET_TIMEOUT": 1,
+                # Past max_connections a blocking pool waits (up to a second) for a free
+                # connection; the default pool would fail the call, which the nonce check
+                # would then have to treat as Redis being down.
+                "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
                 "CONNECTION_POOL_KWARGS": {
-                    "max_connections": env_int("REDIS_MAX_CONNECTIONS", 100)
+                    "max_connections": env_int("REDIS_MAX_CONNECTIONS", 100),
+                    "timeout": 1,
                 },
             },
         }

@@ -1,0 +1,436 @@
+"""How many slow model calls `make serve` holds in flight: throughput against the ideal, overhead.
+
+    .venv/bin/python bench/analyze_concurrency.py [--concurrency 100] [--latency 1.0]
+        [--rounds 5 | --duration SECONDS] [--workers 2] [--json REPORT]
+
+It starts the fake OpenAI-compatible server of tests/fakes/openai_server.py answering after a set
+latency, starts `make serve` on a free port of 127.0.0.1 pointed at it (on a scratch SQLite
+database, or on DATABASE_URL and REDIS_URL where they are set), creates an API key with no rate
+limit, and keeps N signed analyze requests in flight: each of N clients sends one request after
+another (`--rounds` each, or for `--duration` seconds), every one with `useCache: false` and text
+of its own so no cache answers. A first request per client, not counted, opens the connections.
+
+It prints the throughput over the ideal (N in flight / latency: what the service would do with
+no overhead at all) and the overhead of a request (its response time minus the model latency) at
+p50, p95 and worst. Speed is reported, never asserted: the figures are one run's on a machine
+that the model server and the load share with the service. Everything it starts, it stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.signing import signature_headers  # noqa: E402
+
+PYTHON = ROOT / ".venv" / "bin" / "python"
+DEV_SET = ROOT.parent / "shared" / "datasets" / "dev.jsonl"
+EXAMPLES = ROOT / "examples"
+ANALYZE = "/api/v1/ocr/analyze"
+HEALTH = "/api/v1/health"
+HOST = "127.0.0.1"
+START_TIMEOUT_SECONDS = 300
+STOP_TIMEOUT_SECONDS = 20
+
+
+@dataclass
+class Outcome:
+    """What the measured requests came to."""
+
+    seconds: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    providers: Counter[str] = field(default_factory=Counter)
+    # The first answer of each failing status, to say why.
+    samples: dict[str, str] = field(default_factory=dict)
+    elapsed: float = 0.0
+    # CPU over the measured requests, in shares of one core: the server, the fake model, this
+    # load generator, and everything else on the machine (other work skews the figures).
+    cpu: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    """Clock ticks used so far by the machine and by each watched process group."""
+
+    machine_busy: int
+    groups: dict[str, int]
+
+
+def cpu_sample(groups: dict[str, int]) -> CpuSample | None:
+    """Ticks from /proc (Linux); None where there is no /proc. `groups` names process group ids
+    (this process is counted by its own pid)."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    ticks = dict.fromkeys(groups, 0)
+    by_group = {pgid: name for name, pgid in groups.items()}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        # Fields after the command name: state, ppid, pgrp, ... utime (12th), stime (13th).
+        fields = text[text.rindex(")") + 2 :].split()
+        pid = int(stat.parent.name)
+        name = "load generator" if pid == os.getpid() else by_group.get(int(fields[2]))
+        if name in ticks:
+            ticks[name] += int(fields[11]) + int(fields[12])
+    return CpuSample(machine_busy=sum(values) - values[3] - values[4], groups=ticks)
+
+
+def cpu_shares(before: CpuSample | None, after: CpuSample | None, seconds: float) -> dict:
+    """Cores used between two samples by each group and by the rest of the machine."""
+    if before is None or after is None or seconds <= 0:
+        return {}
+    hertz = os.sysconf("SC_CLK_TCK")
+    shares = {
+        name: (after.groups[name] - before.groups[name]) / hertz / seconds for name in after.groups
+    }
+    machine = (after.machine_busy - before.machine_busy) / hertz / seconds
+    shares["other processes"] = max(0.0, machine - sum(shares.values()))
+    return {name: round(share, 2) for name, share in shares.items()}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def load_documents() -> list[dict[str, Any]]:
+    """The sample cases (documentType, rawTexts), or the shipped examples without them."""
+    if DEV_SET.exists():
+        lines = DEV_SET.read_text(encoding="utf-8").splitlines()
+        cases = [json.loads(line) for line in lines if line.strip()]
+    else:
+        cases = [json.loads(path.read_text()) for path in sorted(EXAMPLES.glob("*.json"))]
+    return [{"documentType": c.get("documentType"), "rawTexts": c["rawTexts"]} for c in cases]
+
+
+def start(command: list[str], *, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Start a command in a process group of its own, so stop() ends it with its children."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    """SIGTERM the process group (make, gunicorn and its workers), SIGKILL what outlives it."""
+    if process is None or (process.poll() is not None and not group_alive(process.pid)):
+        return
+    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT_SECONDS), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            process.poll()
+            if not group_alive(process.pid):
+                return
+            time.sleep(0.1)
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_until(
+    ready,
+    *,
+    process: subprocess.Popen,
+    log: Path,
+    what: str,
+    timeout: float = START_TIMEOUT_SECONDS,
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+    raise SystemExit(f"{what} did not start; the end of {log}:\n{tail}")
+
+
+def port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}{HEALTH}", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def create_key(env: dict[str, str]) -> tuple[str, str]:
+    command = [str(PYTHON), "manage.py", "create_api_key", "bench", "--rate-limit", "0", "--json"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    key = json.loads(done.stdout.strip().splitlines()[-1])
+    return key["keyId"], key["secret"]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def send(
+    client: httpx.AsyncClient, *, key: tuple[str, str], document: dict[str, Any], tag: str
+) -> tuple[str, float, str]:
+    """One signed analyze request; returns its status, seconds taken and, for a 200, the
+    provider that answered (else the start of the answer)."""
+    body = {
+        "documentType": document["documentType"],
+        # A line of its own makes every text distinct: no cache can answer it.
+        "rawTexts": [*document["rawTexts"], f"REF {tag}"],
+        "options": {"useCache": False},
+    }
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    headers = signature_headers(
+        key_id=key[0], secret=key[1], method="POST", path=ANALYZE, body=payload
+    )
+    headers["Content-Type"] = "application/json"
+    started = time.perf_counter()
+    try:
+        response = await client.post(ANALYZE, content=payload, headers=headers)
+    except httpx.HTTPError as error:
+        return type(error).__name__, time.perf_counter() - started, repr(error)
+    seconds = time.perf_counter() - started
+    if response.status_code != 200:
+        return str(response.status_code), seconds, response.text[:300]
+    return "200", seconds, str(response.json().get("provider"))
+
+
+async def load(
+    *,
+    port: int,
+    key: tuple[str, str],
+    documents: list[dict[str, Any]],
+    concurrency: int,
+    rounds: int,
+    duration: float | None,
+    timeout: float,
+    groups: dict[str, int],
+) -> Outcome:
+    """Keep `concurrency` requests in flight, one client (one connection) each; time them, and
+    the CPU that `groups` (process group ids by name) and the machine use meanwhile."""
+    outcome = Outcome()
+    run = uuid.uuid4().hex[:8]
+    # A client per connection: one httpx pool of hundreds of connections costs the load
+    # generator (on the same cores as the service) far more CPU per request.
+    clients = [
+        httpx.AsyncClient(
+            base_url=f"http://{HOST}:{port}",
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        )
+        for _ in range(concurrency)
+    ]
+
+    async def client_loop(index: int, client: httpx.AsyncClient, *, measured: bool) -> None:
+        sent = 0
+        while True:
+            if measured and duration is not None:
+                if time.perf_counter() - started >= duration:
+                    return
+            elif sent >= (rounds if measured else 1):
+                return
+            document = documents[(index + sent * concurrency) % len(documents)]
+            tag = f"{run}-{'m' if measured else 'w'}-{index}-{sent}"
+            status, seconds, detail = await send(client, key=key, document=document, tag=tag)
+            sent += 1
+            if not measured:
+                continue
+            outcome.statuses[status] += 1
+            if status == "200":
+                outcome.seconds.append(seconds)
+                outcome.providers[detail] += 1
+            else:
+                outcome.samples.setdefault(status, detail)
+
+    try:
+        await asyncio.gather(*(client_loop(i, c, measured=False) for i, c in enumerate(clients)))
+        before = cpu_sample(groups)
+        started = time.perf_counter()
+        await asyncio.gather(*(client_loop(i, c, measured=True) for i, c in enumerate(clients)))
+        outcome.elapsed = time.perf_counter() - started
+        outcome.cpu = cpu_shares(before, cpu_sample(groups), outcome.elapsed)
+    finally:
+        await asyncio.gather(*(client.aclose() for client in clients))
+    return outcome
+
+
+def report(outcome: Outcome, *, args: argparse.Namespace, database: str) -> dict[str, Any]:
+    ok = len(outcome.seconds)
+    ideal = args.concurrency / args.latency
+    throughput = ok / outcome.elapsed if outcome.elapsed else 0.0
+    overheads = [(s - args.latency) * 1000 for s in outcome.seconds] or [float("nan")]
+    return {
+        "inFlight": args.concurrency,
+        "modelLatencySeconds": args.latency,
+        "workers": args.workers,
+        "database": database,
+        "requests": sum(outcome.statuses.values()),
+        "ok": ok,
+        "statuses": dict(outcome.statuses),
+        "providers": dict(outcome.providers),
+        "failureSamples": outcome.samples,
+        "elapsedSeconds": round(outcome.elapsed, 3),
+        "throughputPerSecond": round(throughput, 2),
+        "idealPerSecond": round(ideal, 2),
+        "ratio": round(throughput / ideal, 3),
+        # Little's law: the requests the service actually held at once, on average.
+        "meanInFlight": round(sum(outcome.seconds) / outcome.elapsed, 1) if outcome.elapsed else 0,
+        "overheadMsP50": round(percentile(overheads, 0.50), 1),
+        "overheadMsP95": round(percentile(overheads, 0.95), 1),
+        "overheadMsMax": round(max(overheads), 1),
+        "cpuCores": outcome.cpu,
+        "cores": os.cpu_count(),
+    }
+
+
+def print_report(figures: dict[str, Any]) -> None:
+    rows = [
+        ("in flight", f"{figures['inFlight']}"),
+        ("model latency", f"{figures['modelLatencySeconds']:.3f} s"),
+        ("server", f"make serve, {figures['workers']} workers, {figures['database']}"),
+        (
+            "requests",
+            f"{figures['requests']} ({figures['ok']} ok; statuses {figures['statuses']}; "
+            f"providers {figures['providers']})",
+        ),
+        ("elapsed", f"{figures['elapsedSeconds']:.2f} s"),
+        ("mean in flight", f"{figures['meanInFlight']}"),
+        ("throughput", f"{figures['throughputPerSecond']:.1f} /s"),
+        ("ideal", f"{figures['idealPerSecond']:.1f} /s (in flight / latency)"),
+        ("ratio", f"{figures['ratio']:.3f} (throughput / ideal)"),
+        ("overhead p50", f"{figures['overheadMsP50']:.1f} ms (response time - model latency)"),
+        ("overhead p95", f"{figures['overheadMsP95']:.1f} ms"),
+        ("overhead max", f"{figures['overheadMsMax']:.1f} ms"),
+    ]
+    if figures["cpuCores"]:
+        used = ", ".join(f"{name} {cores:.2f}" for name, cores in figures["cpuCores"].items())
+        rows.append(("cpu (cores)", f"{used} (of {figures['cores']})"))
+    for status, sample in figures["failureSamples"].items():
+        rows.append((f"a {status} answer", sample))
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+
+
+def server_env(*, scratch: Path, fake_port: int, latency: float) -> tuple[dict[str, str], str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "OPENAI_BASE_URL": f"http://{HOST}:{fake_port}/v1",
+            "OPENAI_API_KEY": "bench-not-a-real-key",
+            "QV_PROVIDER": "openai",
+            # Generous against the set latency: a timeout would measure the fallback instead.
+            "OPENAI_TIMEOUT_SECONDS": str(max(30.0, latency * 5)),
+            "OPENAI_REQUEST_BUDGET_SECONDS": str(max(60.0, latency * 10)),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.pop("VIRTUAL_ENV", None)
+    if env.get("DATABASE_URL"):
+        return env, "DATABASE_URL" + (" + REDIS_URL" if env.get("REDIS_URL") else "")
+    env["SQLITE_PATH"] = str(scratch / "bench.sqlite3")
+    return env, "scratch SQLite" + (" + REDIS_URL" if env.get("REDIS_URL") else "")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", "-n", type=int, default=100, help="requests in flight")
+    parser.add_argument("--latency", type=float, default=1.0, help="model latency, seconds")
+    parser.add_argument("--rounds", type=int, default=5, help="requests per client")
+    parser.add_argument("--duration", type=float, default=None, help="seconds, instead of rounds")
+    parser.add_argument("--workers", type=int, default=2, help="WORKERS of make serve")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args()
+    if args.concurrency < 1 or args.rounds < 1 or args.latency <= 0:
+        parser.error("--concurrency and --rounds must be 1 or more, --latency above 0")
+
+    documents = load_documents()
+    fake = serve = None
+    with tempfile.TemporaryDirectory(prefix="qv-bench-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        fake_port, port = free_port(), free_port()
+        env, database = server_env(scratch=scratch, fake_port=fake_port, latency=args.latency)
+        try:
+            fake_command = [
+                str(PYTHON),
+                *("-m", "tests.fakes.openai_server", "--mode", "echo"),
+                *("--port", str(fake_port), "--latency", str(args.latency)),
+            ]
+            if DEV_SET.exists():
+                fake_command += ["--cases", str(DEV_SET)]
+            fake_log = scratch / "fake-openai.log"
+            fake = start(fake_command, env=env, log=fake_log)
+            wait_until(
+                lambda: port_open(fake_port), process=fake, log=fake_log, what="The fake model"
+            )
+            serve_log = scratch / "serve.log"
+            make_serve = ["make", "--no-print-directory", "serve", f"HOST={HOST}", f"PORT={port}"]
+            serve = start(
+                [*make_serve, f"WORKERS={args.workers}"],
+                env=env,
+                log=serve_log,
+            )
+            wait_until(lambda: healthy(port), process=serve, log=serve_log, what="make serve")
+            key = create_key(env)
+            outcome = asyncio.run(
+                load(
+                    port=port,
+                    key=key,
+                    documents=documents,
+                    concurrency=args.concurrency,
+                    rounds=args.rounds,
+                    duration=args.duration,
+                    timeout=max(60.0, args.latency * 20),
+                    groups={"server": serve.pid, "fake model": fake.pid, "load generator": 0},
+                )
+            )
+        finally:
+            stop(serve)
+            stop(fake)
+    figures = report(outcome, args=args, database=database)
+    print_report(figures)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

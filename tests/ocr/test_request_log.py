@@ -1,0 +1,243 @@
+"""The request log: a row per analysis, written before the answer, masked, never "locked"."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from ocr import request_log
+from ocr.errors import ApiError
+from ocr.models import OcrRequest, RequestStatus
+from tests.signing import SignedClient, signature_headers
+
+ROOT = Path(__file__).resolve().parents[2]
+ANALYZE = "/api/v1/ocr/analyze"
+FEEDBACK = "/api/v1/ocr/feedback"
+ID_CARD = {
+    "documentType": "idCard",
+    "rawTexts": [
+        "姓名 张三",
+        "性别 男 民族 汉",
+        "出生 1949年12月31日",
+        "住址 北京市朝阳区建国路88号",
+        "公民身份号码 11010519491231002X",
+    ],
+}
+
+
+@pytest.mark.django_db
+def test_an_analysis_leaves_its_row_when_it_answers(signed_client: SignedClient):
+    body = signed_client.post_json(ANALYZE, ID_CARD).json()
+
+    row = OcrRequest.objects.get(request_id=body["requestId"])
+    assert row.status == RequestStatus.SUCCESS
+    assert row.document_type == "idCard"
+    assert row.fields["name"] == "张三"
+
+
+@pytest.mark.django_db
+def test_sensitive_values_are_masked_in_the_row(signed_client: SignedClient):
+    body = signed_client.post_json(ANALYZE, ID_CARD).json()
+
+    row = OcrRequest.objects.get(request_id=body["requestId"])
+    assert body["fields"]["idNumber"] == "11010519491231002X"
+    assert row.fields["idNumber"] == "110*************2X"
+
+
+@pytest.mark.django_db
+def test_feedback_right_after_an_analysis_finds_its_row(signed_client: SignedClient):
+    request_id = signed_client.post_json(ANALYZE, ID_CARD).json()["requestId"]
+
+    response = signed_client.post_json(FEEDBACK, {"requestId": request_id, "corrections": {}})
+
+    assert response.status_code == 204
+
+
+@pytest.mark.django_db
+def test_a_failure_is_logged_with_its_error_code(api_key):
+    key, _ = api_key
+    error = ApiError(status_code=502, code="upstream_error", message="The model failed.")
+
+    async_to_sync(request_log.record_failure)(api_key=key, document_type="idCard", error=error)
+
+    row = OcrRequest.objects.get()
+    assert (row.status, row.error_code, row.document_type) == ("error", "upstream_error", "idCard")
+
+
+def failure_row(api_key, number: int) -> OcrRequest:
+    error = ApiError(status_code=504, code=f"code_{number}", message="timed out")
+    return request_log.failure_row(api_key=api_key, document_type="idCard", error=error)
+
+
+@pytest.mark.django_db
+def test_rows_written_at_once_are_committed_together(api_key, monkeypatch):
+    key, _ = api_key
+    batches: list[int] = []
+    insert_rows = request_log.insert_rows
+
+    def counting_insert_rows(rows):
+        batches.append(len(rows))
+        return insert_rows(rows)
+
+    monkeypatch.setattr(request_log, "insert_rows", counting_insert_rows)
+
+    async def write_all() -> None:
+        await asyncio.gather(*(request_log.write_row(failure_row(key, n)) for n in range(20)))
+
+    async_to_sync(write_all)()
+
+    assert OcrRequest.objects.count() == 20
+    assert sum(batches) == 20
+    assert len(batches) < 20
+
+
+@pytest.mark.django_db
+def test_a_bad_row_fails_alone(api_key):
+    key, _ = api_key
+    good = failure_row(key, 1)
+    # The same request id twice: the second one breaks the unique constraint.
+    duplicate = failure_row(key, 2)
+    duplicate.request_id = good.request_id
+    other = failure_row(key, 3)
+
+    outcomes = request_log.insert_rows([good, duplicate, other])
+
+    assert outcomes[0] is None and outcomes[2] is None
+    assert outcomes[1] is not None
+    assert OcrRequest.objects.count() == 2
+
+
+# --- a real server on SQLite ----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="module")
+def sqlite_server(tmp_path_factory):
+    """`make serve` with two workers on a SQLite file and the built-in extractor; yields its
+    port, a key (id, secret) and the database path, and stops it afterwards."""
+    scratch = tmp_path_factory.mktemp("sqlite-server")
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL"}
+    }
+    env |= {"SQLITE_PATH": str(scratch / "db.sqlite3"), "QV_PROVIDER": "rules"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    port = free_port()
+    log = (scratch / "serve.log").open("wb")
+    server = subprocess.Popen(
+        ["make", "--no-print-directory", "serve", "HOST=127.0.0.1", f"PORT={port}", "WORKERS=2"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not healthy(port):
+            assert server.poll() is None, (scratch / "serve.log").read_text()[-2000:]
+            assert time.monotonic() < deadline, "make serve did not start"
+            time.sleep(0.2)
+        command = ["manage.py", "create_api_key", "concurrency", "--rate-limit", "0", "--json"]
+        created = subprocess.run(
+            [sys.executable, *command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        key = json.loads(created.stdout.strip().splitlines()[-1])
+        yield port, (key["keyId"], key["secret"]), scratch / "db.sqlite3", scratch / "serve.log"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def post(port: int, key: tuple[str, str], path: str, data: dict) -> tuple[int, bytes]:
+    body = json.dumps(data, ensure_ascii=False).encode()
+    headers = signature_headers(key_id=key[0], secret=key[1], method="POST", path=path, body=body)
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=body,
+        headers={**headers, "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def analyze_then_feedback(port: int, key: tuple[str, str], number: int) -> tuple[int, int]:
+    """One analysis (text of its own, no cache), then feedback on it on a new connection,
+    which may reach the other worker."""
+    item = {
+        "documentType": "idCard",
+        "rawTexts": [*ID_CARD["rawTexts"], f"REF {number}"],
+        "options": {"useCache": False},
+    }
+    status, body = post(port, key, ANALYZE, item)
+    if status != 200:
+        return status, 0
+    request_id = json.loads(body)["requestId"]
+    feedback, _ = post(port, key, FEEDBACK, {"requestId": request_id, "corrections": {}})
+    return status, feedback
+
+
+def test_concurrent_analyses_on_sqlite_all_answer_and_are_logged(sqlite_server):
+    port, key, database, log = sqlite_server
+    with sqlite3.connect(database) as db:
+        before = db.execute("SELECT COUNT(*) FROM ocr_ocrrequest").fetchone()[0]
+
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        results = list(pool.map(lambda n: analyze_then_feedback(port, key, n), range(72)))
+
+    assert [status for status, _ in results] == [200] * 72
+    with sqlite3.connect(database) as db:
+        after = db.execute("SELECT COUNT(*) FROM ocr_ocrrequest").fetchone()[0]
+    assert after - before == 72
+    assert "database is locked" not in log.read_text(errors="replace")
+
+
+def test_feedback_finds_the_row_whichever_worker_it_reaches(sqlite_server):
+    port, key, _, _ = sqlite_server
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(lambda n: analyze_then_feedback(port, key, 1000 + n), range(36)))
+
+    assert [feedback for _, feedback in results] == [204] * 36
