@@ -62,5 +62,8 @@ format: install
 evaluate: setup
 	$(PY) manage.py evaluate ../shared/datasets/dev.jsonl
 
+bench: setup
+	$(PY) bench/analyze_concurrency.py --concurrency 100 --latency 1 --rounds 8
+
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache
