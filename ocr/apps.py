@@ -5,3 +5,6 @@ class OcrConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "ocr"
     verbose_name = "OCR extraction"
+
+    def ready(self) -> None:
+        from ocr import schema  # noqa: F401  (registers the OpenAPI auth schemes)

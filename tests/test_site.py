@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.core.management import call_command
 
 from ocr import circuit
 
@@ -93,3 +94,14 @@ def test_health_is_degraded_while_the_model_circuit_is_open(client, fake_openai)
 
     assert body["status"] == "degraded"
     assert body["checks"]["model"] == "circuit_open"
+
+
+@pytest.mark.django_db
+def test_openapi_schema_is_valid_and_names_both_auth_schemes(tmp_path):
+    path = tmp_path / "schema.yml"
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path))
+
+    schema = path.read_text()
+    assert "signature:" in schema
+    assert "scheme: bearer" in schema
