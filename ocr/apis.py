@@ -180,7 +180,8 @@ class AnalyzeApi(AsyncAPIView):
     async def post(self, request: Request) -> Response:
         api_key = client_key(request)
         item = parse_analyze_item(request.data)
-        await sync_to_async(enforce_rate_limit)(request=request, api_key=api_key, analyses=1)
+        if api_key.rate_limit:
+            await sync_to_async(enforce_rate_limit)(request=request, api_key=api_key, analyses=1)
         analysis = await pipeline.analyze(api_key=api_key, item=item)
         return Response(analysis.as_response())
 
@@ -219,11 +220,12 @@ class BatchAnalyzeApi(AsyncAPIView):
                 parsed.append(parse_analyze_item(raw, prefix=f"items[{index}]."))
             except ApiError as error:
                 parsed.append(error)
-        await sync_to_async(enforce_rate_limit)(
-            request=request,
-            api_key=api_key,
-            analyses=sum(1 for item in parsed if not isinstance(item, ApiError)),
-        )
+        if api_key.rate_limit:
+            await sync_to_async(enforce_rate_limit)(
+                request=request,
+                api_key=api_key,
+                analyses=sum(1 for item in parsed if not isinstance(item, ApiError)),
+            )
         results = await pipeline.analyze_batch(api_key=api_key, items=parsed)
         return Response(
             {

@@ -1,8 +1,9 @@
 """Provider "openai": extraction by any OpenAI-compatible Chat Completions endpoint.
 
 ``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` configure the endpoint. Each process (each event loop)
-shares one ``AsyncOpenAI`` client whose connection pool is sized by OPENAI_MAX_CONNECTIONS; the
-SDK's own retries are off (``max_retries=0``) so that the attempts below are the only ones.
+shares one ``AsyncOpenAI`` client whose connections, OPENAI_MAX_CONNECTIONS in all, are spread over
+small pools (``SpreadTransport``); the SDK's own retries are off (``max_retries=0``) so that the
+attempts below are the only ones.
 
 One model call (``complete``):
 
@@ -159,12 +160,75 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+# Connections per httpx pool: a pool scans every one of its connections on each request, so one
+# pool of hundreds costs milliseconds of CPU per call when busy; several small ones do not.
+CONNECTIONS_PER_POOL = 16
+
+
+class _SpreadResponseStream(httpx.AsyncByteStream):
+    def __init__(self, stream: httpx.AsyncByteStream, on_close) -> None:
+        self._stream = stream
+        self._on_close = on_close
+
+    async def __aiter__(self):
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            on_close, self._on_close = self._on_close, None
+            if on_close is not None:
+                on_close()
+
+
+class SpreadTransport(httpx.AsyncBaseTransport):
+    """``max_connections`` split over pools of at most CONNECTIONS_PER_POOL; each request goes to
+    the pool with the most free connections, so the total stays at most ``max_connections``."""
+
+    def __init__(self, *, max_connections: int, verify) -> None:
+        sizes = [CONNECTIONS_PER_POOL] * (max_connections // CONNECTIONS_PER_POOL)
+        if max_connections % CONNECTIONS_PER_POOL:
+            sizes.append(max_connections % CONNECTIONS_PER_POOL)
+        self._sizes = sizes or [1]
+        self.pools = [
+            httpx.AsyncHTTPTransport(
+                verify=verify,
+                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+            )
+            for size in self._sizes
+        ]
+        self._in_flight = [0] * len(self.pools)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        index = max(range(len(self.pools)), key=lambda i: self._sizes[i] - self._in_flight[i])
+        self._in_flight[index] += 1
+
+        def done() -> None:
+            self._in_flight[index] -= 1
+
+        try:
+            response = await self.pools[index].handle_async_request(request)
+        except BaseException:
+            done()
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_SpreadResponseStream(response.stream, done),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        for pool in self.pools:
+            await pool.aclose()
+
+
 def _build_client(*, base_url: str, api_key: str, max_connections: int, timeout: float):
     http_client = httpx.AsyncClient(
-        verify=_ssl_context(),
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
+        transport=SpreadTransport(max_connections=max_connections, verify=_ssl_context()),
         timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
     )
     return openai.AsyncOpenAI(

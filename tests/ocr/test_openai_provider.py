@@ -289,6 +289,24 @@ def test_connection_pool_is_sized_from_settings(fake, settings):
     assert fake.max_in_flight == 2
 
 
+def test_connections_spread_over_several_pools_stay_within_the_setting(fake, settings):
+    settings.OPENAI_MAX_CONNECTIONS = 20
+    fake.latency = 0.2
+    provider = OpenAIProvider()
+    chosen = template()
+    cases = [ID_CASES[i % len(ID_CASES)] for i in range(30)]
+
+    async def thirty_at_once():
+        await asyncio.gather(
+            *(provider.extract(document=document(case), template=chosen) for case in cases)
+        )
+
+    async_to_sync(thirty_at_once)()
+
+    assert fake.calls == 30
+    assert fake.max_in_flight == 20
+
+
 def test_documents_of_one_type_share_one_call(fake):
     results = extract_many(ID_CASES[:5])
 
