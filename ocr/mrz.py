@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ocr.normalize import normalize_date
+from ocr.normalize import DIGIT_LOOKALIKES, normalize_date
 
 TD3_LENGTH = 44
 # Passport field keys and the MrzResult attributes that hold them.
@@ -29,22 +29,8 @@ PASSPORT_FIELD_ATTRIBUTES = {
 }
 _WEIGHTS = (7, 3, 1)
 # What OCR reads for a digit, by digit.
-_TO_DIGIT = str.maketrans(
-    {
-        "O": "0",
-        "Q": "0",
-        "D": "0",
-        "U": "0",
-        "I": "1",
-        "L": "1",
-        "Z": "2",
-        "S": "5",
-        "G": "6",
-        "B": "8",
-        "T": "7",
-        "A": "4",
-    }
-)
+# What OCR reads for a digit; in the MRZ's OCR-B font an A is also read for a 4.
+_TO_DIGIT = str.maketrans({**DIGIT_LOOKALIKES, "A": "4"})
 _TO_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "6": "G", "8": "B", "4": "A"})
 # Characters a passport number may hold either way round.
 _SWAPS = {

@@ -17,6 +17,20 @@ _EDGE_MARKS = "|丨¦—–-_~'‘’\"`·•・,，。:：;；!！、 "
 # Tokens that are noise when they stand apart from the value at its ends ("一 张三", "北京 |").
 _EDGE_TOKENS = frozenset({"一", "I", "l", "l1", "1l", "::", "丨", "|", "国徽"})
 _MIDDLE_DOTS = "·•・‧∙⋅"
+# Letters OCR reads in place of a digit, by digit: used to repair numeric codes.
+DIGIT_LOOKALIKES = {
+    "O": "0",
+    "Q": "0",
+    "D": "0",
+    "U": "0",
+    "I": "1",
+    "L": "1",
+    "Z": "2",
+    "S": "5",
+    "G": "6",
+    "B": "8",
+    "T": "7",
+}
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 

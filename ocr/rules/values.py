@@ -16,6 +16,7 @@ from stdnum import luhn
 from stdnum.cn import ric, uscc
 
 from ocr.normalize import (
+    DIGIT_LOOKALIKES,
     nfkc,
     normalize_code,
     normalize_date,
@@ -25,22 +26,7 @@ from ocr.normalize import (
 from ocr.validators import vin_check_digit
 
 CJK = "\u3400-\u9fff\uf900-\ufaff"
-_TO_DIGIT = str.maketrans(
-    {
-        "O": "0",
-        "Q": "0",
-        "D": "0",
-        "U": "0",
-        "I": "1",
-        "L": "1",
-        "|": "1",
-        "Z": "2",
-        "S": "5",
-        "G": "6",
-        "B": "8",
-        "T": "7",
-    }
-)
+_TO_DIGIT = str.maketrans({**DIGIT_LOOKALIKES, "|": "1"})
 # Look-alike pairs tried (only where a check digit decides) in mixed letter/digit codes.
 _SWAPS = {
     "0": "OD",
