@@ -2,6 +2,8 @@
 
 import asyncio
 
+from asgiref.sync import async_to_sync
+
 from ocr import circuit
 from ocr.circuit import Breaker, CircuitState
 
@@ -90,3 +92,30 @@ async def test_reset_closes_the_breaker():
     await circuit.reset(BREAKER)
 
     assert await circuit.allow(BREAKER)
+
+
+UNREACHABLE_REDIS = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:9/0",
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2},
+    }
+}
+
+
+def test_breaker_stays_closed_while_redis_is_unreachable(settings):
+    settings.CACHES = UNREACHABLE_REDIS
+    settings.DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
+
+    assert async_to_sync(circuit.state)(circuit.openai_breaker()) == circuit.CircuitState.CLOSED
+
+
+def test_failures_are_not_counted_while_redis_is_unreachable(settings):
+    settings.CACHES = UNREACHABLE_REDIS
+    settings.DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
+    breaker = circuit.openai_breaker()
+
+    for _ in range(breaker.min_failures + 1):
+        async_to_sync(circuit.record_failure)(breaker)
+
+    assert async_to_sync(circuit.allow)(breaker) is True
