@@ -213,12 +213,7 @@ def finish(
     """Normalise, validate and score a provider's answer. Returns fields, field confidence,
     validation, document confidence and warnings. ``ceilings`` caps the confidence of fields
     (values the model and the built-in extractor dispute)."""
-    values: dict[str, str | None] = {}
-    for spec in config.fields:
-        raw = result.values.get(spec.key)
-        values[spec.key] = (
-            normalize_value(format=spec.format, raw=raw) if isinstance(raw, str) else None
-        )
+    values = _canonical(specs=config.fields, values=result.values)
     checks, document_warnings = validate_document(
         document_type=config.key,
         fields=values,
@@ -281,6 +276,7 @@ def run_rules(document: Document) -> ProviderResult | None:
 def _canonical(
     *, specs: tuple[FieldSpec, ...], values: dict[str, str | None]
 ) -> dict[str, str | None]:
+    """Every field of the type in its canonical form; None where the value is not a string."""
     return {
         spec.key: normalize_value(format=spec.format, raw=values[spec.key])
         if isinstance(values.get(spec.key), str)
