@@ -1,14 +1,17 @@
 """How many slow model calls `make serve` holds in flight: throughput against the ideal, overhead.
 
     .venv/bin/python bench/analyze_concurrency.py [--concurrency 100] [--latency 1.0]
-        [--rounds 5 | --duration SECONDS] [--workers 2] [--json REPORT]
+        [--rounds 8 | --duration SECONDS] [--together] [--workers 2] [--json REPORT]
 
 It starts the fake OpenAI-compatible server of tests/fakes/openai_server.py answering after a set
 latency, starts `make serve` on a free port of 127.0.0.1 pointed at it (on a scratch SQLite
 database, or on DATABASE_URL and REDIS_URL where they are set), creates an API key with no rate
 limit, and keeps N signed analyze requests in flight: each of N clients sends one request after
-another (`--rounds` each, or for `--duration` seconds), every one with `useCache: false` and text
-of its own so no cache answers. A first request per client, not counted, opens the connections.
+another, every one with `useCache: false` and text of its own so no cache answers. The clients
+start spread over one model latency, as independent phones would; `--together` starts them at
+the same instant instead, so they keep arriving in bursts of N. A first request per client, not
+counted, opens the connections; then a window of `--rounds` model latencies (or `--duration`
+seconds) is measured, with no ramp up or down in it.
 
 It prints the throughput over the ideal (N in flight / latency: what the service would do with
 no overhead at all) and the overhead of a request (its response time minus the model latency) at
@@ -239,13 +242,22 @@ async def load(
     key: tuple[str, str],
     documents: list[dict[str, Any]],
     concurrency: int,
-    rounds: int,
-    duration: float | None,
+    latency: float,
+    window: float,
+    together: bool,
     timeout: float,
     groups: dict[str, int],
 ) -> Outcome:
-    """Keep `concurrency` requests in flight, one client (one connection) each; time them, and
-    the CPU that `groups` (process group ids by name) and the machine use meanwhile."""
+    """Keep `concurrency` requests in flight, one client (one connection) each, and measure a
+    steady window of `window` seconds: the answers that come back in it, and the CPU that
+    `groups` (process group ids by name) and the machine use meanwhile.
+
+    Each client's first request, not measured, opens its connection. The clients start spread
+    evenly over one model latency, as independent phones would, unless `together`: then all of
+    them send at the same instant, and keep coming back in bursts, each burst as wide as the
+    service takes to get through it. The window opens once every client has had its first
+    answer, and it closes before the clients stop, so it holds no ramp up or down.
+    """
     outcome = Outcome()
     run = uuid.uuid4().hex[:8]
     # A client per connection: one httpx pool of hundreds of connections costs the load
@@ -258,20 +270,29 @@ async def load(
         )
         for _ in range(concurrency)
     ]
+    warmed = 0
+    all_warm = asyncio.Event()
+    window_closed = asyncio.Event()
+    opened_at = 0.0
 
-    async def client_loop(index: int, client: httpx.AsyncClient, *, measured: bool) -> None:
+    async def client_loop(index: int, client: httpx.AsyncClient) -> None:
+        nonlocal warmed
+        if not together:
+            await asyncio.sleep(latency * index / concurrency)
         sent = 0
-        while True:
-            if measured and duration is not None:
-                if time.perf_counter() - started >= duration:
-                    return
-            elif sent >= (rounds if measured else 1):
-                return
+        while not window_closed.is_set():
             document = documents[(index + sent * concurrency) % len(documents)]
-            tag = f"{run}-{'m' if measured else 'w'}-{index}-{sent}"
+            tag = f"{run}-{index}-{sent}"
             status, seconds, detail = await send(client, key=key, document=document, tag=tag)
+            finished_at = time.perf_counter()
             sent += 1
-            if not measured:
+            if sent == 1:
+                warmed += 1
+                if warmed == concurrency:
+                    all_warm.set()
+                continue
+            # Throughput is answers per second of the window, whenever they were sent.
+            if not all_warm.is_set() or window_closed.is_set() or finished_at < opened_at:
                 continue
             outcome.statuses[status] += 1
             if status == "200":
@@ -280,13 +301,18 @@ async def load(
             else:
                 outcome.samples.setdefault(status, detail)
 
-    try:
-        await asyncio.gather(*(client_loop(i, c, measured=False) for i, c in enumerate(clients)))
+    async def measure() -> None:
+        nonlocal opened_at
+        await all_warm.wait()
         before = cpu_sample(groups)
-        started = time.perf_counter()
-        await asyncio.gather(*(client_loop(i, c, measured=True) for i, c in enumerate(clients)))
-        outcome.elapsed = time.perf_counter() - started
+        opened_at = time.perf_counter()
+        await asyncio.sleep(window)
+        window_closed.set()
+        outcome.elapsed = time.perf_counter() - opened_at
         outcome.cpu = cpu_shares(before, cpu_sample(groups), outcome.elapsed)
+
+    try:
+        await asyncio.gather(measure(), *(client_loop(i, c) for i, c in enumerate(clients)))
     finally:
         await asyncio.gather(*(client.aclose() for client in clients))
     return outcome
@@ -302,6 +328,7 @@ def report(outcome: Outcome, *, args: argparse.Namespace, database: str) -> dict
         "modelLatencySeconds": args.latency,
         "workers": args.workers,
         "database": database,
+        "start": "together" if args.together else "spread over one model latency",
         "requests": sum(outcome.statuses.values()),
         "ok": ok,
         "statuses": dict(outcome.statuses),
@@ -326,12 +353,13 @@ def print_report(figures: dict[str, Any]) -> None:
         ("in flight", f"{figures['inFlight']}"),
         ("model latency", f"{figures['modelLatencySeconds']:.3f} s"),
         ("server", f"make serve, {figures['workers']} workers, {figures['database']}"),
+        ("clients start", figures["start"]),
         (
             "requests",
             f"{figures['requests']} ({figures['ok']} ok; statuses {figures['statuses']}; "
             f"providers {figures['providers']})",
         ),
-        ("elapsed", f"{figures['elapsedSeconds']:.2f} s"),
+        ("window", f"{figures['elapsedSeconds']:.2f} s"),
         ("mean in flight", f"{figures['meanInFlight']}"),
         ("throughput", f"{figures['throughputPerSecond']:.1f} /s"),
         ("ideal", f"{figures['idealPerSecond']:.1f} /s (in flight / latency)"),
@@ -370,18 +398,32 @@ def server_env(*, scratch: Path, fake_port: int, latency: float) -> tuple[dict[s
     return env, "scratch SQLite" + (" + REDIS_URL" if env.get("REDIS_URL") else "")
 
 
+def exit_on_signal(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", "-n", type=int, default=100, help="requests in flight")
     parser.add_argument("--latency", type=float, default=1.0, help="model latency, seconds")
-    parser.add_argument("--rounds", type=int, default=5, help="requests per client")
-    parser.add_argument("--duration", type=float, default=None, help="seconds, instead of rounds")
+    parser.add_argument(
+        "--rounds", type=int, default=8, help="length of the measured window, in model latencies"
+    )
+    parser.add_argument("--duration", type=float, default=None, help="window, in seconds")
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="start every client at the same instant (bursts) instead of spread over a latency",
+    )
     parser.add_argument("--workers", type=int, default=2, help="WORKERS of make serve")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     if args.concurrency < 1 or args.rounds < 1 or args.latency <= 0:
         parser.error("--concurrency and --rounds must be 1 or more, --latency above 0")
 
+    # A kill or a closed terminal stops what the run started too, as Ctrl-C does.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, exit_on_signal)
     documents = load_documents()
     fake = serve = None
     with tempfile.TemporaryDirectory(prefix="qv-bench-") as scratch_dir:
@@ -416,8 +458,9 @@ def main() -> int:
                     key=key,
                     documents=documents,
                     concurrency=args.concurrency,
-                    rounds=args.rounds,
-                    duration=args.duration,
+                    latency=args.latency,
+                    window=args.duration or args.rounds * args.latency,
+                    together=args.together,
                     timeout=max(60.0, args.latency * 20),
                     groups={"server": serve.pid, "fake model": fake.pid, "load generator": 0},
                 )

@@ -7,4 +7,4 @@ class OcrConfig(AppConfig):
     verbose_name = "OCR extraction"
 
     def ready(self) -> None:
-        from ocr import schema  # noqa: F401  (registers the OpenAPI auth schemes)
+        from ocr import schema, signals  # noqa: F401  (OpenAPI auth schemes; cache clearing)

@@ -13,8 +13,8 @@ OCR lines, allowing for the ways the canonical form differs from print:
 - code / digits: upper case, spaces and middle dots ignored, OCR look-alikes folded (O/0, I/1 ...);
 - debit or credit: 借记卡/储蓄卡/DEBIT, 信用卡/贷记卡/CREDIT.
 
-``index_text(lines)`` builds the indexes once per document; ``is_grounded(value=..., format=...,
-text=...)`` answers per field.
+``index_text(lines)`` indexes a document (each index is built when first used);
+``is_grounded(value=..., format=..., text=...)`` answers per field.
 """
 
 from __future__ import annotations
@@ -24,26 +24,26 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
-from ocr.mrz import find_mrz
-from ocr.normalize import (
-    COUNTRY_NAMES,
-    normalize_card_type,
-    normalize_date,
-    normalize_year_month,
-)
+from ocr.mrz import MrzResult, find_mrz
+from ocr.normalize import COUNTRY_NAMES, normalize_date, normalize_year_month
 
 # Look-alikes OCR (and models) swap in codes; both sides are folded the same way.
 _FOLD = str.maketrans(
     {"O": "0", "Q": "0", "I": "1", "L": "1", "|": "1", "Z": "2", "S": "5", "B": "8", "G": "6"}
 )
 _MONTH = r"(?:JAN|FEB|MAR|APR|MAY|JUNE?|JULY?|AUG|SEPT?|OCT|NOV|DEC)[A-Z]*\.?(?:/[A-Z]+\.?)?"
-_DATE_PATTERNS = (
+_NUMERIC_DATE_PATTERNS = (
     re.compile(r"(?<!\d)\d{4}\s*[年./\-]\s*\d{1,2}\s*[月./\-]\s*\d{1,2}(?!\d)\s*日?"),
     re.compile(r"(?<!\d)\d{1,2}[./\-]\d{1,2}[./\-]\d{4}(?!\d)"),
+    re.compile(r"(?<!\d)\d{8}(?!\d)"),
+)
+_MONTH_NAME_RE = re.compile(_MONTH)
+# Each holds a month's name: they need not look where no month is named (most documents).
+_NAMED_MONTH_DATE_PATTERNS = (
     re.compile(rf"(?<!\d)\d{{1,2}}\s*[-/ ]?\s*{_MONTH}\s*[-/ ]?\s*\d{{4}}(?!\d)"),
     re.compile(rf"{_MONTH}\s*\d{{1,2}}\s*,?\s*\d{{4}}(?!\d)"),
-    re.compile(r"(?<!\d)\d{8}(?!\d)"),
 )
 _YEAR_MONTH_PATTERNS = (
     re.compile(r"(?<!\d)\d{1,2}\s*[./\-]\s*\d{2}(?!\d)"),
@@ -58,10 +58,26 @@ MIN_PIECE = 3
 MIN_PIECED_VALUE = 8
 
 
+_NOT_KEPT_RE = re.compile(r"[^\w()]|_")
+_LOOKALIKE_ONE_RE = re.compile(r"(?<=\d)[LI|]|[LI|](?=\d)")
+_LOOKALIKE_ZERO_RE = re.compile(r"(?<=[\d年月./\-])O|O(?=[\d年月日./\-])")
+_DIGIT_RE = re.compile(r"\d")
+_NON_DIGITS_RE = re.compile(r"\D")
+_NON_LETTERS_RE = re.compile(r"[^A-Z]+")
+_MALE_RE = re.compile(r"(?<![A-Z])(M|MALE)(?![A-Z])")
+_FEMALE_RE = re.compile(r"(?<![A-Z])(F|FEMALE)(?![A-Z])")
+_DEBIT_RE = re.compile(r"借记|储蓄|DEBIT")
+_CREDIT_RE = re.compile(r"信用|贷记|CREDIT")
+_LONG_TERM_RE = re.compile(r"长期|LONGTERM|PERMANENT")
+
+
+def _upper(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).upper()
+
+
 def compact(text: str) -> str:
     """NFKC, upper case, keeping only letters, digits, CJK and parentheses."""
-    text = unicodedata.normalize("NFKC", text).upper()
-    return re.sub(r"[^\w()]|_", "", text)
+    return _NOT_KEPT_RE.sub("", _upper(text))
 
 
 def fold(text: str) -> str:
@@ -69,113 +85,137 @@ def fold(text: str) -> str:
     return compact(text).translate(_FOLD)
 
 
-def _digits_fixed(text: str) -> str:
-    """NFKC upper case with O read as 0 and l/I/| as 1 where they touch digits."""
-    text = unicodedata.normalize("NFKC", text).upper()
-    text = re.sub(r"(?<=\d)[LI|]|[LI|](?=\d)", "1", text)
-    return re.sub(r"(?<=[\d年月./\-])O|O(?=[\d年月日./\-])", "0", text)
+def _fix_digits(upper: str) -> str:
+    """O read as 0 and L/I/| as 1 where they touch digits, in NFKC upper-case text."""
+    return _LOOKALIKE_ZERO_RE.sub("0", _LOOKALIKE_ONE_RE.sub("1", upper))
 
 
-@dataclass(frozen=True)
-class OcrText:
-    """The OCR lines of one document, indexed for grounding."""
-
-    lines: tuple[str, ...]
-    compact_lines: tuple[str, ...]
-    compact_all: str
-    folded_lines: tuple[str, ...]
-    folded_all: str
-    digit_runs: frozenset[str]
-    dates: frozenset[str]
-    year_months: frozenset[str]
-    genders: frozenset[str]
-    countries: frozenset[str]
-    card_types: frozenset[str]
-    long_term: bool
-
-
-def _windows(lines: Sequence[str]) -> list[str]:
-    """Each line, and each pair of neighbouring lines joined (a value may wrap once)."""
-    out = list(lines)
-    out += [f"{a} {b}" for a, b in itertools.pairwise(lines)]
-    return out
-
-
-def _scan(texts: Sequence[str], patterns: Sequence[re.Pattern], normalize) -> set[str]:
-    found: set[str] = set()
-    for text in texts:
-        fixed = _digits_fixed(text)
-        for pattern in patterns:
-            for match in pattern.finditer(fixed):
-                value = normalize(match.group())
-                if value:
-                    found.add(value)
-    return found
-
-
-def _genders(lines: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for line in lines:
-        text = unicodedata.normalize("NFKC", line).upper()
-        if "男" in text or re.search(r"(?<![A-Z])(M|MALE)(?![A-Z])", text):
-            found.add("male")
-        if "女" in text or re.search(r"(?<![A-Z])(F|FEMALE)(?![A-Z])", text):
-            found.add("female")
-    return found
+def _scan(windows: str, patterns: Sequence[re.Pattern], normalize) -> set[str]:
+    # A date is met in its line and again in both windows that line is part of: normalise each
+    # printed form once.
+    printed = {match.group() for pattern in patterns for match in pattern.finditer(windows)}
+    return {value for value in map(normalize, printed) if value}
 
 
 _COUNTRY_PRINTS = {compact(name): code for name, code in COUNTRY_NAMES.items()}
 
 
-def _countries(lines: Sequence[str], compact_all: str) -> set[str]:
-    """Codes printed as a word of their own (P CHN E1234) and codes of printed country names."""
-    found = {code for name, code in _COUNTRY_PRINTS.items() if name and name in compact_all}
-    for line in lines:
-        words = re.split(r"[^A-Z]+", unicodedata.normalize("NFKC", line).upper())
-        found |= {word for word in words if len(word) == 3}
-    return found
+@dataclass(frozen=True)
+class OcrText:
+    """The OCR lines of one document, indexed for grounding.
+
+    Each index is built the first time a value is looked for in it: a document's formats need
+    only a few of them (no card types on an identity card, no dates on a bank card).
+    """
+
+    lines: tuple[str, ...]
+
+    @cached_property
+    def _upper_lines(self) -> tuple[str, ...]:
+        return tuple(_upper(line) for line in self.lines)
+
+    @cached_property
+    def compact_lines(self) -> tuple[str, ...]:
+        return tuple(_NOT_KEPT_RE.sub("", line) for line in self._upper_lines)
+
+    @cached_property
+    def compact_all(self) -> str:
+        return "".join(self.compact_lines)
+
+    @cached_property
+    def folded_lines(self) -> tuple[str, ...]:
+        return tuple(line.translate(_FOLD) for line in self.compact_lines)
+
+    @cached_property
+    def folded_all(self) -> str:
+        return "".join(self.folded_lines)
+
+    @cached_property
+    def _fixed_lines(self) -> tuple[str, ...]:
+        return tuple(_fix_digits(line) for line in self._upper_lines)
+
+    @cached_property
+    def _windows(self) -> str:
+        """Each line, and each pair of neighbouring lines joined (a value may wrap once), with
+        digit look-alikes fixed, where it holds a digit (every date does); NUL between them.
+
+        Fixing a pair is fixing its lines: the space between them neither normalises nor counts
+        as a digit. The date and year-month patterns match no NUL and, as at the end of a text,
+        see no digit in it: each finds in one pass what it finds in the windows one by one.
+        """
+        lines = self._fixed_lines
+        windows = [*lines, *(f"{a} {b}" for a, b in itertools.pairwise(lines))]
+        return "\0".join(window for window in windows if _DIGIT_RE.search(window))
+
+    @cached_property
+    def _mrz(self) -> MrzResult | None:
+        return find_mrz(self.lines)
+
+    @cached_property
+    def digit_runs(self) -> frozenset[str]:
+        # The digits of a pair of lines are the digits of one line then the other's.
+        digits = [_NON_DIGITS_RE.sub("", line) for line in self._fixed_lines]
+        runs = {*digits, *(a + b for a, b in itertools.pairwise(digits))}
+        runs.discard("")
+        return frozenset(runs)
+
+    @cached_property
+    def dates(self) -> frozenset[str]:
+        patterns = _NUMERIC_DATE_PATTERNS
+        if _MONTH_NAME_RE.search(self._windows):
+            patterns += _NAMED_MONTH_DATE_PATTERNS
+        dates = _scan(self._windows, patterns, normalize_date)
+        if self._mrz is not None:
+            dates |= {d for d in (self._mrz.birth_date, self._mrz.expiry_date) if d}
+        return frozenset(dates)
+
+    @cached_property
+    def year_months(self) -> frozenset[str]:
+        return frozenset(_scan(self._windows, _YEAR_MONTH_PATTERNS, normalize_year_month))
+
+    @cached_property
+    def genders(self) -> frozenset[str]:
+        found: set[str] = set()
+        for text in self._upper_lines:
+            if "男" in text or _MALE_RE.search(text):
+                found.add("male")
+            if "女" in text or _FEMALE_RE.search(text):
+                found.add("female")
+        if self._mrz is not None and self._mrz.sex:
+            found.add(self._mrz.sex)
+        return frozenset(found)
+
+    @cached_property
+    def countries(self) -> frozenset[str]:
+        """Codes printed as a word of their own (P CHN E1234) and codes of printed country
+        names."""
+        found = {
+            code for name, code in _COUNTRY_PRINTS.items() if name and name in self.compact_all
+        }
+        for text in self._upper_lines:
+            found |= {word for word in _NON_LETTERS_RE.split(text) if len(word) == 3}
+        if self._mrz is not None:
+            found |= {c for c in (self._mrz.nationality, self._mrz.issuing_country) if c}
+        return frozenset(found)
+
+    @cached_property
+    def card_types(self) -> frozenset[str]:
+        # A line naming its card type names it in the text joined up, so the whole text says it.
+        found = set()
+        if _DEBIT_RE.search(self.compact_all):
+            found.add("debit")
+        if _CREDIT_RE.search(self.compact_all):
+            found.add("credit")
+        return frozenset(found)
+
+    @cached_property
+    def long_term(self) -> bool:
+        return bool(_LONG_TERM_RE.search(self.compact_all))
 
 
 def index_text(lines: Sequence[str]) -> OcrText:
-    """Build the grounding indexes of one document's OCR lines."""
-    lines = tuple(line for line in lines if isinstance(line, str))
-    compact_lines = tuple(compact(line) for line in lines)
-    folded_lines = tuple(fold(line) for line in lines)
-    compact_all = "".join(compact_lines)
-    windows = _windows(lines)
-    digit_runs = set()
-    for text in windows:
-        digits = re.sub(r"\D", "", _digits_fixed(text))
-        if digits:
-            digit_runs.add(digits)
-    dates = _scan(windows, _DATE_PATTERNS, normalize_date)
-    genders = _genders(lines)
-    countries = _countries(lines, compact_all)
-    mrz = find_mrz(lines)
-    if mrz is not None:
-        dates |= {d for d in (mrz.birth_date, mrz.expiry_date) if d}
-        if mrz.sex:
-            genders.add(mrz.sex)
-        countries |= {c for c in (mrz.nationality, mrz.issuing_country) if c}
-    card_types = {t for t in (normalize_card_type(line) for line in lines) if t}
-    if re.search(r"借记|储蓄|DEBIT", compact_all):
-        card_types.add("debit")
-    if re.search(r"信用|贷记|CREDIT", compact_all):
-        card_types.add("credit")
-    return OcrText(
-        lines=lines,
-        compact_lines=compact_lines,
-        compact_all=compact_all,
-        folded_lines=folded_lines,
-        folded_all="".join(folded_lines),
-        digit_runs=frozenset(digit_runs),
-        dates=frozenset(dates),
-        year_months=frozenset(_scan(windows, _YEAR_MONTH_PATTERNS, normalize_year_month)),
-        genders=frozenset(genders),
-        countries=frozenset(countries),
-        card_types=frozenset(card_types),
-        long_term=bool(re.search(r"长期|LONGTERM|PERMANENT", compact_all)),
-    )
+    """The grounding indexes of one document's OCR lines (built as they are first used)."""
+    return OcrText(lines=tuple(line for line in lines if isinstance(line, str)))
 
 
 def _pieced(value: str, *, all_text: str, lines: Sequence[str]) -> bool:
@@ -228,7 +268,7 @@ def is_grounded(*, value: str | None, format: str, text: OcrText) -> bool:
     if format == "debit or credit":
         return value in text.card_types
     if format == "digits":
-        digits = re.sub(r"\D", "", value)
+        digits = _NON_DIGITS_RE.sub("", value)
         return bool(digits) and any(digits in run for run in text.digit_runs)
     if format == "code":
         return _pieced(fold(value), all_text=text.folded_all, lines=text.folded_lines)

@@ -7,7 +7,10 @@ that where the check digits prove the repair right, and ``MrzResult.checks`` say
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import itertools
+import operator
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -49,21 +52,33 @@ _SWAPS = {
 }
 
 
+def _char_value(char: str) -> int:
+    if char.isdigit():
+        return int(char)
+    if "A" <= char <= "Z":
+        return ord(char) - 55
+    return 0
+
+
+class _CharValues(dict):
+    """The values of the MRZ alphabet, computed once; any other character's when asked."""
+
+    def __missing__(self, char: str) -> int:
+        return _char_value(char)
+
+
+_CHAR_VALUES = _CharValues({c: _char_value(c) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ<"})
+
+
 def check_digit(data: str) -> str:
     """ICAO 9303 check digit (weights 7-3-1; A=10 ... Z=35, '<'=0)."""
-    total = 0
-    for i, char in enumerate(data):
-        if char.isdigit():
-            value = int(char)
-        elif "A" <= char <= "Z":
-            value = ord(char) - 55
-        else:
-            value = 0
-        total += value * _WEIGHTS[i % 3]
-    return str(total % 10)
+    # Summed without a Python-level loop: the repairs test thousands of check digits a document.
+    values = map(_CHAR_VALUES.__getitem__, data)
+    return str(sum(map(operator.mul, values, itertools.cycle(_WEIGHTS))) % 10)
 
 
-@dataclass
+# Frozen: find_mrz hands the same cached result to every caller.
+@dataclass(frozen=True)
 class MrzResult:
     """The parsed TD3 zone. Dates are ISO strings (None when not a date); sex is male/female."""
 
@@ -87,11 +102,21 @@ class MrzResult:
         return bool(self.checks) and all(self.checks.values())
 
 
+_SPACE_RE = re.compile(r"\s+")
+# Stray marks at the ends (a bar, a dot) are not part of the zone.
+_EDGE_MARKS_RE = re.compile(r"^[^A-Z0-9<]+|[^A-Z0-9<]+$")
+_FILLER_K_RE = re.compile(r"(?<=<)K(?=<)|(?<=<)K$")
+_LINE2_RE = re.compile(r"[A-Z0-9<]{44}")
+# A K among the trailing fillers of line 1 is a misread filler, not a one-letter name.
+_TRAILING_K_RE = re.compile(r"<<+(?:K<+)+K?$|<<+K$")
+# Positions of line 2 that hold digits (number, dates and check digits).
+_DIGIT_POSITIONS = (9, *range(13, 20), *range(21, 28), 43)
+
+
 def _clean(line: str) -> str:
     text = unicodedata.normalize("NFKC", line).upper()
     text = text.replace("«", "<").replace("‹", "<").replace("〈", "<").replace("≤", "<")
-    # Stray marks at the ends (a bar, a dot) are not part of the zone.
-    return re.sub(r"^[^A-Z0-9<]+|[^A-Z0-9<]+$", "", re.sub(r"\s+", "", text))
+    return _EDGE_MARKS_RE.sub("", _SPACE_RE.sub("", text))
 
 
 def _checks(line2: str) -> dict[str, bool]:
@@ -112,7 +137,7 @@ def _checks(line2: str) -> dict[str, bool]:
 def _fix_line2_chars(line2: str) -> str:
     """Read each position as the character class TD3 puts there (digits in dates and checks)."""
     chars = list(line2)
-    for i in [9, *range(13, 20), *range(21, 28), 43]:
+    for i in _DIGIT_POSITIONS:
         chars[i] = chars[i].translate(_TO_DIGIT)
         if chars[i] == "K":
             chars[i] = "<"
@@ -121,8 +146,7 @@ def _fix_line2_chars(line2: str) -> str:
     if chars[20] not in "MFX<":
         chars[20] = {"H": "M", "N": "M", "P": "F", "E": "F", "K": "<"}.get(chars[20], chars[20])
     # A K inside a run of fillers is a misread filler.
-    text = "".join(chars)
-    return re.sub(r"(?<=<)K(?=<)|(?<=<)K$", "<", text)
+    return _FILLER_K_RE.sub("<", "".join(chars))
 
 
 def _length_variants(line2: str) -> list[str]:
@@ -165,16 +189,14 @@ def _score(line2: str) -> int:
 def repair_line2(raw: str) -> str | None:
     """Best 44-character reading of a TD3 second line, or None when it is not one."""
     variants = [_fix_number(_fix_line2_chars(v)) for v in _length_variants(raw)]
-    variants = [v for v in variants if re.fullmatch(r"[A-Z0-9<]{44}", v)]
+    variants = [v for v in variants if _LINE2_RE.fullmatch(v)]
     if not variants:
         return None
     return max(variants, key=_score)
 
 
 def _names(line1: str) -> tuple[str, str]:
-    body = line1[5:]
-    # A K among the trailing fillers is a misread filler, not a one-letter name.
-    body = re.sub(r"<<+(?:K<+)+K?$|<<+K$", lambda m: "<" * len(m.group()), body)
+    body = _TRAILING_K_RE.sub(lambda m: "<" * len(m.group()), line1[5:])
     surname, _, given = body.partition("<<")
     surname = " ".join(p for p in surname.split("<") if p)
     given = " ".join(p for p in given.split("<") if p)
@@ -223,17 +245,19 @@ def _rank(result: MrzResult) -> int:
 
 def _best_split(stream: str) -> MrzResult | None:
     """The reading of two joined TD3 lines whose check digits hold best."""
-    best: MrzResult | None = None
+    best: tuple[int, str, str] | None = None
     for split in (TD3_LENGTH, TD3_LENGTH + 1, TD3_LENGTH - 1):
         line1, rest = stream[:split], stream[split:]
         for tail in dict.fromkeys([rest, rest[:TD3_LENGTH], rest[: TD3_LENGTH + 1]]):
             line2 = repair_line2(tail)
             if line2 is None:
                 continue
-            result = parse_td3(line1, line2)
-            if best is None or _rank(result) > _rank(best):
-                best = result
-    return best
+            # Ranked by the check digits alone (what parse_td3 would record); only the winner
+            # is parsed.
+            score = _score(line2)
+            if best is None or score > best[0]:
+                best = (score, line1, line2)
+    return None if best is None else parse_td3(best[1], best[2])
 
 
 def find_mrz(lines: Sequence[str]) -> MrzResult | None:
@@ -242,6 +266,14 @@ def find_mrz(lines: Sequence[str]) -> MrzResult | None:
     The zone may be split over several lines, have spaces, fillers read as « or K, and one
     filler too many or too few; line 2 is repaired where the check digits show how.
     """
+    # A request asks for the zone of the same lines up to five times (detection, the rules,
+    # grounding, reconciling, validation). The day is part of the key because it decides the
+    # century of a two-digit MRZ year.
+    return _find_mrz(tuple(lines), dt.date.today())
+
+
+@functools.lru_cache(maxsize=256)
+def _find_mrz(lines: tuple[str, ...], today: dt.date) -> MrzResult | None:
     cleaned = [_clean(line) for line in lines]
     for start, text in enumerate(cleaned):
         if not _LINE1_RE.match(text) or "<" not in text or not _mrz_like(text):
@@ -250,13 +282,17 @@ def find_mrz(lines: Sequence[str]) -> MrzResult | None:
         # also have read a piece of the zone before line 1, so try the zone's lines in order.
         after = [c for c in cleaned[start + 1 :] if c and _mrz_like(c)]
         around = [c for i, c in enumerate(cleaned) if i != start and _zone_piece(c)]
-        best: MrzResult | None = None
+        streams = []
         for pieces in (after, around):
             stream = text
             for piece in pieces:
                 stream += piece
                 if len(stream) >= 2 * TD3_LENGTH + 1:
                     break
+            streams.append(stream)
+        best: MrzResult | None = None
+        # Both ways of joining usually give the same stream: read it once.
+        for stream in dict.fromkeys(streams):
             result = _best_split(stream)
             if result is not None and (best is None or _rank(result) > _rank(best)):
                 best = result

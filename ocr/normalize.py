@@ -33,12 +33,14 @@ DIGIT_LOOKALIKES = {
 }
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_SPACE_RUNS_RE = re.compile(r"\s+")
+_LATIN_OR_DIGIT_RE = re.compile(r"[A-Za-z0-9]")
 
 
 def nfkc(raw: str) -> str:
     """NFKC (full-width to half-width) with every run of white space made one space, stripped."""
     text = unicodedata.normalize("NFKC", raw)
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACE_RUNS_RE.sub(" ", text).strip()
 
 
 def _join_spaces(text: str) -> str:
@@ -48,7 +50,7 @@ def _join_spaces(text: str) -> str:
     for part in parts[1:]:
         if not part:
             continue
-        if out and re.match(r"[A-Za-z0-9]", out[-1]) and re.match(r"[A-Za-z0-9]", part[0]):
+        if out and _LATIN_OR_DIGIT_RE.match(out[-1]) and _LATIN_OR_DIGIT_RE.match(part[0]):
             out += " " + part
         else:
             out += part
@@ -82,6 +84,23 @@ _MONTHS = {
     "DEC": 12,
 }
 _MONTH_RE = r"(JAN|FEB|MAR|APR|MAY|JUNE?|JULY?|AUG|SEPT?|OCT|NOV|DEC)[A-Z]*\.?"
+# Dates are read from every line and every model answer: their patterns are compiled once.
+_LOOKALIKE_ONE_RE = re.compile(r"(?<=\d)[lI|]|[lI|](?=\d)")
+_LOOKALIKE_ZERO_RE = re.compile(r"(?<=[\d年月./\-])[Oo]|[Oo](?=[\d年月日./\-])")
+_YMD_RE = re.compile(r"(\d{4})[年./\-](\d{1,2})[月./\-](\d{1,2})日?")
+_DMY_RE = re.compile(r"(?<!\d)(\d{1,2})[./\-](\d{1,2})[./\-](\d{4})(?!\d)")
+_DAY_MONTH_NAME_RE = re.compile(
+    rf"(?<!\d)(\d{{1,2}})\s*[-/ ]?\s*{_MONTH_RE}(?:/[A-Z]+\.?)?\s*[-/ ]?\s*(\d{{4}})"
+)
+_MONTH_NAME_DAY_RE = re.compile(rf"{_MONTH_RE}\s*(\d{{1,2}})\s*,?\s*(\d{{4}})")
+_YYYYMMDD_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_YYMMDD_RE = re.compile(r"(\d{2})(\d{2})(\d{2})")
+_YEAR_MONTH_RE = re.compile(r"(?<!\d)(\d{4})[年./\-](\d{1,2})(?!\d)")
+_MONTH_YEAR_RE = re.compile(r"(?<!\d)(\d{1,2})[./\-](\d{4})(?!\d)")
+_MONTH_YY_RE = re.compile(r"(?<!\d)(\d{1,2})[./\-](\d{2})(?!\d)")
+_LONG_TERM_RE = re.compile(r"(?i)long[\s-]?term|permanent")
+_MALE_RE = re.compile(r"(?<![A-Z])(M|MALE)(?![A-Z])")
+_FEMALE_RE = re.compile(r"(?<![A-Z])(F|FEMALE)(?![A-Z])")
 
 
 def _date(year: int, month: int, day: int) -> str | None:
@@ -93,11 +112,7 @@ def _date(year: int, month: int, day: int) -> str | None:
 
 def _digits_fixed(text: str) -> str:
     """Read O/o as 0 and l/I/| as 1 where they sit between digits or date separators."""
-    return re.sub(
-        r"(?<=[\d年月./\-])[Oo]|[Oo](?=[\d年月日./\-])",
-        "0",
-        re.sub(r"(?<=\d)[lI|]|[lI|](?=\d)", "1", text),
-    )
+    return _LOOKALIKE_ZERO_RE.sub("0", _LOOKALIKE_ONE_RE.sub("1", text))
 
 
 def century_year(yy: int, *, kind: str, today: dt.date | None = None) -> int:
@@ -119,28 +134,26 @@ def normalize_date(raw: str, *, kind: str | None = None) -> str | None:
         return None
     text = _digits_fixed(text)
     compact = text.replace(" ", "")
-    m = re.search(r"(\d{4})[年./\-](\d{1,2})[月./\-](\d{1,2})日?", compact)
+    m = _YMD_RE.search(compact)
     if m:
         return _date(int(m[1]), int(m[2]), int(m[3]))
-    m = re.search(r"(?<!\d)(\d{1,2})[./\-](\d{1,2})[./\-](\d{4})(?!\d)", compact)
+    m = _DMY_RE.search(compact)
     if m:
         first, second = int(m[1]), int(m[2])
         # Day first (as ICAO and most of the world print it) unless that cannot be a date.
         if second > 12 >= first:
             return _date(int(m[3]), first, second)
         return _date(int(m[3]), second, first)
-    m = re.search(
-        rf"(?<!\d)(\d{{1,2}})\s*[-/ ]?\s*{_MONTH_RE}(?:/[A-Z]+\.?)?\s*[-/ ]?\s*(\d{{4}})", text
-    )
+    m = _DAY_MONTH_NAME_RE.search(text)
     if m:
         return _date(int(m[3]), _MONTHS[m[2][:3]], int(m[1]))
-    m = re.search(rf"{_MONTH_RE}\s*(\d{{1,2}})\s*,?\s*(\d{{4}})", text)
+    m = _MONTH_NAME_DAY_RE.search(text)
     if m:
         return _date(int(m[3]), _MONTHS[m[1][:3]], int(m[2]))
-    m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", compact)
+    m = _YYYYMMDD_RE.fullmatch(compact)
     if m:
         return _date(int(m[1]), int(m[2]), int(m[3]))
-    m = re.fullmatch(r"(\d{2})(\d{2})(\d{2})", compact)
+    m = _YYMMDD_RE.fullmatch(compact)
     if m and kind:
         return _date(century_year(int(m[1]), kind=kind), int(m[2]), int(m[3]))
     return None
@@ -149,13 +162,13 @@ def normalize_date(raw: str, *, kind: str | None = None) -> str | None:
 def normalize_year_month(raw: str) -> str | None:
     """YYYY-MM from a card's MM/YY (08/29 is 2029-08), YYYY/MM, MM/YYYY or 2029年8月."""
     text = _digits_fixed(nfkc(raw).upper()).replace(" ", "")
-    m = re.search(r"(?<!\d)(\d{4})[年./\-](\d{1,2})(?!\d)", text)
+    m = _YEAR_MONTH_RE.search(text)
     if m and 1 <= int(m[2]) <= 12:
         return f"{int(m[1]):04d}-{int(m[2]):02d}"
-    m = re.search(r"(?<!\d)(\d{1,2})[./\-](\d{4})(?!\d)", text)
+    m = _MONTH_YEAR_RE.search(text)
     if m and 1 <= int(m[1]) <= 12:
         return f"{int(m[2]):04d}-{int(m[1]):02d}"
-    m = re.search(r"(?<!\d)(\d{1,2})[./\-](\d{2})(?!\d)", text)
+    m = _MONTH_YY_RE.search(text)
     if m and 1 <= int(m[1]) <= 12:
         return f"{2000 + int(m[2]):04d}-{int(m[1]):02d}"
     return None
@@ -164,7 +177,7 @@ def normalize_year_month(raw: str) -> str | None:
 def normalize_valid_until(raw: str) -> str | None:
     """A date, or "long-term" where the document says 长期."""
     text = nfkc(raw)
-    if "长期" in text or re.fullmatch(r"(?i)long[\s-]?term|permanent", text):
+    if "长期" in text or _LONG_TERM_RE.fullmatch(text):
         return "long-term"
     return normalize_date(text, kind="expiry")
 
@@ -172,8 +185,8 @@ def normalize_valid_until(raw: str) -> str | None:
 def normalize_gender(raw: str) -> str | None:
     """male/female from 男/女, 男性, M/F, MALE/FEMALE (also "男/M")."""
     text = nfkc(raw).upper()
-    male = "男" in text or re.search(r"(?<![A-Z])(M|MALE)(?![A-Z])", text) is not None
-    female = "女" in text or re.search(r"(?<![A-Z])(F|FEMALE)(?![A-Z])", text) is not None
+    male = "男" in text or _MALE_RE.search(text) is not None
+    female = "女" in text or _FEMALE_RE.search(text) is not None
     if male == female:
         return None
     return "male" if male else "female"
@@ -270,19 +283,29 @@ COUNTRY_NAMES: dict[str, str] = {
     "IRELAND": "IRL",
     "UTOPIA": "UTO",
 }
-_COUNTRY_KEYS = {re.sub(r"[^A-Z\u4e00-\u9fff]", "", k): v for k, v in COUNTRY_NAMES.items()}
+_NOT_NAME_RE = re.compile(r"[^A-Z\u4e00-\u9fff]")
+_COUNTRY_KEYS = {_NOT_NAME_RE.sub("", k): v for k, v in COUNTRY_NAMES.items()}
+_NAME_SEPARATORS_RE = re.compile(r"[/|]")
+_COUNTRY_CODE_RE = re.compile(r"[A-Z]{3}|D")
+_CODE_SPACING_RE = re.compile(rf"[\s{_MIDDLE_DOTS}]")
+_SPACE_RE = re.compile(r"\s")
+_ONE_LOOKALIKES_RE = re.compile(r"[lI|]")
+_ZERO_LOOKALIKES_RE = re.compile(r"[Oo]")
+_NON_DIGITS_RE = re.compile(r"\D")
+_CREDIT_RE = re.compile(r"信用|贷记|CREDIT")
+_DEBIT_RE = re.compile(r"借记|储蓄|DEBIT")
 
 
 def normalize_country(raw: str) -> str | None:
     """The MRZ code (CHN, UTO, D) from a code or a printed name (中国, CHINA, JAPAN ...)."""
     text = nfkc(raw).upper()
     # "中国/CHINESE" and "CHN<" both reduce to their parts.
-    for part in [text, *re.split(r"[/|]", text)]:
-        key = re.sub(r"[^A-Z\u4e00-\u9fff]", "", part)
+    for part in [text, *_NAME_SEPARATORS_RE.split(text)]:
+        key = _NOT_NAME_RE.sub("", part)
         if key in _COUNTRY_KEYS:
             return _COUNTRY_KEYS[key]
     code = text.strip(" <")
-    if re.fullmatch(r"[A-Z]{3}|D", code):
+    if _COUNTRY_CODE_RE.fullmatch(code):
         return code
     return None
 
@@ -290,26 +313,26 @@ def normalize_country(raw: str) -> str | None:
 def normalize_code(raw: str) -> str | None:
     """Upper case, with no white space and no middle dots (京A·12345 is 京A12345)."""
     text = nfkc(raw).upper()
-    text = re.sub(rf"[\s{_MIDDLE_DOTS}]", "", text).strip(_EDGE_MARKS)
+    text = _CODE_SPACING_RE.sub("", text).strip(_EDGE_MARKS)
     return text or None
 
 
 def normalize_digits(raw: str) -> str | None:
     """Digits only (6222 0212 ... is 62220212...); O and l/I read for 0 and 1 among digits."""
     text = nfkc(raw)
-    if sum(c.isdigit() for c in text) < max(1, len(re.sub(r"\s", "", text)) // 2):
+    if sum(c.isdigit() for c in text) < max(1, len(_SPACE_RE.sub("", text)) // 2):
         return None
-    text = re.sub(r"[Oo]", "0", re.sub(r"[lI|]", "1", text))
-    digits = re.sub(r"\D", "", text)
+    text = _ZERO_LOOKALIKES_RE.sub("0", _ONE_LOOKALIKES_RE.sub("1", text))
+    digits = _NON_DIGITS_RE.sub("", text)
     return digits or None
 
 
 def normalize_card_type(raw: str) -> str | None:
     """debit (借记卡, 储蓄卡, DEBIT) or credit (信用卡, 贷记卡, 准贷记卡, CREDIT)."""
     text = nfkc(raw).upper()
-    if re.search(r"信用|贷记|CREDIT", text):
+    if _CREDIT_RE.search(text):
         return "credit"
-    if re.search(r"借记|储蓄|DEBIT", text):
+    if _DEBIT_RE.search(text):
         return "debit"
     return None
 

@@ -133,6 +133,16 @@ def load_document_config(key: str) -> DocumentConfig | None:
     return DocumentConfig(key=config.key, fields=config.fields, template=load_default_template(key))
 
 
+async def aload_document_config(key: str) -> DocumentConfig | None:
+    """load_document_config on the event loop: a thread only where the cache misses."""
+    type_key, template_key = DocumentType.cache_key(key), PromptTemplate.cache_key(key)
+    found = await cache.aget_many([type_key, template_key])
+    if type_key not in found or template_key not in found:
+        return await sync_to_async(load_document_config)(key)
+    config = found[type_key]
+    return DocumentConfig(key=config.key, fields=config.fields, template=found[template_key])
+
+
 def load_default_template(key: str) -> PromptTemplate | None:
     template = cache.get(PromptTemplate.cache_key(key))
     if template is None:
@@ -475,7 +485,7 @@ async def prepare(*, api_key: ApiKey | None, item: AnalyzeInput, started: float)
     """Resolve the type, check the key may use it, and look the answer up in the cache.
     Raises ApiError for a request that cannot be served."""
     document_type = resolve_document_type(requested=item.document_type, lines=item.raw_texts)
-    config = await sync_to_async(load_document_config)(document_type)
+    config = await aload_document_config(document_type)
     if config is None:
         raise invalid_request(
             f"Unknown document type {document_type!r}.",

@@ -65,10 +65,14 @@ class Reconciled:
     ceilings: dict[str, float] = field(default_factory=dict)
 
 
+_SPACE_RE = re.compile(r"\s")
+_MRZ_SPACING_RE = re.compile(r"[\s<\-]")
+
+
 def _same(a: str | None, b: str | None) -> bool:
     if a is None or b is None:
         return a is b
-    return re.sub(r"\s", "", a).upper() == re.sub(r"\s", "", b).upper()
+    return _SPACE_RE.sub("", a).upper() == _SPACE_RE.sub("", b).upper()
 
 
 def _distance(a: str, b: str) -> int:
@@ -249,7 +253,7 @@ _MRZ_ATTRIBUTES = {
 
 
 def _mrz_form(value: str) -> str:
-    return re.sub(r"[\s<\-]", "", value.upper())
+    return _MRZ_SPACING_RE.sub("", value.upper())
 
 
 def _confirmed(

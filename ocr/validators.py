@@ -8,6 +8,7 @@ against the birth date and gender printed beside it; a passport's MRZ against it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,12 +43,31 @@ class Check:
             self.errors.append(error)
 
 
+_ID_CHECK_CHAR_RE = re.compile(r"[0-9X]")
+_PASSPORT_NUMBER_RE = re.compile(r"[A-Z0-9]{5,9}")
+_MRZ_SPACING_RE = re.compile(r"[\s<-]")
+
+
+@functools.lru_cache(maxsize=1024)
+def _known_region(head: str) -> bool:
+    """Whether the region code of a resident id was in use in its birth year. ``head`` is the
+    id's first 14 characters (region code and birth date): all that the look-up reads.
+
+    Cached: one request checks the same id number several times, and the look-up walks a table.
+    """
+    try:
+        ric.get_birth_place(head)
+    except ValidationError:
+        return False
+    return True
+
+
 def _resident_id(value: str) -> Check:
     """GB 11643: 17 digits and a check digit (0-9 or X); the embedded birth date must be real."""
     number = value.strip().upper()
     if len(number) != 18:
         return Check(False, ["must be 18 characters"])
-    if not number[:17].isdigit() or not re.fullmatch(r"[0-9X]", number[17]):
+    if not number[:17].isdigit() or not _ID_CHECK_CHAR_RE.fullmatch(number[17]):
         return Check(False, ["must be 17 digits and a digit or X"])
     check = Check(True)
     if ric.calc_check_digit(number) != number[17]:
@@ -59,9 +79,7 @@ def _resident_id(value: str) -> Check:
         return check
     if birth > dt.date.today() or birth.year < 1890:
         check.fail("embedded birth date is out of range")
-    try:
-        ric.get_birth_place(number)
-    except ValidationError:
+    if not _known_region(number[:14]):
         # Region codes are retired and added over the years: worth a look, not a failure.
         check.warnings.append("region code is unknown or retired")
     return check
@@ -124,7 +142,7 @@ def _vin(value: str) -> Check:
 
 def _passport_number(value: str) -> Check:
     """A passport number alone can only be checked for shape; its MRZ check is a cross-check."""
-    if not re.fullmatch(r"[A-Z0-9]{5,9}", value.strip().upper()):
+    if not _PASSPORT_NUMBER_RE.fullmatch(value.strip().upper()):
         return Check(False, ["must be 5 to 9 letters or digits"])
     return Check(True)
 
@@ -193,7 +211,7 @@ def _passport_cross_check(
         in_mrz = getattr(mrz, attr)
         if not value or not in_mrz:
             continue
-        same = re.sub(r"[\s<-]", "", value.upper()) == re.sub(r"[\s<-]", "", in_mrz.upper())
+        same = _MRZ_SPACING_RE.sub("", value.upper()) == _MRZ_SPACING_RE.sub("", in_mrz.upper())
         if not same:
             checks.setdefault(key, Check(True)).fail("does not match the MRZ")
 

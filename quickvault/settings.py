@@ -137,7 +137,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "quickvault.cache.AsyncRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "qv"),
             "OPTIONS": {
@@ -240,6 +240,8 @@ SPECTACULAR_SETTINGS = {
 # The service's own knobs. Read through django.conf.settings inside functions.
 QV_SIGNATURE_WINDOW_SECONDS = 300
 QV_TOKEN_TTL_SECONDS = 900
+# Active keys are read from the cache; saving or deleting a key clears its entry.
+QV_API_KEY_CACHE_SECONDS = 300
 QV_DEFAULT_RATE_LIMIT = env_int("QV_DEFAULT_RATE_LIMIT", 60)
 QV_MAX_BODY_BYTES = 256 * 1024
 QV_MAX_LINES = 200

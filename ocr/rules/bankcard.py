@@ -113,17 +113,22 @@ _COMPOUND_SURNAMES = (
 )
 
 
+_NOT_LATIN_RE = re.compile(r"[^A-Z ]")
+_CHINESE_BANK_RE = re.compile(rf"([{v.CJK}]{{2,14}}银行)")
+_SPACE_RUNS_RE = re.compile(r"\s+")
+
+
 def _latin_key(text: str) -> str:
-    return re.sub(r"[^A-Z ]", "", text.upper()).strip()
+    return _NOT_LATIN_RE.sub("", text.upper()).strip()
 
 
 def _bank_name(lines: Sequence[str]) -> Candidate | None:
     for line in lines:
-        m = re.search(rf"([{v.CJK}]{{2,14}}银行)", line.replace(" ", ""))
+        m = _CHINESE_BANK_RE.search(line.replace(" ", ""))
         if m and "银联" not in m[1]:
             return Candidate(m[1], 0.92, "pattern")
     for line in lines:
-        key = re.sub(r"\s+", " ", _latin_key(line))
+        key = _SPACE_RUNS_RE.sub(" ", _latin_key(line))
         for chinese, aliases in BANKS:
             if key in aliases:
                 return Candidate(chinese, 0.85 if len(key) > 5 else 0.7, "pattern")
@@ -173,12 +178,20 @@ def _expiry(lines: Sequence[str]) -> Candidate | None:
     return Candidate(value, 0.92 if rank == 2 else 0.75, "label" if rank == 2 else "pattern")
 
 
+_CARD_TYPE_RE = re.compile(
+    r"准贷记卡|贷记卡|信用卡|借记卡|储蓄卡|借记|(?<![A-Z])(DEBIT|CREDIT)(?![A-Z])"
+)
+_LATIN_HOLDER_RE = re.compile(r"[A-Z][A-Z'\-.]*(?: [A-Z][A-Z'\-.]*){1,3}")
+_WORD_SEPARATOR_RE = re.compile(r"[ .]")
+_CHINESE_HOLDER_RE = re.compile(rf"[{v.CJK}]{{2,4}}")
+_NOT_A_HOLDER_RE = re.compile(r"银行|卡|银联|储蓄|信用|借记|贷记|有效|期|中国")
+_HOLDER_LABEL_RE = re.compile(r"^(持卡人|CARDHOLDER|CARD HOLDER|NAME)\s*[:：]?\s*(.*)$")
+_TWO_SPACES_RE = re.compile(r"\s{2,}")
+
+
 def _card_type(lines: Sequence[str]) -> Candidate | None:
     for line in lines:
-        m = re.search(
-            r"准贷记卡|贷记卡|信用卡|借记卡|储蓄卡|借记|(?<![A-Z])(DEBIT|CREDIT)(?![A-Z])",
-            line.upper(),
-        )
+        m = _CARD_TYPE_RE.search(line.upper())
         if m:
             value = normalize_card_type(m.group())
             if value:
@@ -187,9 +200,9 @@ def _card_type(lines: Sequence[str]) -> Candidate | None:
 
 
 def _is_latin_holder(line: str) -> bool:
-    if not re.fullmatch(r"[A-Z][A-Z'\-.]*(?: [A-Z][A-Z'\-.]*){1,3}", line):
+    if not _LATIN_HOLDER_RE.fullmatch(line):
         return False
-    words = set(re.split(r"[ .]", line))
+    words = set(_WORD_SEPARATOR_RE.split(line))
     if words & _CARD_WORDS:
         return False
     key = _latin_key(line)
@@ -198,16 +211,16 @@ def _is_latin_holder(line: str) -> bool:
 
 def _is_chinese_holder(line: str) -> bool:
     text = line.replace(" ", "")
-    if not re.fullmatch(rf"[{v.CJK}]{{2,4}}", text):
+    if not _CHINESE_HOLDER_RE.fullmatch(text):
         return False
-    if re.search(r"银行|卡|银联|储蓄|信用|借记|贷记|有效|期|中国", text):
+    if _NOT_A_HOLDER_RE.search(text):
         return False
     return text[0] in _COMMON_SURNAMES or text.startswith(_COMPOUND_SURNAMES)
 
 
 def _cardholder(lines: Sequence[str]) -> Candidate | None:
     for i, line in enumerate(lines):
-        m = re.match(r"^(持卡人|CARDHOLDER|CARD HOLDER|NAME)\s*[:：]?\s*(.*)$", line.upper())
+        m = _HOLDER_LABEL_RE.match(line.upper())
         if m:
             rest = line[len(line) - len(m[2]) :].strip() if m[2] else ""
             if not rest and i + 1 < len(lines):
@@ -227,7 +240,7 @@ def _cardholder(lines: Sequence[str]) -> Candidate | None:
 def extract_bank_card(lines: Sequence[str]) -> dict[str, Candidate | None]:
     """cardNumber, bankName, cardType, expiryDate and cardholderName found in the lines."""
     # Wide gaps separate what OCR merged from two places on the card ("01/29   MA JIE").
-    cleaned = [part for line in lines for part in re.split(r"\s{2,}", clean_line(line))]
+    cleaned = [part for line in lines for part in _TWO_SPACES_RE.split(clean_line(line))]
     cleaned = [line for line in cleaned if not is_noise(line)]
     return {
         "cardNumber": _card_number(cleaned),

@@ -68,12 +68,19 @@ KEYWORDS: dict[str, tuple[tuple[str, float], ...]] = {
 }
 
 
+_COMPILED_KEYWORDS = {
+    doc: tuple((re.compile(pattern), weight) for pattern, weight in words)
+    for doc, words in KEYWORDS.items()
+}
+_SPACE_RE = re.compile(r"\s")
+
+
 def _scores(lines: Sequence[str]) -> dict[str, float]:
     cleaned = [clean_line(line) for line in lines]
-    text = re.sub(r"\s", "", "\n".join(cleaned)).upper()
+    text = _SPACE_RE.sub("", "\n".join(cleaned)).upper()
     scores = {
-        doc: sum(weight for pattern, weight in words if re.search(pattern, text))
-        for doc, words in KEYWORDS.items()
+        doc: sum(weight for pattern, weight in words if pattern.search(text))
+        for doc, words in _COMPILED_KEYWORDS.items()
     }
     if find_mrz(lines) is not None:
         scores["passport"] += 8

@@ -55,19 +55,30 @@ def validity(from_key: str, until_key: str) -> Reader:
 
 def accept(pattern: str | None = None) -> Reader:
     """Stop-label reader: takes any text (or text matching ``pattern``) and fills nothing."""
+    regex = re.compile(pattern) if pattern is not None else None
 
     def read(raw: str) -> Reading | None:
-        if pattern is not None and not re.search(pattern, nfkc(raw)):
+        if regex is not None and not regex.search(nfkc(raw)):
             return None
         return {}
 
     return read
 
 
+_GENDER_RE = re.compile(r"(男|女)性?(?:/(?:M|F|MALE|FEMALE))?|(M|F|MALE|FEMALE)")
+_CJK_WORD_RE = re.compile(rf"[{v.CJK}]{{2,10}}")
+_LONG_CODE_RE = re.compile(r"[0-9A-Z]{10,20}")
+_ADDRESS_END_RE = re.compile(r"[号室层楼栋幢座户]$")
+_COMPLETE_ADDRESS_END_RE = re.compile(r"[号室层楼栋幢座户组]$")
+_BRACKETED_RE = re.compile(r"[(（][^)）]*[)）]")
+_LABEL_HALVES_RE = re.compile(r"\s*/\s*")
+_RANGE_END_RE = re.compile(r"[(（]\s*(起|止|from|to|start|end)\s*[)）]", re.IGNORECASE)
+
+
 def read_gender(raw: str) -> str | None:
     """男/女 (男性, 男/M) or M/F/MALE/FEMALE standing alone."""
     text = nfkc(raw).upper().replace(" ", "")
-    m = re.fullmatch(r"(男|女)性?(?:/(?:M|F|MALE|FEMALE))?|(M|F|MALE|FEMALE)", text)
+    m = _GENDER_RE.fullmatch(text)
     if not m:
         return None
     return normalize_value(format="gender", raw=m.group())
@@ -93,7 +104,7 @@ def read_owner(raw: str) -> str | None:
 def read_nationality_text(raw: str) -> str | None:
     """A nationality printed as a word (中国, CHINA)."""
     text = v.normalize_text(raw)
-    if text and (re.fullmatch(rf"[{v.CJK}]{{2,10}}", text) or normalize_country(text) is not None):
+    if text and (_CJK_WORD_RE.fullmatch(text) or normalize_country(text) is not None):
         return text
     return None
 
@@ -104,13 +115,13 @@ def read_license_number(raw: str) -> Reading | None:
     if found is not None:
         return {"licenseNumber": found}
     text = v.compact_upper(raw)
-    if re.fullmatch(r"[0-9A-Z]{10,20}", text) and sum(c.isdigit() for c in text) >= 8:
+    if _LONG_CODE_RE.fullmatch(text) and sum(c.isdigit() for c in text) >= 8:
         return {"licenseNumber": (text, None)}
     return None
 
 
 def _ends_like_address(text: str) -> bool:
-    return v.is_address_tail(text) and bool(re.search(r"[号室层楼栋幢座户]$", text))
+    return v.is_address_tail(text) and bool(_ADDRESS_END_RE.search(text))
 
 
 def address_rule(labels: tuple[str, ...], key: str = "address") -> FieldRule:
@@ -122,7 +133,7 @@ def address_rule(labels: tuple[str, ...], key: str = "address") -> FieldRule:
         continues=v.is_address_tail,
         before_tail=_ends_like_address,
         prefer=v.is_address_head,
-        complete=lambda t: bool(re.search(r"[号室层楼栋幢座户组]$", t)),
+        complete=lambda t: bool(_COMPLETE_ADDRESS_END_RE.search(t)),
     )
 
 
@@ -260,14 +271,14 @@ TYPE_RULES: dict[str, tuple[tuple[FieldRule, ...], tuple[PatternRule, ...]]] = {
 def label_variants(label: str) -> tuple[str, ...]:
     """Printed forms of a FieldSpec label: "有效期限(起)" is printed 有效期限; "姓 / Surname" is
     printed as either half or both."""
-    base = re.sub(r"[(（][^)）]*[)）]", "", label).strip()
-    halves = [h.strip() for h in re.split(r"\s*/\s*", base) if h.strip()]
+    base = _BRACKETED_RE.sub("", label).strip()
+    halves = [h.strip() for h in _LABEL_HALVES_RE.split(base) if h.strip()]
     variants = [base, *halves] if len(halves) > 1 else [base]
     return tuple(dict.fromkeys(variants))
 
 
 def _range_end(label: str) -> str | None:
-    m = re.search(r"[(（]\s*(起|止|from|to|start|end)\s*[)）]", label, re.IGNORECASE)
+    m = _RANGE_END_RE.search(label)
     if not m:
         return None
     return "start" if m[1].lower() in ("起", "from", "start") else "end"

@@ -16,6 +16,8 @@ A field nothing leads to stays None: the engine never guesses.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -79,13 +81,18 @@ _NOISE_WORDS = re.compile(
 
 
 GAP = "   "
+_WIDE_GAP_RE = re.compile(r"\s{3,}")
+_SPACE_RUNS_RE = re.compile(r"\s+")
+_SPACE_RE = re.compile(r"\s")
+_LABEL_HALVES_RE = re.compile(r"\s*/\s*")
+_LATIN_RE = re.compile(r"[A-Za-z]")
 
 
 def clean_line(raw: str) -> str:
     """NFKC (full-width to half-width) with white space made one space, except that a wide gap
     (where OCR merged two columns into one line) is kept as three spaces."""
-    parts = re.split(r"\s{3,}", unicodedata.normalize("NFKC", raw).strip())
-    return GAP.join(re.sub(r"\s+", " ", part) for part in parts)
+    parts = _WIDE_GAP_RE.split(unicodedata.normalize("NFKC", raw).strip())
+    return GAP.join(_SPACE_RUNS_RE.sub(" ", part) for part in parts)
 
 
 # Document titles: printed on every card of a kind, never a field's value.
@@ -110,8 +117,8 @@ def is_noise(text: str) -> bool:
 def _label_regex(label: str) -> str:
     """Regex of a printed label: Chinese letters may be spaced apart, Latin words are whole."""
     parts = []
-    for part in re.split(r"\s*/\s*", label.strip()):
-        if re.search(r"[A-Za-z]", part):
+    for part in _LABEL_HALVES_RE.split(label.strip()):
+        if _LATIN_RE.search(part):
             words = [re.escape(w).replace(r"\.", r"\.?") for w in part.split()]
             parts.append(r"(?<![A-Za-z])" + r"\s*".join(words) + r"(?![A-Za-z])")
         else:
@@ -120,7 +127,23 @@ def _label_regex(label: str) -> str:
 
 
 def _label_weight(label: str) -> int:
-    return len(re.sub(r"\s", "", label))
+    return len(_SPACE_RE.sub("", label))
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_labels(
+    labels: tuple[str, ...],
+) -> tuple[tuple[int, ...], tuple[int, ...], re.Pattern | None]:
+    """For labels in rule order: the order to look for them in (heaviest first), their weights
+    in that order, and one regex with a group per label in that order (None for no labels).
+
+    Cached: a document type's rules come with the same labels on every request.
+    """
+    weights = [_label_weight(label) for label in labels]
+    order = tuple(sorted(range(len(labels)), key=lambda k: -weights[k]))
+    alternation = "|".join(f"({_label_regex(labels[k])})" for k in order)
+    regex = re.compile(alternation, re.IGNORECASE) if labels else None
+    return order, tuple(weights[k] for k in order), regex
 
 
 @dataclass
@@ -133,15 +156,12 @@ class LabelMatcher:
     """Finds the labels of a set of rules in a line."""
 
     def __init__(self, rules: Sequence[FieldRule]) -> None:
-        entries = sorted(
-            ((label, i) for i, rule in enumerate(rules) for label in rule.labels),
-            key=lambda e: -_label_weight(e[0]),
+        owners = [i for i, rule in enumerate(rules) for _ in rule.labels]
+        order, self._weights, self._regex = _compile_labels(
+            tuple(label for rule in rules for label in rule.labels)
         )
         self._rules = rules
-        self._groups = [i for _, i in entries]
-        self._weights = [_label_weight(label) for label, _ in entries]
-        alternation = "|".join(f"({_label_regex(label)})" for label, _ in entries)
-        self._regex = re.compile(alternation, re.IGNORECASE) if entries else None
+        self._groups = [owners[k] for k in order]
 
     def tokenize(self, line: str) -> list[_Piece]:
         """Split a cleaned line into the text before the first label and (label, text) pieces."""
@@ -158,7 +178,7 @@ class LabelMatcher:
             if last.rule is not None and self._rules[last.rule].swallow_line:
                 break
             before = line[m.start() - 1] if m.start() else " "
-            is_latin = bool(re.match(r"[A-Za-z]", m.group()))
+            is_latin = bool(_LATIN_RE.match(m.group()))
             accepted = (
                 m.start() == 0
                 or before in " :：/|()（）"
@@ -544,9 +564,13 @@ def run_engine(
     stacks = [s for s in stacks if len(s) >= 2]
     _pair_stacks(stacks, rules=rules, free=free, noise=noise, out=out, used=used, assign=assign)
 
+    # signal_before[j]: how many of the lines before line j are not noise.
+    signal_before = list(itertools.accumulate((not n for n in noise), initial=0))
+
     def distance(a: int, b: int) -> int:
+        """How many lines that are not noise lie after the first of a and b, up to the second."""
         lo, hi = min(a, b), max(a, b)
-        return sum(1 for j in range(lo + 1, hi + 1) if not noise[j])
+        return signal_before[hi + 1] - signal_before[lo + 1]
 
     # Rows: one pending label per set of fields still empty (the first printed); columns: texts.
     rows: list[_Pending] = []

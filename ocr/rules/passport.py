@@ -14,29 +14,35 @@ from ocr.rules.engine import Candidate, FieldRule, Reader, Reading, clean_line, 
 
 # "P CHN E12345678" under "Type / Country code / Passport No.".
 _TYPE_LINE = re.compile(r"^P[A-Z<]?\s+([A-Z]{3}|D)\s+([A-Z0-9]{6,9})$")
+_LATIN_NAME_RE = re.compile(r"[A-Z][A-Z' \-]*")
+_LATIN_OR_DIGIT_RE = re.compile(r"[A-Z0-9]")
+_SPACE_RE = re.compile(r"\s")
+_NUMBER_RE = re.compile(r"[A-Z0-9]{6,9}")
+_GENDER_RE = re.compile(r"^\s*(男|女)?\s*/?\s*(M|F)?(?![A-Z])")
+_MRZ_LINE_RE = re.compile(r"[A-Z0-9<]{10,}")
 
 
 def _latin_part(raw: str) -> str | None:
     """The Latin half of a bilingual name (宋/SONG is SONG); a Latin name as it stands."""
     halves = [h.strip() for h in nfkc(raw).upper().split("/")]
-    if len(halves) > 2 or not re.fullmatch(r"[A-Z][A-Z' \-]*", halves[-1]):
+    if len(halves) > 2 or not _LATIN_NAME_RE.fullmatch(halves[-1]):
         return None
     if normalize_country(halves[-1]) is not None and len(halves[-1]) > 3:
         return None  # the state's name printed at the top, not a name
-    if len(halves) == 2 and re.search(r"[A-Z0-9]", halves[0]):
+    if len(halves) == 2 and _LATIN_OR_DIGIT_RE.search(halves[0]):
         return None
     return normalize_text(halves[-1])
 
 
 def _read_number(raw: str) -> str | None:
     """A passport number: 6-9 letters and digits, with digits in it."""
-    text = re.sub(r"\s", "", nfkc(raw).upper())
-    ok = re.fullmatch(r"[A-Z0-9]{6,9}", text) and sum(c.isdigit() for c in text) >= 3
+    text = _SPACE_RE.sub("", nfkc(raw).upper())
+    ok = _NUMBER_RE.fullmatch(text) and sum(c.isdigit() for c in text) >= 3
     return text if ok else None
 
 
 def _passport_gender(raw: str) -> str | None:
-    m = re.match(r"^\s*(男|女)?\s*/?\s*(M|F)?(?![A-Z])", nfkc(raw).upper())
+    m = _GENDER_RE.match(nfkc(raw).upper())
     if not m or not (m[1] or m[2]):
         return None
     if m[1] and m[2] and (m[1] == "男") != (m[2] == "M"):
@@ -96,8 +102,8 @@ VIZ_RULES = (
 
 
 def _is_mrz_line(line: str) -> bool:
-    text = re.sub(r"\s", "", nfkc(line).upper()).replace("«", "<")
-    if not re.fullmatch(r"[A-Z0-9<]{10,}", text):
+    text = _SPACE_RE.sub("", nfkc(line).upper()).replace("«", "<")
+    if not _MRZ_LINE_RE.fullmatch(text):
         return False
     return "<" in text or (len(text) >= 30 and sum(c.isdigit() for c in text) >= 6)
 

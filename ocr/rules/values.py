@@ -51,10 +51,40 @@ PROVINCES = (
 )
 PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 
+# The readers run on every line a label might lead to: their patterns are compiled once.
+_SPACING_RE = re.compile(r"[\s·•・‧]")
+_RESIDENT_ID_RE = re.compile(r"(?<![0-9A-Z])[0-9A-Z|]{17}[0-9XK×xA-Z](?![0-9A-Z])")
+_RESIDENT_ID_SHAPE_RE = re.compile(r"\d{17}[\dX]")
+_CODE_18_RE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{18}(?![0-9A-Z])")
+_CODE_17_RE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{17}(?![0-9A-Z])")
+_CARD_NUMBER_RE = re.compile(r"[0-9OIL|BSDZ ]{13,30}")
+_PLATE_RE = re.compile(rf"([{PLATE_PROVINCES}])([A-Z])([A-Z0-9]{{5,6}})([挂学警港澳领试超]?)")
+_VEHICLE_CLASS_RE = re.compile(r"(?:[A-DFMNP][1-3]?){1,4}[A-Z]?")
+_ENGINE_NUMBER_RE = re.compile(r"[A-Z0-9\-]{4,20}")
+_DIGIT_RE = re.compile(r"\d")
+_RANGE_DATE_RE = re.compile(r"\d{4}\s*[年./\-]\s*\d{1,2}\s*[月./\-]\s*\d{1,2}\s*日?|\d{8}|长期")
+_CJK_CHAR_RE = re.compile(f"[{CJK}]")
+_CJK_RUN_RE = re.compile(f"[{CJK}]+")
+_CJK_NAME_RE = re.compile(rf"[{CJK}]{{1,5}}(?:[·•][{CJK}]{{1,8}})?")
+_LATIN_NAME_RE = re.compile(r"[A-Z][A-Za-z'\-]*(?: [A-Z][A-Za-z'\-]*){0,3}")
+_ADDRESS_TAIL_CHARS_RE = re.compile(rf"[{CJK}0-9A-Za-z\-()#]+")
+_YEAR_RE = re.compile(r"\d{4}\s*年")
+_BRACKET_RE = re.compile(r"[()]")
+_LONG_NUMBER_RE = re.compile(r"\d{3,}")
+_MONEY_UNIT_RE = re.compile(r"[万亿元圆]")
+_AMOUNT_RE = re.compile(r"[\d零壹贰叁肆伍陆柒捌玖拾佰仟一二三四五六七八九十百千]")
+_AUTHORITY_CHARS_RE = re.compile(rf"[{CJK}()]{{4,30}}")
+_AUTHORITY_END_RE = re.compile(r"(局|所|厅|队|处|署|委)$")
+_VEHICLE_TYPE_CHARS_RE = re.compile(rf"[{CJK}]{{2,12}}")
+_VEHICLE_WORD_RE = re.compile(r"车|挂|摩托")
+_MODEL_CODE_RE = re.compile(r"[A-Z]{2,}\d")
+_CODE_CHARS_RE = re.compile(r"[0-9A-Z\-/" + CJK + "]{2,40}")
+_LATIN_OR_DIGIT_RE = re.compile(r"[0-9A-Z]")
+
 
 def compact_upper(raw: str) -> str:
     """NFKC, upper case, without white space or middle dots."""
-    return re.sub(r"[\s·•・‧]", "", nfkc(raw).upper())
+    return _SPACING_RE.sub("", nfkc(raw).upper())
 
 
 def _swap_variants(code: str, *, positions: list[int], limit: int = 2) -> list[str]:
@@ -74,7 +104,7 @@ def _swap_variants(code: str, *, positions: list[int], limit: int = 2) -> list[s
 def read_resident_id(raw: str) -> tuple[str, bool] | None:
     """(18-character resident id, check digit holds) from OCR text, or None when not one."""
     text = compact_upper(raw)
-    m = re.search(r"(?<![0-9A-Z])[0-9A-Z|]{17}[0-9XK×xA-Z](?![0-9A-Z])", text)
+    m = _RESIDENT_ID_RE.search(text)
     if not m:
         return None
     body = m.group()[:17].translate(_TO_DIGIT)
@@ -82,7 +112,7 @@ def read_resident_id(raw: str) -> tuple[str, bool] | None:
     if last != "X":
         last = last.translate(_TO_DIGIT)
     number = body + last
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not _RESIDENT_ID_SHAPE_RE.fullmatch(number):
         return None
     if sum(c.isdigit() for c in m.group()) < 14:
         return None
@@ -92,7 +122,7 @@ def read_resident_id(raw: str) -> tuple[str, bool] | None:
 def read_credit_code(raw: str) -> tuple[str, bool] | None:
     """(unified social credit code, check character holds) from OCR text, or None."""
     text = compact_upper(raw)
-    m = re.search(r"(?<![0-9A-Z])[0-9A-Z]{18}(?![0-9A-Z])", text)
+    m = _CODE_18_RE.search(text)
     if not m:
         return None
     code = m.group()
@@ -117,7 +147,7 @@ def read_credit_code(raw: str) -> tuple[str, bool] | None:
 def read_vin(raw: str) -> tuple[str, bool] | None:
     """(17-character VIN, check digit holds) from OCR text, or None."""
     text = compact_upper(raw)
-    m = re.search(r"(?<![0-9A-Z])[0-9A-Z]{17}(?![0-9A-Z])", text)
+    m = _CODE_17_RE.search(text)
     if not m:
         return None
     vin = m.group().translate(str.maketrans({"I": "1", "O": "0", "Q": "0"}))
@@ -134,7 +164,7 @@ def read_vin(raw: str) -> tuple[str, bool] | None:
 def read_card_number(raw: str) -> tuple[str, bool] | None:
     """(13-19 digit card number, Luhn holds) from a line that is a card number, or None."""
     text = nfkc(raw).upper()
-    if not re.fullmatch(r"[0-9OIL|BSDZ ]{13,30}", text):
+    if not _CARD_NUMBER_RE.fullmatch(text):
         return None
     if sum(c.isdigit() for c in text) < 12:
         return None
@@ -147,7 +177,7 @@ def read_card_number(raw: str) -> tuple[str, bool] | None:
 def read_plate(raw: str) -> str | None:
     """Licence plate (京A12345, 京AD12345 for new-energy cars) without the middle dot."""
     text = compact_upper(raw)
-    m = re.fullmatch(rf"([{PLATE_PROVINCES}])([A-Z])([A-Z0-9]{{5,6}})([挂学警港澳领试超]?)", text)
+    m = _PLATE_RE.fullmatch(text)
     if not m:
         return None
     tail = m[3].translate(str.maketrans({"O": "0", "I": "1"}))
@@ -157,7 +187,7 @@ def read_plate(raw: str) -> str | None:
 def read_vehicle_class(raw: str) -> str | None:
     """准驾车型 such as C1, A2, B1B2, C1E, D."""
     text = compact_upper(raw)
-    if re.fullmatch(r"(?:[A-DFMNP][1-3]?){1,4}[A-Z]?", text):
+    if _VEHICLE_CLASS_RE.fullmatch(text):
         return text
     return None
 
@@ -165,7 +195,7 @@ def read_vehicle_class(raw: str) -> str | None:
 def read_engine_number(raw: str) -> str | None:
     """An engine number: 4-20 letters and digits (with at least one digit)."""
     text = compact_upper(raw)
-    if not re.fullmatch(r"[A-Z0-9\-]{4,20}", text) or not re.search(r"\d", text):
+    if not _ENGINE_NUMBER_RE.fullmatch(text) or not _DIGIT_RE.search(text):
         return None
     return None if normalize_date(text) is not None else text
 
@@ -179,7 +209,7 @@ def read_date_range(raw: str) -> tuple[str | None, str | None] | None:
     """(from, until) of a validity period such as 2007.09.03-2017.09.03, 2020.04.04-长期,
     2021-07-28 至 2027-07-28, or a single end date; None when the text holds no date."""
     text = nfkc(raw)
-    dates = re.findall(r"\d{4}\s*[年./\-]\s*\d{1,2}\s*[月./\-]\s*\d{1,2}\s*日?|\d{8}|长期", text)
+    dates = _RANGE_DATE_RE.findall(text)
     values = [normalize_valid_until(d) for d in dates]
     values = [v for v in values if v]
     if not values:
@@ -194,7 +224,8 @@ def _cjk_ratio(text: str) -> float:
     chars = [c for c in text if not c.isspace()]
     if not chars:
         return 0.0
-    return sum(bool(re.match(f"[{CJK}]", c)) for c in chars) / len(chars)
+    # Chinese characters are never white space: count them in the text as it stands.
+    return len(_CJK_CHAR_RE.findall(text)) / len(chars)
 
 
 def read_person_name(raw: str) -> str | None:
@@ -203,9 +234,9 @@ def read_person_name(raw: str) -> str | None:
     text = normalize_text(raw)
     if not text:
         return None
-    if re.fullmatch(rf"[{CJK}]{{1,5}}(?:[·•][{CJK}]{{1,8}})?", text) and len(text) >= 2:
+    if _CJK_NAME_RE.fullmatch(text) and len(text) >= 2:
         return text
-    if re.fullmatch(r"[A-Z][A-Za-z'\-]*(?: [A-Z][A-Za-z'\-]*){0,3}", text) and len(text) >= 3:
+    if _LATIN_NAME_RE.fullmatch(text) and len(text) >= 3:
         return text
     return None
 
@@ -213,7 +244,7 @@ def read_person_name(raw: str) -> str | None:
 def read_short_cjk(raw: str, *, max_len: int = 8) -> str | None:
     """Up to ``max_len`` Chinese characters and nothing else (ethnicity, use character)."""
     text = normalize_text(raw)
-    if text and re.fullmatch(rf"[{CJK}]{{1,{max_len}}}", text):
+    if text and len(text) <= max_len and _CJK_RUN_RE.fullmatch(text):
         return text
     return None
 
@@ -252,7 +283,7 @@ def is_address_tail(text: str) -> bool:
     norm = normalize_text(text) or ""
     if not norm or looks_like_scope(norm) or is_address_head(norm):
         return False
-    if not re.fullmatch(rf"[{CJK}0-9A-Za-z\-()#]+", norm) or not re.search(f"[{CJK}]", norm):
+    if not _ADDRESS_TAIL_CHARS_RE.fullmatch(norm) or not _CJK_CHAR_RE.search(norm):
         return False
     if normalize_date(norm) is not None:
         return False
@@ -262,9 +293,9 @@ def is_address_tail(text: str) -> bool:
 def looks_like_scope_continuation(text: str) -> bool:
     """A wrapped line of a business scope: list punctuation, brackets, or a long run of text."""
     norm = normalize_text(text) or ""
-    if is_address_head(norm) or re.search(r"\d{4}\s*年", norm):
+    if is_address_head(norm) or _YEAR_RE.search(norm):
         return False
-    return looks_like_scope(norm) or bool(re.search(r"[()]", norm)) or len(norm) >= 12
+    return looks_like_scope(norm) or bool(_BRACKET_RE.search(norm)) or len(norm) >= 12
 
 
 _COMPANY_TYPE_START = re.compile(
@@ -279,7 +310,7 @@ def read_company_name(raw: str) -> str | None:
     text = normalize_text(raw)
     if not text or looks_like_scope(text) or len(text) < 4 or _COMPANY_TYPE_START.match(text):
         return None
-    if _cjk_ratio(text) < 0.6 or re.search(r"\d{3,}", text):
+    if _cjk_ratio(text) < 0.6 or _LONG_NUMBER_RE.search(text):
         return None
     return text
 
@@ -298,11 +329,7 @@ def read_company_type(raw: str) -> str | None:
 def read_capital(raw: str) -> str | None:
     """Registered capital as printed: 100万元, 壹佰万元整, 500万元人民币."""
     text = normalize_text(raw)
-    if (
-        text
-        and re.search(r"[万亿元圆]", text)
-        and re.search(r"[\d零壹贰叁肆伍陆柒捌玖拾佰仟一二三四五六七八九十百千]", text)
-    ):
+    if text and _MONEY_UNIT_RE.search(text) and _AMOUNT_RE.search(text):
         return text
     return None
 
@@ -310,11 +337,7 @@ def read_capital(raw: str) -> str | None:
 def read_authority(raw: str) -> str | None:
     """An issuing authority such as 北京市公安局朝阳分局."""
     text = normalize_text(raw)
-    if (
-        text
-        and re.fullmatch(rf"[{CJK}()]{{4,30}}", text)
-        and re.search(r"(局|所|厅|队|处|署|委)$", text)
-    ):
+    if text and _AUTHORITY_CHARS_RE.fullmatch(text) and _AUTHORITY_END_RE.search(text):
         return text
     return None
 
@@ -322,7 +345,7 @@ def read_authority(raw: str) -> str | None:
 def read_vehicle_type(raw: str) -> str | None:
     """A vehicle type such as 小型轿车 or 轻型普通货车."""
     text = normalize_text(raw)
-    if text and re.fullmatch(rf"[{CJK}]{{2,12}}", text) and re.search(r"车|挂|摩托", text):
+    if text and _VEHICLE_TYPE_CHARS_RE.fullmatch(text) and _VEHICLE_WORD_RE.search(text):
         return text
     return None
 
@@ -330,7 +353,7 @@ def read_vehicle_type(raw: str) -> str | None:
 def read_model(raw: str) -> str | None:
     """A brand and model such as 丰田牌TV7250HEV."""
     text = normalize_text(raw)
-    if text and len(text) >= 3 and (("牌" in text) or re.search(r"[A-Z]{2,}\d", text)):
+    if text and len(text) >= 3 and (("牌" in text) or _MODEL_CODE_RE.search(text)):
         return text
     return None
 
@@ -346,10 +369,6 @@ def read_any_text(raw: str) -> str | None:
 def read_code(raw: str) -> str | None:
     """A code of letters and digits (2 or more characters)."""
     text = normalize_code(raw)
-    if (
-        text
-        and re.fullmatch(r"[0-9A-Z\-/" + CJK + "]{2,40}", text)
-        and re.search(r"[0-9A-Z]", text)
-    ):
+    if text and _CODE_CHARS_RE.fullmatch(text) and _LATIN_OR_DIGIT_RE.search(text):
         return text
     return None

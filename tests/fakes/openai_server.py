@@ -277,8 +277,12 @@ class FakeOpenAI:
         json_mode_supported: bool = True,
         known_models: Iterable[str] | None = None,
         port: int = 0,
+        keep_requests: int | None = None,
     ) -> None:
         self.mode = mode
+        # None keeps every request; a long run keeps the last few, or its memory (and the
+        # garbage collector's pauses, which delay answers) would grow without end.
+        self.keep_requests = keep_requests
         self.latency = latency
         self.seed = seed
         self.fault_mix = faults or FaultMix()
@@ -312,7 +316,7 @@ class FakeOpenAI:
             self.completion_tokens = 0
             self.in_flight = 0
             self.max_in_flight = 0
-            self.requests: list[Request] = []
+            self.requests: collections.deque[Request] = collections.deque(maxlen=self.keep_requests)
             self.faults: collections.Counter[str] = collections.Counter()
             self._faulted: set[tuple[str, str]] = set()
 
@@ -700,8 +704,17 @@ def main() -> None:
     parser.add_argument("--mode", choices=["echo", "imperfect"], default="echo")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cases", action="append", default=[], help="JSON Lines test sets")
+    parser.add_argument(
+        "--keep-requests", type=int, default=1000, help="how many of the last requests to keep"
+    )
     args = parser.parse_args()
-    server = FakeOpenAI(mode=args.mode, latency=args.latency, seed=args.seed, port=args.port)
+    server = FakeOpenAI(
+        mode=args.mode,
+        latency=args.latency,
+        seed=args.seed,
+        port=args.port,
+        keep_requests=args.keep_requests,
+    )
     for path in args.cases:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
         server.add_cases(json.loads(line) for line in lines if line.strip())

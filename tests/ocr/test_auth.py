@@ -1,8 +1,11 @@
 import json
+import pickle
 import time
 
 import pytest
+from django.core.cache import cache
 
+from ocr.models import ApiKey
 from tests.signing import SignedClient, signature_headers
 
 ANALYZE = "/api/v1/ocr/analyze"
@@ -152,6 +155,37 @@ def test_revoked_key_is_unauthorized(api_key, signed_client: SignedClient):
     key.revoke()
 
     assert_unauthorized(signed_client.post_json(ANALYZE, BODY))
+
+
+@pytest.mark.django_db
+def test_key_revoked_after_use_is_unauthorized_on_the_next_request(
+    api_key, signed_client: SignedClient
+):
+    assert signed_client.post_json(ANALYZE, BODY).status_code == 200
+    api_key[0].revoke()
+
+    assert_unauthorized(signed_client.post_json(ANALYZE, BODY))
+
+
+@pytest.mark.django_db
+def test_key_deleted_after_use_is_unauthorized_on_the_next_request(
+    api_key, signed_client: SignedClient
+):
+    assert signed_client.post_json(ANALYZE, BODY).status_code == 200
+    ApiKey.objects.filter(pk=api_key[0].pk).delete()
+
+    assert_unauthorized(signed_client.post_json(ANALYZE, BODY))
+
+
+@pytest.mark.django_db
+def test_cached_key_does_not_hold_the_secret_in_clear(api_key, signed_client: SignedClient):
+    key, secret = api_key
+    signed_client.post_json(ANALYZE, BODY)
+
+    cached = cache.get(ApiKey.cache_key(key.key_id))
+
+    assert cached.pk == key.pk
+    assert secret not in pickle.dumps(cached).decode("latin-1")
 
 
 @pytest.mark.django_db

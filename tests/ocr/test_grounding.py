@@ -76,6 +76,16 @@ def test_date_not_printed_is_not_grounded():
     assert not grounded("1990-01-06", "date", ["出生 1990年1月5日"])
 
 
+def test_date_wrapped_onto_the_next_line_is_grounded():
+    assert grounded("1990-01-05", "date", ["出生 1990年1月", "5日"])
+    assert grounded("2029-08", "yearMonth", ["VALID THRU 08/", "29"])
+
+
+def test_date_is_not_put_together_from_lines_apart():
+    assert not grounded("1990-01-05", "date", ["出生 1990年1月", "住址", "5日"])
+    assert not grounded("1990-01-05", "date", ["19900", "住址", "105"])
+
+
 def test_date_only_in_the_mrz_is_grounded():
     assert grounded("1953-10-20", "date", MRZ)
 

@@ -12,6 +12,12 @@ def test_check_digit_icao_example():
     assert check_digit("ZE184226B<<<<<") == "1"
 
 
+def test_check_digit_values_characters_outside_the_mrz_alphabet_as_before():
+    # Other digits count as their value, anything else as a filler.
+    assert check_digit("7٤0812") == check_digit("740812")
+    assert check_digit("l898902c3") == check_digit("<898902<3")
+
+
 def test_parses_the_icao_specimen():
     mrz = find_mrz([LINE1, LINE2])
     assert mrz is not None
@@ -90,3 +96,9 @@ def test_full_width_mrz():
 def test_lines_read_bottom_up():
     mrz = find_mrz([LINE2, LINE1])
     assert mrz is not None and mrz.valid
+
+
+def test_the_zone_of_the_same_lines_is_read_once():
+    lines = ["姓名", LINE1, LINE2]
+
+    assert find_mrz(lines) is find_mrz(tuple(lines))
