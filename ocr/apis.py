@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import uuid
@@ -27,6 +28,7 @@ from ocr.auth import ApiClient, SignatureAuthentication, issue_token
 from ocr.errors import ApiError, invalid_request, not_found, payload_too_large
 from ocr.fields import mask_sensitive
 from ocr.models import ApiKey, Feedback, OcrRequest
+from prompts import config_cache
 from prompts.models import DocumentType
 
 logger = logging.getLogger(__name__)
@@ -80,7 +82,12 @@ class AsyncApiView(AsyncAPIView):
         self.request = request
         self.headers = self.default_response_headers
         try:
-            await authenticate(request)
+            # The configuration's generation is read beside the credentials, in the same
+            # round trip to the cache (see prompts.config_cache).
+            _, generation = await asyncio.gather(
+                authenticate(request), config_cache.read_generation()
+            )
+            config_cache.use_generation(generation)
             self.initial(request, *args, **kwargs)
             method = request.method.lower()
             if method in self.http_method_names:

@@ -18,6 +18,7 @@ With Redis as the cache the counters are atomic across processes; with the local
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from dataclasses import dataclass
@@ -71,12 +72,18 @@ def _ttl(seconds: float) -> int:
 
 
 async def _incr(key: str, *, ttl: int) -> int:
+    # Incremented first: the key exists for all but the first call of a window, so this is one
+    # round trip to the cache where adding first took two.
+    try:
+        return await cache.aincr(key)
+    except ValueError:
+        pass
     if await cache.aadd(key, 1, ttl):
         return 1
     try:
         return await cache.aincr(key)
     except ValueError:
-        # The key expired between add and incr.
+        # Added by another caller, and expired since.
         await cache.aset(key, 1, ttl)
         return 1
 
@@ -115,12 +122,15 @@ async def trip(breaker: Breaker) -> None:
 async def record_success(breaker: Breaker) -> None:
     """A call succeeded: count it, and close a half-open breaker."""
     calls_key, failures_key = breaker.window_keys()
-    if await state(breaker) == CircuitState.HALF_OPEN:
+    # Counted while the state is read, in the same round trip; closing a half-open breaker
+    # forgets the window's counts anyway.
+    current, _ = await asyncio.gather(
+        state(breaker), _incr(calls_key, ttl=_ttl(breaker.window_seconds * 2))
+    )
+    if current == CircuitState.HALF_OPEN:
         await cache.adelete_many(
             [breaker.key("half_open"), breaker.key("probe"), calls_key, failures_key]
         )
-        return
-    await _incr(calls_key, ttl=_ttl(breaker.window_seconds * 2))
 
 
 async def record_failure(breaker: Breaker) -> None:

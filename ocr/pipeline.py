@@ -52,6 +52,7 @@ from ocr.providers.openai import MissingItemError, ModelResult, endpoint_configu
 from ocr.providers.rules import RulesProvider
 from ocr.reconcile import reconcile
 from ocr.validators import validate_document
+from prompts import config_cache
 from prompts.experiments import aload_running_experiments, assignment_unit
 from prompts.models import DocumentType, PromptTemplate
 
@@ -134,7 +135,12 @@ def load_document_config(key: str) -> DocumentConfig | None:
 
 
 async def aload_document_config(key: str) -> DocumentConfig | None:
-    """load_document_config on the event loop: a thread only where the cache misses."""
+    """load_document_config on the event loop: from this worker's copy of the configuration
+    (prompts.config_cache), else from the shared cache, and a thread only where both miss."""
+    return await config_cache.aget(f"document-config:{key}", lambda: _shared_document_config(key))
+
+
+async def _shared_document_config(key: str) -> DocumentConfig | None:
     type_key, template_key = DocumentType.cache_key(key), PromptTemplate.cache_key(key)
     found = await cache.aget_many([type_key, template_key])
     if type_key not in found or template_key not in found:

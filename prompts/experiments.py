@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch
 
+from prompts import config_cache
 from prompts.models import Experiment, ExperimentVariant
 
 
@@ -46,6 +47,10 @@ def load_running_experiments() -> dict[str, Experiment]:
 
 
 async def aload_running_experiments() -> dict[str, Experiment]:
+    return await config_cache.aget(Experiment.CACHE_KEY, _shared_running_experiments)
+
+
+async def _shared_running_experiments() -> dict[str, Experiment]:
     running = await cache.aget(Experiment.CACHE_KEY)
     if running is None:
         running = await sync_to_async(_running_from_db)()

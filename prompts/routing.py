@@ -16,6 +16,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
+from prompts import config_cache
 from prompts.models import ModelPrice, ModelRoute
 
 if TYPE_CHECKING:
@@ -74,6 +75,10 @@ def load_routes() -> list[Route]:
 
 
 async def aload_routes() -> list[Route]:
+    return await config_cache.aget(ModelRoute.CACHE_KEY, _shared_routes)
+
+
+async def _shared_routes() -> list[Route]:
     routes = await cache.aget(ModelRoute.CACHE_KEY)
     if routes is None:
         routes = await sync_to_async(_routes_from_db)()
@@ -91,6 +96,10 @@ def load_prices() -> dict[str, tuple[Decimal, Decimal]]:
 
 
 async def aload_prices() -> dict[str, tuple[Decimal, Decimal]]:
+    return await config_cache.aget(ModelPrice.CACHE_KEY, _shared_prices)
+
+
+async def _shared_prices() -> dict[str, tuple[Decimal, Decimal]]:
     prices = await cache.aget(ModelPrice.CACHE_KEY)
     if prices is None:
         prices = await sync_to_async(_prices_from_db)()

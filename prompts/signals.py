@@ -1,9 +1,11 @@
 """Saving a template, a document type, a route, a price or an experiment clears its cache entries
-at once."""
+at once, and starts a new configuration generation, so that every worker reads it again
+(prompts.config_cache)."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from prompts import config_cache
 from prompts.models import (
     DocumentType,
     Experiment,
@@ -48,3 +50,14 @@ def clear_running_experiments_cache(sender, instance, **kwargs) -> None:
     from prompts.experiments import clear_experiment_cache
 
     clear_experiment_cache()
+
+
+@receiver([post_save, post_delete], sender=DocumentType)
+@receiver([post_save, post_delete], sender=FieldDefinition)
+@receiver([post_save, post_delete], sender=PromptTemplate)
+@receiver([post_save, post_delete], sender=ModelRoute)
+@receiver([post_save, post_delete], sender=ModelPrice)
+@receiver([post_save, post_delete], sender=Experiment)
+@receiver([post_save, post_delete], sender=ExperimentVariant)
+def start_new_configuration_generation(sender, instance, **kwargs) -> None:
+    config_cache.new_generation()

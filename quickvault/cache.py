@@ -77,6 +77,11 @@ class InlineLocMemCache(LocMemCache):
         return self.clear()
 
 
+_loop_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, aioredis.Redis]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 class AsyncRedisCache(RedisCache):
     """django-redis's cache, whose async methods talk to Redis through redis.asyncio.
 
@@ -87,27 +92,25 @@ class AsyncRedisCache(RedisCache):
     OPTIONS sizes the sync one.
     """
 
-    def __init__(self, server: str, params: dict[str, Any]) -> None:
-        super().__init__(server, params)
-        self._loop_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
-            weakref.WeakKeyDictionary()
-        )
-
     def _aclient(self) -> aioredis.Redis:
-        loop = asyncio.get_running_loop()
-        client = self._loop_clients.get(loop)
+        # Django makes a cache object per request (per async context), so the clients are kept
+        # beside the class, as django-redis keeps its connection pools: one per event loop and
+        # server. Kept on the object, every request opened connections of its own.
+        options = self._params.get("OPTIONS", {})
+        pool_options = options.get("CONNECTION_POOL_KWARGS", {})
+        location = self._server if isinstance(self._server, str) else self._server[0]
+        url = location.split(",")[0]
+        per_loop = _loop_clients.setdefault(asyncio.get_running_loop(), {})
+        client = per_loop.get(url)
         if client is None:
-            options = self._params.get("OPTIONS", {})
-            pool_options = options.get("CONNECTION_POOL_KWARGS", {})
-            location = self._server if isinstance(self._server, str) else self._server[0]
             pool = aioredis.BlockingConnectionPool.from_url(
-                location.split(",")[0],
+                url,
                 max_connections=pool_options.get("max_connections", 50),
                 timeout=pool_options.get("timeout", 1),
                 socket_connect_timeout=options.get("SOCKET_CONNECT_TIMEOUT"),
                 socket_timeout=options.get("SOCKET_TIMEOUT"),
             )
-            client = self._loop_clients[loop] = aioredis.Redis(connection_pool=pool)
+            client = per_loop[url] = aioredis.Redis(connection_pool=pool)
         return client
 
     async def _run(self, command, *, failed: Any = None) -> Any:
