@@ -533,7 +533,10 @@ async def settle(
     """Cache (where it may be) and log one finished analysis; raises an ApiError result."""
     if isinstance(analysis, ApiError):
         await request_log.record_failure(
-            api_key=api_key, document_type=prepared.config.key, error=analysis
+            api_key=api_key,
+            document_type=prepared.config.key,
+            error=analysis,
+            experiment=prepared.experiment,
         )
         raise analysis
     # Set per request, not where the answer is made: a cached answer, or one of a merged call, was

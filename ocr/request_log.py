@@ -17,7 +17,7 @@ import contextlib
 import logging
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -76,12 +76,20 @@ def success_row(
 
 
 def failure_row(
-    *, api_key: ApiKey | None, document_type: str | None, error: ApiError
+    *,
+    api_key: ApiKey | None,
+    document_type: str | None,
+    error: ApiError,
+    experiment: dict[str, Any] | None = None,
 ) -> OcrRequest:
-    """The unsaved log row of an analysis that failed with `error`."""
+    """The unsaved log row of an analysis that failed with `error`; `experiment` is the
+    answer's ``experiment`` where one chose the template, so that a variant's failures count
+    against it."""
     return OcrRequest(
         api_key=api_key,
         document_type=document_type or "",
+        experiment_id=experiment["id"] if experiment else None,
+        experiment_variant=experiment["variant"] if experiment else "",
         status=RequestStatus.ERROR,
         error_code=error.error_code,
     )
@@ -221,7 +229,15 @@ async def record_success(
 
 
 async def record_failure(
-    *, api_key: ApiKey | None, document_type: str | None, error: ApiError
+    *,
+    api_key: ApiKey | None,
+    document_type: str | None,
+    error: ApiError,
+    experiment: dict[str, Any] | None = None,
 ) -> None:
     """Log an analysis that failed with `error`; returns once its row is committed."""
-    await write_row(failure_row(api_key=api_key, document_type=document_type, error=error))
+    await write_row(
+        failure_row(
+            api_key=api_key, document_type=document_type, error=error, experiment=experiment
+        )
+    )

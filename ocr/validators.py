@@ -57,7 +57,8 @@ def _known_region(head: str) -> bool:
     """
     try:
         ric.get_birth_place(head)
-    except ValidationError:
+    except (ValidationError, KeyError):
+        # python-stdnum raises KeyError for codes its table lists without a county (127101).
         return False
     return True
 
@@ -122,6 +123,11 @@ _VIN_VALUES = {
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 
 
+def is_vin_alphabet(text: str) -> bool:
+    """Whether every character may stand in a VIN (digits and letters but I, O and Q)."""
+    return all(c in _VIN_VALUES for c in text)
+
+
 def vin_check_digit(vin: str) -> str:
     """ISO 3779 / GB 16735 check digit (position 9) of a 17-character VIN."""
     total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=True))
@@ -133,7 +139,7 @@ def _vin(value: str) -> Check:
     vin = value.strip().upper()
     if len(vin) != 17:
         return Check(False, ["must be 17 characters"])
-    if not all(c in _VIN_VALUES for c in vin):
+    if not is_vin_alphabet(vin):
         return Check(False, ["has characters not allowed in a VIN (I, O, Q)"])
     if vin[8] != vin_check_digit(vin):
         return Check(False, ["check digit does not match"])

@@ -23,7 +23,7 @@ from ocr.normalize import (
     normalize_text,
     normalize_valid_until,
 )
-from ocr.validators import vin_check_digit
+from ocr.validators import is_vin_alphabet, vin_check_digit
 
 CJK = "\u3400-\u9fff\uf900-\ufaff"
 _TO_DIGIT = str.maketrans({**DIGIT_LOOKALIKES, "|": "1"})
@@ -156,6 +156,9 @@ def read_vin(raw: str) -> tuple[str, bool] | None:
     if vin_check_digit(vin) == vin[8]:
         return vin, True
     for variant in _swap_variants(vin, positions=list(range(17))):
+        # A swap may bring back a letter no VIN holds (1 read as I): not a candidate.
+        if not is_vin_alphabet(variant):
+            continue
         if variant[8] in "0123456789X" and vin_check_digit(variant) == variant[8]:
             return variant, True
     return vin, False

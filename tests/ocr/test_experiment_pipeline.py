@@ -3,8 +3,11 @@
 import json
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.management import call_command
 
+from ocr import pipeline
+from ocr.errors import ApiError
 from ocr.models import OcrRequest
 from prompts.experiments import assignment_unit
 from prompts.models import DocumentType, Experiment, ExperimentVariant, PromptTemplate
@@ -227,3 +230,26 @@ def test_evaluate_without_a_template_measures_what_serves(experiment, cases_file
     call_command("evaluate", str(cases_file))
 
     assert OcrRequest.objects.get().experiment_id == experiment.pk
+
+
+def test_a_failed_analysis_is_logged_with_its_variant(experiment, api_key, control):
+    key, _ = api_key
+    config = pipeline.DocumentConfig(key="idCard", fields=(), template=control)
+    prepared = pipeline._Prepared(
+        item=pipeline.AnalyzeInput(raw_texts=tuple(ID_CARD["rawTexts"]), document_type="idCard"),
+        config=config,
+        cache_key="unused",
+        started=0.0,
+        experiment={"id": experiment.pk, "name": experiment.name, "variant": "candidate"},
+    )
+    failure = ApiError(status_code=502, code="upstream_error", message="The model failed.")
+
+    with pytest.raises(ApiError):
+        async_to_sync(pipeline.settle)(api_key=key, prepared=prepared, analysis=failure)
+
+    row = OcrRequest.objects.get()
+    assert (row.status, row.experiment_id, row.experiment_variant) == (
+        "error",
+        experiment.pk,
+        "candidate",
+    )

@@ -7,6 +7,8 @@ import pytest
 from ocr.evaluation import detection_accuracy, load_cases, rules_extract_fn, score_cases
 from ocr.fields import FieldSpec, shipped_document_types
 from ocr.rules import Candidate, detect_document_type, extract
+from ocr.rules.values import read_vin
+from ocr.validators import is_vin_alphabet
 from tests.ocr.casegen import generate_cases
 
 DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dev.jsonl"
@@ -173,6 +175,14 @@ def test_vehicle_license_two_pairs_on_one_line():
 def test_vehicle_license_two_labels_then_two_values():
     got = values("vehicleLicense", ["号牌号码", "车辆类型", "冀A·D20772", "小型轿车"])
     assert (got["plateNumber"], got["vehicleType"]) == ("冀AD20772", "小型轿车")
+
+
+def test_vin_repair_never_tries_a_letter_no_vin_holds():
+    # Its check digit fails as read; swapping 1 for I would give a string with no check digit.
+    vin, check_holds = read_vin("WDB1240821A045679")
+
+    assert check_holds
+    assert is_vin_alphabet(vin)
 
 
 def test_vehicle_license_vin_with_letter_o():

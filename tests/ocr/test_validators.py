@@ -52,6 +52,19 @@ def test_luhn_valid_and_invalid():
     assert not validate_value(validator="luhn", value="6216613280710374855").valid
 
 
+def test_resident_id_whose_region_has_no_county_is_a_warning_not_an_error():
+    # python-stdnum's table lists 127101 without a county and raises KeyError looking it up.
+    body = "12710119640718888"
+    from stdnum.cn import ric
+
+    check = validate_value(
+        validator="cn_resident_id", value=body + ric.calc_check_digit(body + "0")
+    )
+
+    assert check.valid
+    assert check.warnings == ["region code is unknown or retired"]
+
+
 def test_vin_check_digit_iso_3779():
     assert vin_check_digit("1M8GDM9AXKP042788") == "X"
     assert validate_value(validator="vin_check_digit", value="LFM8CBYRXMR074503").valid
