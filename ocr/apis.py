@@ -81,13 +81,12 @@ class AsyncApiView(AsyncAPIView):
         request = self.initialize_request(request, *args, **kwargs)
         self.request = request
         self.headers = self.default_response_headers
+        generation = None
         try:
             # The configuration's generation is read beside the credentials, in the same
             # round trip to the cache (see prompts.config_cache).
-            _, generation = await asyncio.gather(
-                authenticate(request), config_cache.read_generation()
-            )
-            config_cache.use_generation(generation)
+            _, current = await asyncio.gather(authenticate(request), config_cache.read_generation())
+            generation = config_cache.use_generation(current)
             self.initial(request, *args, **kwargs)
             method = request.method.lower()
             if method in self.http_method_names:
@@ -99,6 +98,9 @@ class AsyncApiView(AsyncAPIView):
                 response = await response
         except Exception as exc:
             response = self.handle_exception(exc)
+        finally:
+            if generation is not None:
+                config_cache.release_generation(generation)
         self.response = self.finalize_response(request, response, *args, **kwargs)
         return self.response
 

@@ -6,8 +6,9 @@ trip that a request waits for; together they were half of its time beyond the mo
 worker therefore keeps what it read, stamped with the configuration's *generation*: one value in
 the shared cache that every save of configuration replaces (see prompts/signals.py). A request
 reads the generation once (``read_generation``, beside its other first reads) and holds it for
-its duration (``use_generation``); an entry stamped with another generation is read again. So a
-staff edit takes effect on the next request of every worker, as the shared cache alone gave.
+its duration (``use_generation``, then ``release_generation``); an entry stamped with another
+generation is read again. So a staff edit takes effect on the next request of every worker, as
+the shared cache alone gave.
 
 Outside a request that holds a generation (the admin, commands, tasks), reads go to the shared
 cache as before. An entry is also read again after LOCAL_SECONDS, for changes made without a
@@ -19,10 +20,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any, TypeVar
 
 from django.core.cache import cache
+from django.db import transaction
 
 GENERATION_KEY = "config:generation"
 LOCAL_SECONDS = 60
@@ -45,13 +47,29 @@ async def read_generation() -> str | None:
     return generation
 
 
-def use_generation(generation: str | None) -> None:
-    """Hold `generation` for the rest of this request (its task and the tasks it starts)."""
-    _generation.set(generation)
+def use_generation(generation: str | None) -> Token:
+    """Hold `generation` for the rest of this request (its task and the tasks it starts), until
+    ``release_generation`` with the token this returns."""
+    return _generation.set(generation)
+
+
+def release_generation(token: Token) -> None:
+    # Needed where a synchronous caller ran the request (async_to_sync hands context variables
+    # back to it): code it runs afterwards is outside any request.
+    _generation.reset(token)
 
 
 def new_generation() -> None:
-    """The configuration changed: every worker reads it again on its next request."""
+    """The configuration changed: every worker reads it again on its next request.
+
+    Once now, for the saving transaction itself, and once more after it commits: a worker that
+    read the new generation before the commit may have stored the old rows under it.
+    """
+    _start_generation()
+    transaction.on_commit(_start_generation)
+
+
+def _start_generation() -> None:
     _local.clear()
     cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import weakref
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -77,9 +76,16 @@ class InlineLocMemCache(LocMemCache):
         return self.clear()
 
 
-_loop_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, aioredis.Redis]] = (
-    weakref.WeakKeyDictionary()
-)
+# One client per event loop and pool configuration, shared by every cache object (see _aclient).
+_loop_clients: dict[asyncio.AbstractEventLoop, dict[tuple, aioredis.Redis]] = {}
+
+
+def _forget_closed_loops() -> None:
+    """Drop the clients of loops that have closed (async_to_sync makes a loop per call outside
+    a server). Their connections refer back to their loop, so a weak mapping never let them go;
+    dropped here, the collector closes their sockets."""
+    for loop in [loop for loop in _loop_clients if loop.is_closed()]:
+        del _loop_clients[loop]
 
 
 class AsyncRedisCache(RedisCache):
@@ -95,22 +101,33 @@ class AsyncRedisCache(RedisCache):
     def _aclient(self) -> aioredis.Redis:
         # Django makes a cache object per request (per async context), so the clients are kept
         # beside the class, as django-redis keeps its connection pools: one per event loop and
-        # server. Kept on the object, every request opened connections of its own.
+        # configuration. Kept on the object, every request opened connections of its own.
         options = self._params.get("OPTIONS", {})
         pool_options = options.get("CONNECTION_POOL_KWARGS", {})
         location = self._server if isinstance(self._server, str) else self._server[0]
-        url = location.split(",")[0]
-        per_loop = _loop_clients.setdefault(asyncio.get_running_loop(), {})
-        client = per_loop.get(url)
+        config = (
+            location.split(",")[0],
+            pool_options.get("max_connections", 50),
+            pool_options.get("timeout", 1),
+            options.get("SOCKET_CONNECT_TIMEOUT"),
+            options.get("SOCKET_TIMEOUT"),
+        )
+        loop = asyncio.get_running_loop()
+        per_loop = _loop_clients.get(loop)
+        if per_loop is None:
+            _forget_closed_loops()
+            per_loop = _loop_clients[loop] = {}
+        client = per_loop.get(config)
         if client is None:
+            url, max_connections, timeout, connect_timeout, socket_timeout = config
             pool = aioredis.BlockingConnectionPool.from_url(
                 url,
-                max_connections=pool_options.get("max_connections", 50),
-                timeout=pool_options.get("timeout", 1),
-                socket_connect_timeout=options.get("SOCKET_CONNECT_TIMEOUT"),
-                socket_timeout=options.get("SOCKET_TIMEOUT"),
+                max_connections=max_connections,
+                timeout=timeout,
+                socket_connect_timeout=connect_timeout,
+                socket_timeout=socket_timeout,
             )
-            client = per_loop[url] = aioredis.Redis(connection_pool=pool)
+            client = per_loop[config] = aioredis.Redis(connection_pool=pool)
         return client
 
     async def _run(self, command, *, failed: Any = None) -> Any:

@@ -4,20 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings
+from django.core import signals
+from django.db import DatabaseError, connection
 from prometheus_client import REGISTRY
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-from quickvault.asgi import application
+from ocr.models import ApiKey, OcrRequest, RequestStatus
+from quickvault.asgi import application, release_connections
+from tests.documents import ID_CARD, ID_FIELDS
+from tests.signing import signature_headers
+
+ANALYZE = "/api/v1/ocr/analyze"
+T = TypeVar("T")
 
 # The request signals check the database connections.
 pytestmark = pytest.mark.django_db
 
 
-def asgi_post(path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+def asgi_post(
+    path: str, body: bytes, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    extra = [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -31,6 +45,7 @@ def asgi_post(path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
             (b"host", b"testserver"),
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
+            *extra,
         ],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 80),
@@ -96,3 +111,122 @@ def test_api_requests_are_counted_in_the_metrics():
 
     assert status == 401
     assert count() == before + 1
+
+
+def signed_asgi_post(
+    api_key: tuple[ApiKey, str], data: dict[str, Any]
+) -> tuple[int, dict[str, str], bytes]:
+    key, secret = api_key
+    body = json.dumps(data, ensure_ascii=False).encode()
+    headers = signature_headers(
+        key_id=key.key_id, secret=secret, method="POST", path=ANALYZE, body=body
+    )
+    return asgi_post(ANALYZE, body, headers)
+
+
+def test_a_signed_analyze_is_answered_through_the_asgi_application(api_key):
+    status, _, content = signed_asgi_post(api_key, ID_CARD)
+
+    assert status == 200, content
+    body = json.loads(content)
+    assert body["provider"] == "rules"
+    assert body["fields"] == ID_FIELDS
+
+
+def test_a_signed_analyze_through_the_asgi_application_is_logged(api_key):
+    key, _ = api_key
+
+    _, _, content = signed_asgi_post(api_key, ID_CARD)
+
+    row = OcrRequest.objects.get(request_id=json.loads(content)["requestId"])
+    assert row.api_key_id == key.pk
+    assert row.status == RequestStatus.SUCCESS
+    assert row.document_type == "idCard"
+
+
+def test_an_api_request_sends_the_request_signals_once_each(api_key):
+    sent: list[str] = []
+
+    def started(**kwargs: Any) -> None:
+        sent.append("started")
+
+    def finished(**kwargs: Any) -> None:
+        sent.append("finished")
+
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    try:
+        status, _, _ = signed_asgi_post(api_key, ID_CARD)
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+
+    assert status == 200
+    assert sent == ["started", "finished"]
+
+
+# release_connections() tidies the connections of the thread that runs the API's database work.
+# The test's own connection is inside the test's transaction, which it leaves alone: these run
+# on a thread of their own, with a connection of its own.
+
+
+def on_a_new_thread(work: Callable[[], T]) -> T:
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as error:  # handed back to the test
+            failure.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+POOLED = bool(settings.DATABASES["default"].get("OPTIONS", {}).get("pool"))
+unpooled_only = pytest.mark.skipif(
+    POOLED, reason="a pooled connection always goes back to its pool"
+)
+
+
+@unpooled_only
+def test_release_connections_keeps_a_healthy_connection_open():
+    def work() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        raw = connection.connection
+        release_connections()
+        return raw is not None and connection.connection is raw
+
+    assert on_a_new_thread(work) is True
+
+
+@unpooled_only
+def test_release_connections_keeps_a_usable_connection_after_an_error_and_forgets_the_error():
+    def work() -> tuple[bool, bool]:
+        with pytest.raises(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table_here")
+        assert connection.errors_occurred is True
+        raw = connection.connection
+        release_connections()
+        return connection.connection is raw, connection.errors_occurred
+
+    assert on_a_new_thread(work) == (True, False)
+
+
+@pytest.mark.skipif(not POOLED, reason="needs a pooled database (PostgreSQL)")
+def test_release_connections_hands_a_pooled_connection_back():
+    def work() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        release_connections()
+        return connection.connection is None
+
+    assert on_a_new_thread(work) is True
