@@ -135,12 +135,19 @@ def execute(statement: str, params: tuple) -> None:
         cursor.execute(statement, params)
 
 
-def insert_rows(rows: list[OcrRequest]) -> list[Exception | None]:
-    """Insert `rows`. Returns, per row, None once it is committed or the error that kept it
-    out: a statement that fails is retried row by row, so a bad row (its key deleted meanwhile,
-    say) does not take the other requests' rows down with it."""
+def insert_rows(
+    rows: list[OcrRequest],
+    *,
+    statements: list[tuple[list[OcrRequest], str, tuple]] | None = None,
+) -> list[Exception | None]:
+    """Insert `rows`, by `statements` where they are compiled already (``insert_statements``).
+    Returns, per row, None once it is committed or the error that kept it out: a statement that
+    fails is retried row by row, so a bad row (its key deleted meanwhile, say) does not take the
+    other requests' rows down with it."""
     outcome: dict[int, Exception | None] = {}
-    for chunk, statement, params in insert_statements(rows):
+    if statements is None:
+        statements = insert_statements(rows)
+    for chunk, statement, params in statements:
         try:
             execute(statement, params)
             outcome.update(dict.fromkeys(map(id, chunk)))
@@ -185,8 +192,12 @@ _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = (
 async def _write_batch(batch: list[_QueuedRow]) -> None:
     """Insert the batch on this request's thread (its own connection, as Django expects; in
     tests the test's transaction) and settle every row's future, whatever happens."""
+    rows = [queued.row for queued in batch]
     try:
-        outcomes = await sync_to_async(insert_rows)([queued.row for queued in batch])
+        # Compiled on the event loop: the database thread then holds the GIL, which the loop
+        # waits for, only while it hands the statements to the driver.
+        statements = insert_statements(rows)
+        outcomes = await sync_to_async(insert_rows)(rows, statements=statements)
     except asyncio.CancelledError:
         for queued in batch:
             queued.committed.cancel()

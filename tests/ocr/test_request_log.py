@@ -89,9 +89,9 @@ def test_rows_written_at_once_are_committed_together(api_key, monkeypatch):
     batches: list[int] = []
     insert_rows = request_log.insert_rows
 
-    def counting_insert_rows(rows):
+    def counting_insert_rows(rows, **options):
         batches.append(len(rows))
-        return insert_rows(rows)
+        return insert_rows(rows, **options)
 
     monkeypatch.setattr(request_log, "insert_rows", counting_insert_rows)
 
