@@ -40,8 +40,10 @@ test: setup browser
 
 # One event loop per worker process (uvloop, httptools); each holds any number of model calls
 # in flight on its own, so WORKERS is the number of cores, not of concurrent requests.
+# --reuse-port: each worker listens on a socket of its own and the kernel shares new connections
+# between them; on one shared socket, whichever worker woke first took most of a burst.
 serve: setup
-	$(VENV)/bin/gunicorn quickvault.asgi:application -k uvicorn.workers.UvicornWorker \
+	$(VENV)/bin/gunicorn quickvault.asgi:application -k uvicorn.workers.UvicornWorker --reuse-port \
 		--workers $(WORKERS) --bind $(HOST):$(PORT) --backlog 2048 --keep-alive 20 \
 		--timeout 120 --graceful-timeout 30 --access-logfile - --log-level warning
 
