@@ -11,4 +11,6 @@ COPY manage.py ./
 RUN pip install --no-cache-dir .
 ENV PORT=8000
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py seed && gunicorn quickvault.asgi:application -k uvicorn.workers.UvicornWorker --reuse-port --workers ${WORKERS:-2} --bind 0.0.0.0:${PORT} --backlog 2048 --keep-alive 20 --timeout 120 --graceful-timeout 30"]
+# A worker takes one new connection at a time, so a burst of clients is shared between workers.
+ENV UV_TCP_SINGLE_ACCEPT=1
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py seed && gunicorn quickvault.asgi:application -k uvicorn.workers.UvicornWorker --workers ${WORKERS:-2} --bind 0.0.0.0:${PORT} --backlog 2048 --keep-alive 20 --timeout 120 --graceful-timeout 30"]

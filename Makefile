@@ -40,10 +40,12 @@ test: setup browser
 
 # One event loop per worker process (uvloop, httptools); each holds any number of model calls
 # in flight on its own, so WORKERS is the number of cores, not of concurrent requests.
-# --reuse-port: each worker listens on a socket of its own and the kernel shares new connections
-# between them; on one shared socket, whichever worker woke first took most of a burst.
+# UV_TCP_SINGLE_ACCEPT: a worker takes one new connection at a time from the shared socket and
+# lets the others take the next, so a burst of clients is shared between the workers; without it
+# whichever woke first took most of the burst (83 of 100). Connections that come one by one
+# still go to whichever worker is idle, which a socket per worker (--reuse-port) would not do.
 serve: setup
-	$(VENV)/bin/gunicorn quickvault.asgi:application -k uvicorn.workers.UvicornWorker --reuse-port \
+	UV_TCP_SINGLE_ACCEPT=1 $(VENV)/bin/gunicorn quickvault.asgi:application -k uvicorn.workers.UvicornWorker \
 		--workers $(WORKERS) --bind $(HOST):$(PORT) --backlog 2048 --keep-alive 20 \
 		--timeout 120 --graceful-timeout 30 --access-logfile - --log-level warning
 
