@@ -240,8 +240,10 @@ SPECTACULAR_SETTINGS = {
 # The service's own knobs. Read through django.conf.settings inside functions.
 QV_SIGNATURE_WINDOW_SECONDS = 300
 QV_TOKEN_TTL_SECONDS = 900
-# Active keys are read from the cache; saving or deleting a key clears its entry.
-QV_API_KEY_CACHE_SECONDS = 300
+# Active keys are read from the cache; saving or deleting a key clears its entry. Short, because
+# without REDIS_URL each worker has a cache of its own that another worker's revocation can't
+# clear: this is how long such a worker may still accept a revoked key.
+QV_API_KEY_CACHE_SECONDS = 10
 QV_DEFAULT_RATE_LIMIT = env_int("QV_DEFAULT_RATE_LIMIT", 60)
 QV_MAX_BODY_BYTES = 256 * 1024
 QV_MAX_LINES = 200
