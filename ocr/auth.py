@@ -25,6 +25,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from ocr.models import ApiKey, ApiKeyStatus
+from quickvault.cache import aget_or_load
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +75,7 @@ def find_active_key(key_id: str) -> ApiKey | None:
     """The active key with this id, or None; from the cache when it is there."""
     api_key = cache.get(ApiKey.cache_key(key_id))
     if api_key is None:
-        try:
-            api_key = active_key_from_db(key_id)
-        finally:
-            release_db_connection()
+        api_key = active_key_from_db(key_id)
         if api_key is not None:
             cache.set(ApiKey.cache_key(key_id), api_key, settings.QV_API_KEY_CACHE_SECONDS)
     return api_key
@@ -85,10 +83,7 @@ def find_active_key(key_id: str) -> ApiKey | None:
 
 async def afind_active_key(key_id: str) -> ApiKey | None:
     """find_active_key on the event loop: a thread only where the cache misses."""
-    api_key = await cache.aget(ApiKey.cache_key(key_id))
-    if api_key is None:
-        api_key = await sync_to_async(find_active_key)(key_id)
-    return api_key
+    return await aget_or_load(ApiKey.cache_key(key_id), lambda: find_active_key(key_id))
 
 
 def active_key_from_db(key_id: str) -> ApiKey | None:
@@ -106,29 +101,12 @@ def active_key_sql() -> str:
     return f"SELECT {columns} FROM {table} WHERE {key_id} = %s AND {status} = %s"
 
 
-def release_db_connection() -> None:
-    """Hand this thread's database connection back to the pool (PostgreSQL with a pool only).
-
-    Django returns a pooled connection when the request finishes; an analysis authenticates first
-    and then waits seconds on the model, so holding it until then would take one pooled
-    connection per request in flight and queue every request beyond the pool's size. Inside a
-    transaction (tests, atomic blocks) the connection stays.
-    """
-    if not connection.settings_dict.get("OPTIONS", {}).get("pool"):
-        return
-    if connection.connection is not None and not connection.in_atomic_block:
-        connection.close()
-
-
 def touched_cache_key(api_key: ApiKey) -> str:
     return f"apikey:touched:{api_key.pk}"
 
 
 def record_use(api_key: ApiKey) -> None:
-    try:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
-    finally:
-        release_db_connection()
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
 
 
 def touch_last_used(api_key: ApiKey) -> None:

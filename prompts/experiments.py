@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch
 
 from prompts import config_cache
 from prompts.models import Experiment, ExperimentVariant
+from quickvault.cache import aget_or_load
 
 
 def _running_from_db() -> dict[str, Experiment]:
@@ -47,15 +47,10 @@ def load_running_experiments() -> dict[str, Experiment]:
 
 
 async def aload_running_experiments() -> dict[str, Experiment]:
-    return await config_cache.aget(Experiment.CACHE_KEY, _shared_running_experiments)
-
-
-async def _shared_running_experiments() -> dict[str, Experiment]:
-    running = await cache.aget(Experiment.CACHE_KEY)
-    if running is None:
-        running = await sync_to_async(_running_from_db)()
-        await cache.aset(Experiment.CACHE_KEY, running, settings.QV_TEMPLATE_CACHE_SECONDS)
-    return running
+    return await config_cache.aget(
+        Experiment.CACHE_KEY,
+        lambda: aget_or_load(Experiment.CACHE_KEY, load_running_experiments),
+    )
 
 
 def clear_experiment_cache() -> None:

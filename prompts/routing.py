@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
 from prompts import config_cache
 from prompts.models import ModelPrice, ModelRoute
+from quickvault.cache import aget_or_load
 
 if TYPE_CHECKING:
     from prompts.models import PromptTemplate
@@ -75,15 +75,9 @@ def load_routes() -> list[Route]:
 
 
 async def aload_routes() -> list[Route]:
-    return await config_cache.aget(ModelRoute.CACHE_KEY, _shared_routes)
-
-
-async def _shared_routes() -> list[Route]:
-    routes = await cache.aget(ModelRoute.CACHE_KEY)
-    if routes is None:
-        routes = await sync_to_async(_routes_from_db)()
-        await cache.aset(ModelRoute.CACHE_KEY, routes, settings.QV_MODEL_ROUTING_CACHE_SECONDS)
-    return routes
+    return await config_cache.aget(
+        ModelRoute.CACHE_KEY, lambda: aget_or_load(ModelRoute.CACHE_KEY, load_routes)
+    )
 
 
 def load_prices() -> dict[str, tuple[Decimal, Decimal]]:
@@ -96,15 +90,9 @@ def load_prices() -> dict[str, tuple[Decimal, Decimal]]:
 
 
 async def aload_prices() -> dict[str, tuple[Decimal, Decimal]]:
-    return await config_cache.aget(ModelPrice.CACHE_KEY, _shared_prices)
-
-
-async def _shared_prices() -> dict[str, tuple[Decimal, Decimal]]:
-    prices = await cache.aget(ModelPrice.CACHE_KEY)
-    if prices is None:
-        prices = await sync_to_async(_prices_from_db)()
-        await cache.aset(ModelPrice.CACHE_KEY, prices, settings.QV_MODEL_ROUTING_CACHE_SECONDS)
-    return prices
+    return await config_cache.aget(
+        ModelPrice.CACHE_KEY, lambda: aget_or_load(ModelPrice.CACHE_KEY, load_prices)
+    )
 
 
 def clear_routing_cache() -> None:

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from asgiref.sync import sync_to_async
+from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django_redis.cache import RedisCache
@@ -22,6 +25,18 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # What django-redis turns into a cache miss under IGNORE_EXCEPTIONS.
 REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, ResponseError, socket.timeout)
+
+T = TypeVar("T")
+
+
+async def aget_or_load(key: str, load: Callable[[], T]) -> T:
+    """The cache's entry `key`, read on the event loop; where it is missing, `load()` in a
+    thread: the synchronous read-through, which reads the database and fills the entry."""
+    value = await cache.aget(key)
+    if value is None:
+        value = await sync_to_async(load)()
+    return value
+
 
 # Adds only to a key that exists, as django-redis's incr does: a missing key is an error, not 1.
 INCR_EXISTING = """
