@@ -1,5 +1,6 @@
 """Saving or deleting an API key clears its cached copy at once, so a revoked key is refused on
-the next request, by every worker."""
+the next request by every worker that shares the cache (Redis); a worker with a cache of its own
+holds the copy for QV_API_KEY_CACHE_SECONDS at most."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
