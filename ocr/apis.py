@@ -26,7 +26,7 @@ import quickvault
 from ocr import circuit, pipeline
 from ocr.auth import ApiClient, SignatureAuthentication, issue_token
 from ocr.errors import ApiError, invalid_request, not_found, payload_too_large
-from ocr.fields import mask_sensitive
+from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, Feedback, OcrRequest
 from prompts import config_cache
 from prompts.models import DocumentType

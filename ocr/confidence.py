@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ocr.fields import FieldSpec
 from ocr.validators import Check
+from prompts.document_types import FieldSpec
 
 # A value that fails its check is wrong more often than not.
 FAILED_CHECK_CEILING = 0.3

@@ -110,8 +110,8 @@ def score_cases(
 
 def rules_extract_fn(case: Case) -> dict[str, str | None]:
     """Extract a case with the rules extractor and the shipped field specs."""
-    from ocr.fields import FieldSpec, shipped_document_types
     from ocr.rules import extract
+    from prompts.document_types import FieldSpec, shipped_document_types
 
     specs = shipped_document_types().get(case["documentType"])
     if specs is None:

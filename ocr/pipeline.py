@@ -42,7 +42,6 @@ from django.core.cache import cache
 from ocr import request_log, rules
 from ocr.confidence import document_confidence, field_confidence
 from ocr.errors import ApiError, forbidden, invalid_request
-from ocr.fields import FieldSpec
 from ocr.grounding import index_text
 from ocr.models import ApiKey
 from ocr.mrz import find_mrz
@@ -53,6 +52,7 @@ from ocr.providers.rules import RulesProvider
 from ocr.reconcile import reconcile
 from ocr.validators import validate_document
 from prompts import config_cache
+from prompts.document_types import FieldSpec
 from prompts.experiments import aload_running_experiments, assignment_unit
 from prompts.models import DocumentType, PromptTemplate
 

@@ -25,10 +25,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ocr.fields import FieldSpec
 from ocr.grounding import OcrText, fold, is_grounded
 from ocr.mrz import MrzResult
 from ocr.validators import validate_document, validate_value
+from prompts.document_types import FieldSpec
 
 # Beliefs (the probability a value is right before checks), by how the value was reached.
 AGREED = 0.98

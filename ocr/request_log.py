@@ -26,7 +26,7 @@ from django.db.models import AutoField
 from django.db.models.sql import InsertQuery
 
 from ocr.errors import ApiError
-from ocr.fields import mask_sensitive
+from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, OcrRequest, RequestStatus
 
 if TYPE_CHECKING:

@@ -17,8 +17,8 @@ from stdnum import luhn
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
-from ocr.fields import FieldSpec
 from ocr.mrz import PASSPORT_FIELD_ATTRIBUTES, MrzResult
+from prompts.document_types import FieldSpec
 
 
 @dataclass

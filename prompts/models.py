@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from ocr.fields import FieldSpec
+    from prompts.document_types import FieldSpec
 
 CANONICAL_FORMATS = {
     "text": (
@@ -96,7 +96,7 @@ class DocumentType(models.Model):
         return f"doctype:{key}"
 
     def field_specs(self) -> list[FieldSpec]:
-        from ocr.fields import FieldSpec
+        from prompts.document_types import FieldSpec
 
         return [
             FieldSpec(

@@ -6,11 +6,7 @@ missing, never overwriting what staff changed.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
-DOCUMENT_TYPES_PATH = Path(__file__).resolve().parent / "data" / "document_types.json"
+from prompts.document_types import shipped_type_data
 
 DEFAULT_TEMPLATE_VERSION = "1.0.0"
 
@@ -36,15 +32,11 @@ OCR lines, in the order the phone read them:
 {{ocr_text}}"""
 
 
-def shipped_types() -> list[dict[str, Any]]:
-    return json.loads(DOCUMENT_TYPES_PATH.read_text(encoding="utf-8"))["types"]
-
-
 def seed_shipped_types(*, document_type_model, field_model, template_model) -> int:
     """Create the shipped types, fields and default templates that are missing. Returns how many
     document types were created."""
     created_types = 0
-    for spec in shipped_types():
+    for spec in shipped_type_data():
         doc_type, created = document_type_model.objects.get_or_create(
             key=spec["key"],
             defaults={"name": spec["name"], "cross_checks": spec.get("crossChecks", [])},

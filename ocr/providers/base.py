@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ocr.fields import FieldSpec
+from prompts.document_types import FieldSpec
 
 if TYPE_CHECKING:
     from prompts.models import PromptTemplate

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from ocr.fields import FieldSpec
 from ocr.normalize import nfkc, normalize_country, normalize_value
 from ocr.rules import values as v
 from ocr.rules.engine import FieldRule, PatternRule, Reader, Reading
+from prompts.document_types import FieldSpec
 
 
 def one(key: str, func: Callable[[str], str | None]) -> Reader:

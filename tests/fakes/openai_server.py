@@ -46,9 +46,8 @@ from typing import Any
 
 import uvicorn
 
-DOCUMENT_TYPES_PATH = (
-    Path(__file__).resolve().parents[2] / "prompts" / "data" / "document_types.json"
-)
+from prompts.document_types import shipped_document_types
+
 BATCH_MARKER = re.compile(r"^--- document (\d+) of (\d+) ---$", re.M)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -662,10 +661,9 @@ class FakeOpenAI:
 
     @staticmethod
     def _load_formats() -> dict[str, dict[str, tuple[str, str]]]:
-        data = json.loads(DOCUMENT_TYPES_PATH.read_text(encoding="utf-8"))
         return {
-            doc["key"]: {f["key"]: (f["format"], f.get("validator", "")) for f in doc["fields"]}
-            for doc in data["types"]
+            key: {spec.key: (spec.format, spec.validator) for spec in specs}
+            for key, specs in shipped_document_types().items()
         }
 
 

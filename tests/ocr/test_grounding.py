@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from ocr.fields import shipped_document_types
 from ocr.grounding import index_text, is_grounded
+from prompts.document_types import shipped_document_types
 
 DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dev.jsonl"
 TYPES = shipped_document_types()

@@ -11,9 +11,9 @@ from asgiref.sync import async_to_sync
 from django.test import override_settings
 
 from ocr import circuit
-from ocr.fields import shipped_document_types
 from ocr.providers import Document, get_provider, provider_names
 from ocr.providers.openai import MissingItemError, ModelCallError, OpenAIProvider, get_client
+from prompts.document_types import shipped_document_types
 from prompts.models import ModelPrice, PromptTemplate
 from tests.fakes.openai_server import (
     FakeOpenAI,

@@ -1,9 +1,9 @@
 """Reconciling the model's answer with the built-in extractor's."""
 
-from ocr.fields import shipped_document_types
 from ocr.grounding import index_text
 from ocr.mrz import find_mrz
 from ocr.reconcile import AGREED, CROSS_CHECKED, reconcile
+from prompts.document_types import shipped_document_types
 
 TYPES = shipped_document_types()
 ID_LINES = [

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 
 from ocr.evaluation import detection_accuracy, load_cases, rules_extract_fn, score_cases
-from ocr.fields import FieldSpec, shipped_document_types
 from ocr.rules import Candidate, detect_document_type, extract
 from ocr.rules.values import read_vin
 from ocr.validators import is_vin_alphabet
+from prompts.document_types import FieldSpec, shipped_document_types
 from tests.ocr.casegen import generate_cases
 
 DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dev.jsonl"

@@ -1,8 +1,9 @@
 """Validators of single values and the cross-checks of a document."""
 
-from ocr.fields import FieldSpec, mask_sensitive, shipped_document_types
+from ocr.masking import mask_sensitive
 from ocr.mrz import find_mrz
 from ocr.validators import Check, validate_document, validate_value, vin_check_digit
+from prompts.document_types import FieldSpec, shipped_document_types
 
 ID_SPECS = shipped_document_types()["idCard"]
 PASSPORT_SPECS = shipped_document_types()["passport"]

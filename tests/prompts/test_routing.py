@@ -6,7 +6,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.urls import reverse
 
-from ocr.fields import shipped_document_types
+from prompts.document_types import shipped_document_types
 from prompts.models import BATCH_MARKER, DocumentType, ModelPrice, ModelRoute, PromptTemplate
 from prompts.routing import call_cost, choose_model
 

@@ -2,8 +2,8 @@ import pytest
 from django.core.cache import cache
 from django.db import IntegrityError
 
-from ocr.fields import FieldSpec
 from prompts.admin import next_version
+from prompts.document_types import FieldSpec
 from prompts.models import DocumentType, PromptTemplate, TemplateStatus
 
 SHIPPED = {"idCard", "passport", "driverLicense", "bankCard", "businessLicense", "vehicleLicense"}
