@@ -1,11 +1,16 @@
-"""The interface every extraction provider implements."""
+"""The interface every extraction provider implements, and the types it answers with.
+
+A provider reads one document (or several of one type) and answers with untrusted values: the
+pipeline normalises, grounds, validates and scores them. Providers know nothing of prices or
+routes: the pipeline chooses the model (``model``) and prices the ``Usage`` a result reports.
+"""
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from prompts.document_types import FieldSpec
 
@@ -22,7 +27,21 @@ class Document:
     lines: tuple[str, ...]
 
 
-@dataclass
+@dataclass(frozen=True)
+class Usage:
+    """Tokens a model call spent on one document (its share, where the call was merged)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    # What the prompt would have cost in a call of its own: above prompt_tokens when merged.
+    prompt_tokens_unmerged: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.prompt_tokens_unmerged and self.prompt_tokens:
+            object.__setattr__(self, "prompt_tokens_unmerged", self.prompt_tokens)
+
+
+@dataclass(frozen=True)
 class ProviderResult:
     """A provider's answer for one document. Values are untrusted until the pipeline checks them."""
 
@@ -32,40 +51,55 @@ class ProviderResult:
     # The provider's own belief per field, where it has one (the rules extractor does).
     confidence: dict[str, float] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost: Decimal = Decimal(0)
+    usage: Usage = Usage()
+    # Shared by the documents of one merged model call.
+    batch_id: uuid.UUID | None = None
 
 
 class ProviderError(Exception):
-    """A provider could not answer. `permanent` errors are not worth retrying."""
+    """A provider could not answer. ``permanent`` errors are not worth retrying; ``timeout``
+    says the model did not answer in time; ``usage`` is what the failed call still cost
+    (replies that came back unusable), on ``model``."""
 
-    def __init__(self, message: str, *, permanent: bool = False, timeout: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        timeout: bool = False,
+        model: str | None = None,
+        usage: Usage = Usage(),
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.timeout = timeout
+        self.model = model
+        self.usage = usage
+
+
+class MissingItemError(ProviderError):
+    """A merged call answered, but not for this document: worth a call of its own."""
 
 
 class Provider(ABC):
-    name: str = ""
+    name: ClassVar[str]
 
     @abstractmethod
     async def extract(
-        self, *, document: Document, template: PromptTemplate | None
+        self, *, document: Document, template: PromptTemplate | None, model: str
     ) -> ProviderResult:
-        """Extract the fields of one document."""
+        """Return the fields of one document, read by `model`. Raise ProviderError."""
 
     async def extract_many(
-        self, *, documents: list[Document], template: PromptTemplate | None
+        self, *, documents: list[Document], template: PromptTemplate | None, model: str
     ) -> list[ProviderResult | ProviderError]:
-        """Extract several documents of one type; each item fails on its own."""
+        """Return each document's result, or the error that kept it from one, in order."""
         results: list[ProviderResult | ProviderError] = []
         for document in documents:
             try:
-                results.append(await self.extract(document=document, template=template))
+                results.append(
+                    await self.extract(document=document, template=template, model=model)
+                )
             except ProviderError as error:
                 results.append(error)
         return results
-
-    def is_available(self) -> bool:
-        return True
