@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from adrf.views import APIView as AsyncAPIView
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -20,16 +20,15 @@ from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 import quickvault
 from ocr import circuit, pipeline
 from ocr.auth import ApiClient, SignatureAuthentication, issue_token
-from ocr.errors import ApiError, invalid_request, not_found, payload_too_large
+from ocr.errors import ApiError, api_error, invalid_request, not_found, payload_too_large
+from ocr.exceptions import AnalysisError
 from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, Feedback, OcrRequest
-from prompts import config_cache
-from prompts.models import DocumentType
+from prompts.configuration import Configuration, aget_configuration
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +67,17 @@ class StrictCharField(serializers.CharField):
 
 
 class AsyncApiView(AsyncAPIView):
-    """An async view that authenticates on the event loop.
+    """An async view that authenticates on the event loop and holds one configuration.
 
     adrf runs DRF's ``initial`` (authentication, permissions, throttles) in a thread for every
-    request. Here authenticators with an ``aauthenticate`` coroutine are awaited on the loop and
-    the rest of ``initial``, which then does no I/O, runs inline.
+    request. Here each authenticator's ``aauthenticate`` is awaited on the loop, beside the
+    read of the configuration snapshot (``prompts.configuration``) in the same round trip to the
+    cache, and the rest of ``initial``, which then does no I/O, runs inline.
     """
+
+    # Views that serve without staff-edited configuration (health, tokens) skip reading it.
+    uses_configuration = True
+    configuration: Configuration
 
     async def async_dispatch(self, request: HttpRequest, *args, **kwargs) -> Response:
         self.args = args
@@ -81,12 +85,13 @@ class AsyncApiView(AsyncAPIView):
         request = self.initialize_request(request, *args, **kwargs)
         self.request = request
         self.headers = self.default_response_headers
-        generation = None
         try:
-            # The configuration's generation is read beside the credentials, in the same
-            # round trip to the cache (see prompts.config_cache).
-            _, current = await asyncio.gather(authenticate(request), config_cache.read_generation())
-            generation = config_cache.use_generation(current)
+            if self.uses_configuration:
+                _, self.configuration = await asyncio.gather(
+                    authenticate(request), aget_configuration()
+                )
+            else:
+                await authenticate(request)
             self.initial(request, *args, **kwargs)
             method = request.method.lower()
             if method in self.http_method_names:
@@ -98,23 +103,16 @@ class AsyncApiView(AsyncAPIView):
                 response = await response
         except Exception as exc:
             response = self.handle_exception(exc)
-        finally:
-            if generation is not None:
-                config_cache.release_generation(generation)
         self.response = self.finalize_response(request, response, *args, **kwargs)
         return self.response
 
 
 async def authenticate(request: Request) -> None:
     """What DRF's ``Request._authenticate`` does, awaiting each authenticator's
-    ``aauthenticate`` where it has one."""
+    ``aauthenticate``."""
     for authenticator in request.authenticators:
-        aauthenticate = getattr(authenticator, "aauthenticate", None)
         try:
-            if aauthenticate is not None:
-                user_auth = await aauthenticate(request)
-            else:
-                user_auth = await sync_to_async(authenticator.authenticate)(request)
+            user_auth = await authenticator.aauthenticate(request)
         except exceptions.APIException:
             request._not_authenticated()
             raise
@@ -244,7 +242,9 @@ class AnalyzeApi(AsyncApiView):
         item = parse_analyze_item(request.data)
         if api_key.rate_limit:
             await sync_to_async(enforce_rate_limit)(request=request, api_key=api_key, analyses=1)
-        analysis = await pipeline.analyze(api_key=api_key, item=item)
+        analysis = await pipeline.analyze(
+            api_key=api_key, item=item, configuration=self.configuration
+        )
         return Response(analysis.as_response())
 
 
@@ -288,17 +288,26 @@ class BatchAnalyzeApi(AsyncApiView):
                 api_key=api_key,
                 analyses=sum(1 for item in parsed if not isinstance(item, ApiError)),
             )
-        results = await pipeline.analyze_batch(api_key=api_key, items=parsed)
-        return Response(
-            {
-                "results": [
-                    r.as_dict() if isinstance(r, ApiError) else r.as_response() for r in results
-                ]
-            }
+        valid = [item for item in parsed if not isinstance(item, ApiError)]
+        analysed = iter(
+            await pipeline.analyze_batch(
+                api_key=api_key, items=valid, configuration=self.configuration
+            )
         )
+        results = [item if isinstance(item, ApiError) else next(analysed) for item in parsed]
+        return Response({"results": [batch_result(result) for result in results]})
 
 
-class FeedbackApi(APIView):
+def batch_result(result: pipeline.Analysis | AnalysisError | ApiError) -> dict[str, Any]:
+    """Return one item of a batch answer: the analysis, or its error in the envelope."""
+    if isinstance(result, AnalysisError):
+        result = api_error(result)
+    if isinstance(result, ApiError):
+        return result.as_dict()
+    return result.as_response()
+
+
+class FeedbackApi(AsyncApiView):
     class InputSerializer(serializers.Serializer):
         requestId = serializers.UUIDField()
         corrections = serializers.DictField(
@@ -311,18 +320,16 @@ class FeedbackApi(APIView):
         request=InputSerializer,
         responses={204: None, 404: ERROR_SERIALIZER} | ERROR_RESPONSES,
     )
-    def post(self, request: Request) -> Response:
+    async def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         api_key = client_key(request)
         request_id: uuid.UUID = serializer.validated_data["requestId"]
-        logged = OcrRequest.objects.filter(request_id=request_id, api_key=api_key).first()
+        logged = await OcrRequest.objects.filter(request_id=request_id, api_key=api_key).afirst()
         if logged is None:
             raise not_found("No request with that requestId was made with this key.")
-        specs = {}
-        doc_type = DocumentType.objects.filter(key=logged.document_type).first()
-        if doc_type is not None:
-            specs = {spec.key: spec for spec in doc_type.field_specs()}
+        type_config = self.configuration.document_type(logged.document_type)
+        specs = {spec.key: spec for spec in type_config.fields} if type_config else {}
         corrections: dict[str, str | None] = serializer.validated_data["corrections"]
         unknown = sorted(set(corrections) - set(specs))
         if unknown:
@@ -330,7 +337,7 @@ class FeedbackApi(APIView):
                 "corrections names fields the document type does not have.",
                 {"corrections": [f"Unknown field {key!r}." for key in unknown]},
             )
-        Feedback.objects.create(
+        await Feedback.objects.acreate(
             request=logged,
             corrections={
                 key: mask_sensitive(value) if specs[key].sensitive else value
@@ -342,8 +349,9 @@ class FeedbackApi(APIView):
         return Response(status=204)
 
 
-class TokenApi(APIView):
+class TokenApi(AsyncApiView):
     authentication_classes = [SignatureAuthentication]
+    uses_configuration = False
 
     @extend_schema(
         operation_id="auth_token",
@@ -361,12 +369,12 @@ class TokenApi(APIView):
             401: ERROR_SERIALIZER,
         },
     )
-    def post(self, request: Request) -> Response:
+    async def post(self, request: Request) -> Response:
         token, ttl = issue_token(client_key(request))
         return Response({"accessToken": token, "tokenType": "Bearer", "expiresIn": ttl})
 
 
-class DocumentTypesApi(APIView):
+class DocumentTypesApi(AsyncApiView):
     class FieldSerializer(serializers.Serializer):
         key = serializers.CharField()
         label = serializers.CharField()
@@ -385,8 +393,7 @@ class DocumentTypesApi(APIView):
         parameters=SIGNATURE_HEADERS,
         responses={200: OutputSerializer(many=True), 401: ERROR_SERIALIZER},
     )
-    def get(self, request: Request) -> Response:
-        types = DocumentType.objects.active().prefetch_related("fields")
+    async def get(self, request: Request) -> Response:
         return Response(
             [
                 {
@@ -401,21 +408,25 @@ class DocumentTypesApi(APIView):
                             "sensitive": f.sensitive,
                             "validator": f.validator or None,
                         }
-                        for f in doc_type.fields.all()
+                        for f in doc_type.fields
                     ],
                 }
-                for doc_type in types
+                for doc_type in self.configuration.document_types.values()
             ]
         )
 
 
-class HealthApi(APIView):
+class HealthApi(AsyncApiView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    uses_configuration = False
 
     @extend_schema(operation_id="health", responses={200: dict, 503: dict})
-    def get(self, request: Request) -> Response:
-        checks = {"database": check_database(), "cache": check_cache(), "model": check_model()}
+    async def get(self, request: Request) -> Response:
+        database, cache_state, model = await asyncio.gather(
+            sync_to_async(check_database)(), check_cache(), check_model()
+        )
+        checks = {"database": database, "cache": cache_state, "model": model}
         if checks["database"] != "ok":
             status = "down"
         elif checks["cache"] != "ok" or checks["model"] not in {"ok", "rules"}:
@@ -436,18 +447,18 @@ def check_database() -> str:
         return "error"
 
 
-def check_cache() -> str:
+async def check_cache() -> str:
     probe = uuid.uuid4().hex
     try:
-        cache.set("health:probe", probe, 10)
-        return "ok" if cache.get("health:probe") == probe else "error"
+        await cache.aset("health:probe", probe, 10)
+        return "ok" if await cache.aget("health:probe") == probe else "error"
     except Exception:
         return "error"
 
 
-def check_model() -> str:
-    """rules when no model is configured; else the state of the model's circuit breaker."""
+async def check_model() -> str:
+    """Return "rules" where no model is configured, else its circuit breaker's state."""
     if not pipeline.uses_model():
         return "rules"
-    state = async_to_sync(circuit.state)(circuit.openai_breaker())
+    state = await circuit.state(circuit.openai_breaker())
     return "ok" if state == circuit.CircuitState.CLOSED else f"circuit_{state}"

@@ -25,7 +25,6 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from ocr.models import ApiKey, ApiKeyStatus
-from quickvault.cache import aget_or_load
 
 logger = logging.getLogger(__name__)
 
@@ -71,19 +70,15 @@ def sign(*, secret: bytes, timestamp: str, nonce: str, method: str, path: str, b
     return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
 
 
-def find_active_key(key_id: str) -> ApiKey | None:
-    """The active key with this id, or None; from the cache when it is there."""
-    api_key = cache.get(ApiKey.cache_key(key_id))
+async def find_active_key(key_id: str) -> ApiKey | None:
+    """Return the active key with this id, or None: from the cache, else (in a thread) from the
+    database, which fills the cache."""
+    api_key = await cache.aget(ApiKey.cache_key(key_id))
     if api_key is None:
-        api_key = active_key_from_db(key_id)
+        api_key = await sync_to_async(active_key_from_db)(key_id)
         if api_key is not None:
-            cache.set(ApiKey.cache_key(key_id), api_key, settings.QV_API_KEY_CACHE_SECONDS)
+            await cache.aset(ApiKey.cache_key(key_id), api_key, settings.QV_API_KEY_CACHE_SECONDS)
     return api_key
-
-
-async def afind_active_key(key_id: str) -> ApiKey | None:
-    """find_active_key on the event loop: a thread only where the cache misses."""
-    return await aget_or_load(ApiKey.cache_key(key_id), lambda: find_active_key(key_id))
 
 
 def active_key_from_db(key_id: str) -> ApiKey | None:
@@ -109,13 +104,8 @@ def record_use(api_key: ApiKey) -> None:
     ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
 
 
-def touch_last_used(api_key: ApiKey) -> None:
+async def touch_last_used(api_key: ApiKey) -> None:
     # At most once a minute per key, so the log of use does not become a write per request.
-    if cache.add(touched_cache_key(api_key), 1, timeout=60):
-        record_use(api_key)
-
-
-async def atouch_last_used(api_key: ApiKey) -> None:
     if await cache.aadd(touched_cache_key(api_key), 1, timeout=60):
         await sync_to_async(record_use)(api_key)
 
@@ -172,34 +162,22 @@ def check_signature(request, *, api_key: ApiKey | None, headers: SignedHeaders) 
 
 
 class SignatureAuthentication(authentication.BaseAuthentication):
-    """Authenticates a request signed with an API key's secret (see the API contract).
-
-    ``aauthenticate`` is the same check for async views, on the event loop."""
-
-    def authenticate(self, request) -> tuple[ApiClient, None] | None:
-        headers = signed_headers(request)
-        if headers is None:
-            return None
-        api_key = check_signature(
-            request, api_key=find_active_key(headers.key_id[:64]), headers=headers
-        )
-        # Recorded only after the signature holds, so nobody can burn another key's nonces.
-        if not remember_nonce(key_id=headers.key_id, nonce=headers.nonce):
-            raise unauthorized()
-        touch_last_used(api_key)
-        return ApiClient(api_key), None
+    """Authenticates a request signed with an API key's secret (see the API contract), on the
+    event loop: the API's views are async (``ocr.apis.AsyncApiView``) and await
+    ``aauthenticate``."""
 
     async def aauthenticate(self, request) -> tuple[ApiClient, None] | None:
         headers = signed_headers(request)
         if headers is None:
             return None
         api_key = check_signature(
-            request, api_key=await afind_active_key(headers.key_id[:64]), headers=headers
+            request, api_key=await find_active_key(headers.key_id[:64]), headers=headers
         )
-        # In one round trip to the cache; marking a replayed request's key as used is harmless.
+        # Recorded only after the signature holds, so nobody can burn another key's nonces; in
+        # one round trip to the cache, and marking a replayed request's key as used is harmless.
         fresh, _ = await asyncio.gather(
-            aremember_nonce(key_id=headers.key_id, nonce=headers.nonce),
-            atouch_last_used(api_key),
+            remember_nonce(key_id=headers.key_id, nonce=headers.nonce),
+            touch_last_used(api_key),
         )
         if not fresh:
             raise unauthorized()
@@ -223,14 +201,8 @@ def nonce_accepted(added: bool | None) -> bool:
     return bool(added)
 
 
-def remember_nonce(*, key_id: str, nonce: str) -> bool:
+async def remember_nonce(*, key_id: str, nonce: str) -> bool:
     """Store the nonce for twice the window; False when it was already used."""
-    window = settings.QV_SIGNATURE_WINDOW_SECONDS
-    key = nonce_cache_key(key_id=key_id, nonce=nonce)
-    return nonce_accepted(cache.add(key, 1, timeout=2 * window))
-
-
-async def aremember_nonce(*, key_id: str, nonce: str) -> bool:
     window = settings.QV_SIGNATURE_WINDOW_SECONDS
     key = nonce_cache_key(key_id=key_id, nonce=nonce)
     return nonce_accepted(await cache.aadd(key, 1, timeout=2 * window))
@@ -254,28 +226,17 @@ def token_signing_key() -> str:
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
-    """Authenticates `Authorization: Bearer <jwt>` issued by POST /api/v1/auth/token.
-
-    ``aauthenticate`` is the same check for async views, on the event loop."""
-
-    def authenticate(self, request) -> tuple[ApiClient, None] | None:
-        key_id = token_subject(request)
-        if key_id is None:
-            return None
-        api_key = find_active_key(key_id)
-        if api_key is None:
-            raise unauthorized()
-        touch_last_used(api_key)
-        return ApiClient(api_key), None
+    """Authenticates `Authorization: Bearer <jwt>` issued by POST /api/v1/auth/token, on the
+    event loop (see SignatureAuthentication)."""
 
     async def aauthenticate(self, request) -> tuple[ApiClient, None] | None:
         key_id = token_subject(request)
         if key_id is None:
             return None
-        api_key = await afind_active_key(key_id)
+        api_key = await find_active_key(key_id)
         if api_key is None:
             raise unauthorized()
-        await atouch_last_used(api_key)
+        await touch_last_used(api_key)
         return ApiClient(api_key), None
 
     def authenticate_header(self, request) -> str:

@@ -1,4 +1,8 @@
-"""The error envelope of the API: {"error": {"code", "message", "details"}}."""
+"""The error envelope of the API: {"error": {"code", "message", "details"}}.
+
+The one place where errors become HTTP answers: the API's own (``ApiError``), the pipeline's
+domain errors (``ocr.exceptions``, by ``api_error``) and DRF's (``api_exception_handler``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,14 @@ from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from ocr.exceptions import (
+    AnalysisError,
+    DocumentTypeNotAllowed,
+    InvalidDocument,
+    UpstreamError,
+    UpstreamTimeout,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +68,25 @@ def forbidden(message: str) -> ApiError:
     return ApiError(status_code=403, code="forbidden", message=message)
 
 
+# Most specific first.
+ANALYSIS_ERROR_STATUS: tuple[tuple[type[AnalysisError], int], ...] = (
+    (InvalidDocument, 400),
+    (DocumentTypeNotAllowed, 403),
+    (UpstreamTimeout, 504),
+    (UpstreamError, 502),
+)
+
+
+def api_error(error: AnalysisError) -> ApiError:
+    """Return the API's answer to a pipeline's domain error."""
+    status_code = next(
+        (status for kind, status in ANALYSIS_ERROR_STATUS if isinstance(error, kind)), 400
+    )
+    return ApiError(
+        status_code=status_code, code=error.code, message=error.message, details=error.details
+    )
+
+
 UNAUTHORIZED_MESSAGE = "The request is not signed by a valid, active API key."
 
 STATUS_CODES = {
@@ -80,6 +111,8 @@ def json_error(status_code: int, message: str, details: dict | None = None) -> J
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's handler, re-shaped into the envelope; anything unexpected becomes a logged 500."""
+    if isinstance(exc, AnalysisError):
+        exc = api_error(exc)
     if isinstance(exc, ApiError):
         return Response(exc.as_dict(), status=exc.status_code, headers=exc.headers)
     if isinstance(exc, exceptions.ParseError):

@@ -25,12 +25,11 @@ from django.db import DatabaseError, connections, router, transaction
 from django.db.models import AutoField
 from django.db.models.sql import InsertQuery
 
-from ocr.errors import ApiError
 from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, OcrRequest, RequestStatus
 
 if TYPE_CHECKING:
-    from ocr.pipeline import Analysis
+    from ocr.analysis import Analysis
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +65,10 @@ def success_row(
         warnings=analysis.warnings,
         processing_time_ms=analysis.processing_time_ms,
         cached=analysis.cached,
-        prompt_tokens=analysis.prompt_tokens,
-        completion_tokens=analysis.completion_tokens,
+        prompt_tokens=analysis.usage.prompt_tokens,
+        completion_tokens=analysis.usage.completion_tokens,
         cost=analysis.cost,
-        prompt_tokens_unmerged=analysis.prompt_tokens_unmerged,
+        prompt_tokens_unmerged=analysis.usage.prompt_tokens_unmerged,
         batch_id=analysis.batch_id,
         raw_text="\n".join(lines) if settings.QV_STORE_RAW_TEXT else "",
     )
@@ -79,10 +78,10 @@ def failure_row(
     *,
     api_key: ApiKey | None,
     document_type: str | None,
-    error: ApiError,
+    error_code: str,
     experiment: dict[str, Any] | None = None,
 ) -> OcrRequest:
-    """The unsaved log row of an analysis that failed with `error`; `experiment` is the
+    """The unsaved log row of an analysis that failed with `error_code`; `experiment` is the
     answer's ``experiment`` where one chose the template, so that a variant's failures count
     against it."""
     return OcrRequest(
@@ -91,7 +90,7 @@ def failure_row(
         experiment_id=experiment["id"] if experiment else None,
         experiment_variant=experiment["variant"] if experiment else "",
         status=RequestStatus.ERROR,
-        error_code=error.error_code,
+        error_code=error_code,
     )
 
 
@@ -243,12 +242,15 @@ async def record_failure(
     *,
     api_key: ApiKey | None,
     document_type: str | None,
-    error: ApiError,
+    error_code: str,
     experiment: dict[str, Any] | None = None,
 ) -> None:
-    """Log an analysis that failed with `error`; returns once its row is committed."""
+    """Log an analysis that failed with `error_code`; return once its row is committed."""
     await write_row(
         failure_row(
-            api_key=api_key, document_type=document_type, error=error, experiment=experiment
+            api_key=api_key,
+            document_type=document_type,
+            error_code=error_code,
+            experiment=experiment,
         )
     )

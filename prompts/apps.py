@@ -7,4 +7,6 @@ class PromptsConfig(AppConfig):
     verbose_name = "Document types and prompts"
 
     def ready(self) -> None:
-        from prompts import signals  # noqa: F401
+        from prompts import signals
+
+        signals.connect()

@@ -28,6 +28,27 @@ class DocumentTypeKey(TextChoices):
     VEHICLE_LICENSE = "vehicleLicense", "Vehicle licence"
 
 
+class FieldFormat(TextChoices):
+    TEXT = "text", "Text"
+    DATE = "date", "Date"
+    YEAR_MONTH = "yearMonth", "Year and month"
+    VALID_UNTIL = "validUntil", "Date or long-term"
+    GENDER = "gender", "Gender"
+    COUNTRY = "country", "Country code"
+    CODE = "code", "Code"
+    DIGITS = "digits", "Digits"
+    CARD_TYPE = "debit or credit", "Debit or credit"
+
+
+class FieldValidator(TextChoices):
+    NONE = "", "None"
+    CN_RESIDENT_ID = "cn_resident_id", "Resident ID (GB 11643)"
+    CN_UNIFIED_CREDIT_CODE = "cn_unified_credit_code", "Unified social credit code (GB 32100)"
+    LUHN = "luhn", "Luhn"
+    MRZ_CHECK_DIGITS = "mrz_check_digits", "MRZ check digits (ICAO 9303)"
+    VIN_CHECK_DIGIT = "vin_check_digit", "VIN check digit (ISO 3779)"
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """One field of a document type: its key, printed label, canonical format and validator."""

@@ -1,72 +1,19 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from bisect import bisect_right
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Sequence
 from itertools import accumulate
-from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-if TYPE_CHECKING:
-    from prompts.document_types import FieldSpec
-
-CANONICAL_FORMATS = {
-    "text": (
-        "as printed; no line breaks, no spaces inside Chinese text; Latin words keep single spaces"
-    ),
-    "date": "YYYY-MM-DD",
-    "yearMonth": "YYYY-MM (a card's 08/29 is 2029-08)",
-    "validUntil": "YYYY-MM-DD, or long-term where the document says 长期",
-    "gender": "male or female",
-    "country": "three-letter code as in a machine readable zone (CHN, UTO)",
-    "code": "upper case, no spaces, no middle dots",
-    "digits": "digits only, no spaces",
-    "debit or credit": "debit or credit",
-}
-
-PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
-
-# The marker line before each document of a merged (batch) prompt.
-BATCH_MARKER = "--- document {index} of {count} ---"
-# Appended to the template's system prompt when several documents share one call.
-BATCH_INSTRUCTIONS = """
-
-This request holds {{count}} separate documents of this type. Each starts with a marker line
-"--- document N of {{count}} ---" followed by its own OCR lines.
-- Answer with ONE JSON object {"items": [...]} and nothing else. The list has exactly {{count}}
-  objects, one per document, in the order the documents appear.
-- Every object follows the rules above on its own: exactly the field keys {{field_keys}}, each
-  value taken from that document's lines only, or null."""
-
-
-class FieldFormat(models.TextChoices):
-    TEXT = "text", "Text"
-    DATE = "date", "Date"
-    YEAR_MONTH = "yearMonth", "Year and month"
-    VALID_UNTIL = "validUntil", "Date or long-term"
-    GENDER = "gender", "Gender"
-    COUNTRY = "country", "Country code"
-    CODE = "code", "Code"
-    DIGITS = "digits", "Digits"
-    CARD_TYPE = "debit or credit", "Debit or credit"
-
-
-class FieldValidator(models.TextChoices):
-    NONE = "", "None"
-    CN_RESIDENT_ID = "cn_resident_id", "Resident ID (GB 11643)"
-    CN_UNIFIED_CREDIT_CODE = "cn_unified_credit_code", "Unified social credit code (GB 32100)"
-    LUHN = "luhn", "Luhn"
-    MRZ_CHECK_DIGITS = "mrz_check_digits", "MRZ check digits (ICAO 9303)"
-    VIN_CHECK_DIGIT = "vin_check_digit", "VIN check digit (ISO 3779)"
+from prompts import rendering
+from prompts.document_types import FieldFormat, FieldSpec, FieldValidator
 
 
 class DocumentTypeQuerySet(models.QuerySet):
@@ -91,13 +38,7 @@ class DocumentType(models.Model):
     def __str__(self) -> str:
         return self.key
 
-    @staticmethod
-    def cache_key(key: str) -> str:
-        return f"doctype:{key}"
-
     def field_specs(self) -> list[FieldSpec]:
-        from prompts.document_types import FieldSpec
-
         return [
             FieldSpec(
                 key=f.key,
@@ -109,12 +50,6 @@ class DocumentType(models.Model):
             )
             for f in self.fields.all()
         ]
-
-    def default_template(self) -> PromptTemplate | None:
-        return self.templates.filter(is_default=True).first()
-
-    def clear_cache(self) -> None:
-        cache.delete(self.cache_key(self.key))
 
 
 class FieldDefinition(models.Model):
@@ -207,13 +142,6 @@ class PromptTemplate(models.Model):
     def __str__(self) -> str:
         return f"{self.name} {self.version}"
 
-    @staticmethod
-    def cache_key(document_type_key: str) -> str:
-        return f"template:default:{document_type_key}"
-
-    def clear_cache(self) -> None:
-        cache.delete_many([self.cache_key(self.document_type.key), f"template:{self.pk}"])
-
     def make_default(self) -> None:
         """Make this template the one that serves its type; the previous default stays active."""
         with transaction.atomic():
@@ -223,7 +151,6 @@ class PromptTemplate(models.Model):
             self.is_default = True
             self.status = TemplateStatus.ACTIVE
             self.save(update_fields=["is_default", "status", "updated_at"])
-        self.clear_cache()
 
     def archive(self) -> bool:
         """Archive the template; neither the serving default nor a template a running experiment
@@ -253,73 +180,28 @@ class PromptTemplate(models.Model):
         )
 
     def render(
-        self, *, lines: list[str], fields: list[FieldSpec], document_type: str | None = None
+        self, *, lines: list[str], fields: list[FieldSpec], document_type: str
     ) -> list[dict[str, str]]:
-        """The chat messages for one document: the OCR lines verbatim, one per line.
-
-        ``document_type`` (the key) spares a query for the template's type in async code.
-        """
-        context = {
-            "ocr_text": "\n".join(lines),
-            "fields": render_field_list(fields),
-            "formats": render_formats(fields),
-            "document_type": document_type or self.document_type.key,
-            "field_keys": json.dumps([f.key for f in fields]),
-        }
-        return [
-            {"role": "system", "content": fill_placeholders(self.system_prompt, context)},
-            {"role": "user", "content": fill_placeholders(self.user_prompt, context)},
-        ]
+        """Return the chat messages for one document (see ``prompts.rendering``)."""
+        return rendering.render_messages(
+            system_prompt=self.system_prompt,
+            user_prompt=self.user_prompt,
+            lines=lines,
+            fields=fields,
+            document_type=document_type,
+        )
 
     def render_batch(
-        self,
-        *,
-        documents: list[list[str]],
-        fields: list[FieldSpec],
-        document_type: str | None = None,
+        self, *, documents: list[list[str]], fields: list[FieldSpec], document_type: str
     ) -> list[dict[str, str]]:
-        """The chat messages for several documents of this type merged into one call.
-
-        Rendered from this same template: the system prompt and the field list and formats once
-        (the instructions the documents share), then ``{{ocr_text}}`` holds every document's OCR
-        lines verbatim under a marker line ``--- document N of M ---``, and BATCH_INSTRUCTIONS
-        ask for ``{"items": [...]}``, one object per document in that order. Staff write one
-        template per type; the batch form needs nothing more from them.
-        """
-        count = len(documents)
-        sections = [
-            BATCH_MARKER.format(index=index, count=count) + "\n" + "\n".join(lines)
-            for index, lines in enumerate(documents, start=1)
-        ]
-        context = {
-            "ocr_text": "\n\n".join(sections),
-            "fields": render_field_list(fields),
-            "formats": render_formats(fields),
-            "document_type": document_type or self.document_type.key,
-            "field_keys": json.dumps([f.key for f in fields]),
-            "count": str(count),
-        }
-        system = fill_placeholders(self.system_prompt, context)
-        return [
-            {"role": "system", "content": system + fill_placeholders(BATCH_INSTRUCTIONS, context)},
-            {"role": "user", "content": fill_placeholders(self.user_prompt, context)},
-        ]
-
-
-def fill_placeholders(text: str, context: dict[str, str]) -> str:
-    # Unknown placeholders stay as written so a typo is visible in the rendered prompt.
-    return PLACEHOLDER.sub(lambda m: context.get(m.group(1), m.group(0)), text)
-
-
-def render_field_list(fields: list[FieldSpec]) -> str:
-    return "\n".join(
-        f"- {f.key} ({f.label}): {f.format}{', required' if f.required else ''}" for f in fields
-    )
-
-
-def render_formats(fields: list[FieldSpec]) -> str:
-    used = dict.fromkeys(f.format for f in fields)
-    return "\n".join(f"- {name}: {CANONICAL_FORMATS.get(name, name)}" for name in used)
+        """Return the chat messages for several documents merged into one call."""
+        return rendering.render_batch_messages(
+            system_prompt=self.system_prompt,
+            user_prompt=self.user_prompt,
+            documents=documents,
+            fields=fields,
+            document_type=document_type,
+        )
 
 
 class ModelRouteQuerySet(models.QuerySet):
@@ -370,22 +252,12 @@ class ModelRoute(models.Model):
 
     objects = ModelRouteQuerySet.as_manager()
 
-    CACHE_KEY = "model-routing:routes"
-
     class Meta:
         ordering = ["-priority", "id"]
         indexes = [models.Index(fields=["is_active", "-priority"], name="modelroute_active_prio")]
 
     def __str__(self) -> str:
         return self.name or f"route {self.pk}"
-
-    def matches(self, *, document_type: str, chars: int, lines: int) -> bool:
-        """Whether this route serves a document of this type with this much OCR text."""
-        if self.document_type_id is not None and self.document_type.key != document_type:
-            return False
-        if self.max_ocr_chars is not None and chars > self.max_ocr_chars:
-            return False
-        return self.max_ocr_lines is None or lines <= self.max_ocr_lines
 
 
 class ModelPrice(models.Model):
@@ -406,21 +278,11 @@ class ModelPrice(models.Model):
     notes = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    CACHE_KEY = "model-routing:prices"
-
     class Meta:
         ordering = ["model"]
 
     def __str__(self) -> str:
         return self.model
-
-    def cost(self, *, prompt_tokens: int, completion_tokens: int) -> Decimal:
-        """The price of one call, rounded to the log's six decimal places."""
-        total = (
-            Decimal(prompt_tokens) * self.input_per_million
-            + Decimal(completion_tokens) * self.output_per_million
-        ) / Decimal(1_000_000)
-        return total.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
 class ExperimentStatus(models.TextChoices):
@@ -469,9 +331,6 @@ class Experiment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ExperimentQuerySet.as_manager()
-
-    # The pipeline's snapshot of the running experiments (prompts/experiments.py).
-    CACHE_KEY = "experiments:running"
 
     class Meta:
         ordering = ["-created_at"]
@@ -555,8 +414,20 @@ class Experiment(models.Model):
             variant.template.make_default()
             self.stop()
 
+    @staticmethod
+    def assignment_unit(*, key_id: str, lines: Sequence[str]) -> str:
+        """Return the unit an experiment assigns to a variant: the API key id and the SHA-256 of
+        the OCR text (the lines joined by newlines, as the prompt holds them).
+
+        The same request from the same app always lands on the same variant, so it is served by
+        the same template and the result cache (keyed on the template) answers it consistently;
+        the text's hash keeps the text itself out of the unit.
+        """
+        text_hash = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        return f"{key_id}:{text_hash}"
+
     def choose_variant(self, *, unit: str) -> ExperimentVariant:
-        """The variant that serves ``unit`` (see ``prompts.experiments.assignment_unit``).
+        """The variant that serves ``unit`` (see ``assignment_unit``).
 
         A weighted choice by a stable hash (SHA-256) of this experiment's id and the unit: the
         same unit always gets the same variant while the variants stay as they are, different

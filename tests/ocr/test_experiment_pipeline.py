@@ -7,9 +7,9 @@ from asgiref.sync import async_to_sync
 from django.core.management import call_command
 
 from ocr import pipeline
-from ocr.errors import ApiError
+from ocr.exceptions import UpstreamError
 from ocr.models import OcrRequest
-from prompts.experiments import assignment_unit
+from prompts.configuration import get_configuration
 from prompts.models import DocumentType, Experiment, ExperimentVariant, PromptTemplate
 from tests.documents import ID_CARD, ID_FIELDS
 from tests.signing import SignedClient
@@ -54,7 +54,7 @@ def experiment(control, candidate) -> Experiment:
 
 def expected_variant(experiment: Experiment, api_key, body: dict) -> ExperimentVariant:
     key, _ = api_key
-    unit = assignment_unit(key_id=key.key_id, lines=body["rawTexts"])
+    unit = Experiment.assignment_unit(key_id=key.key_id, lines=body["rawTexts"])
     return Experiment.objects.get(pk=experiment.pk).choose_variant(unit=unit)
 
 
@@ -234,18 +234,17 @@ def test_evaluate_without_a_template_measures_what_serves(experiment, cases_file
 
 def test_a_failed_analysis_is_logged_with_its_variant(experiment, api_key, control):
     key, _ = api_key
-    config = pipeline.DocumentConfig(key="idCard", fields=(), template=control)
-    prepared = pipeline._Prepared(
+    job = pipeline.Job(
         item=pipeline.AnalyzeInput(raw_texts=tuple(ID_CARD["rawTexts"]), document_type="idCard"),
-        config=config,
+        type_config=get_configuration().document_type("idCard"),
+        template=control,
+        experiment={"id": experiment.pk, "name": experiment.name, "variant": "candidate"},
         cache_key="unused",
         started=0.0,
-        experiment={"id": experiment.pk, "name": experiment.name, "variant": "candidate"},
+        outcome=UpstreamError("The model failed."),
     )
-    failure = ApiError(status_code=502, code="upstream_error", message="The model failed.")
 
-    with pytest.raises(ApiError):
-        async_to_sync(pipeline.settle)(api_key=key, prepared=prepared, analysis=failure)
+    async_to_sync(pipeline.settle)(api_key=key, job=job)
 
     row = OcrRequest.objects.get()
     assert (row.status, row.experiment_id, row.experiment_variant) == (

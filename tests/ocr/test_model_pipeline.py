@@ -3,15 +3,19 @@
 import json
 import time
 import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
 
-from ocr import circuit, pipeline
-from ocr.errors import ApiError
+from ocr import circuit
+from ocr.analysis import fallback_analysis
+from ocr.errors import api_error
+from ocr.exceptions import UpstreamError, UpstreamTimeout
 from ocr.models import OcrRequest
 from ocr.providers.base import ProviderError
+from prompts.configuration import get_configuration
 from prompts.models import ModelPrice
 from tests.documents import ID_CARD, ID_FIELDS
 from tests.fakes.openai_server import FaultMix, answer, error, hang, prose, raw
@@ -209,24 +213,30 @@ def test_fallback_answer_is_not_cached(fake, signed_client):
     assert body["provider"] == "openai"
 
 
-def test_neither_answering_after_a_timeout_is_504():
-    error_ = ProviderError("the model did not answer", timeout=True)
+def fallback_without_rules(error: ProviderError) -> None:
+    fallback_analysis(
+        type_config=get_configuration().document_type("idCard"),
+        template=None,
+        lines=(),
+        rules_result=None,
+        error=error,
+    )
 
-    with pytest.raises(ApiError) as caught:
-        pipeline.fallback_analysis(config=None, lines=(), rules_result=None, error=error_)
 
-    assert caught.value.status_code == 504
-    assert caught.value.error_code == "upstream_timeout"
+def test_neither_answering_after_a_timeout_is_an_upstream_timeout():
+    with pytest.raises(UpstreamTimeout) as caught:
+        fallback_without_rules(ProviderError("the model did not answer", timeout=True))
+
+    assert caught.value.code == "upstream_timeout"
+    assert api_error(caught.value).status_code == 504
 
 
-def test_neither_answering_after_an_error_is_502():
-    with pytest.raises(ApiError) as caught:
-        pipeline.fallback_analysis(
-            config=None, lines=(), rules_result=None, error=ProviderError("refused")
-        )
+def test_neither_answering_after_an_error_is_an_upstream_error():
+    with pytest.raises(UpstreamError) as caught:
+        fallback_without_rules(ProviderError("refused"))
 
-    assert caught.value.status_code == 502
-    assert caught.value.error_code == "upstream_error"
+    assert caught.value.code == "upstream_error"
+    assert api_error(caught.value).status_code == 502
 
 
 def test_repeated_request_comes_from_the_cache_without_a_model_call(fake, signed_client):
@@ -258,9 +268,12 @@ def test_log_row_records_model_tokens_and_cost(fake, signed_client):
     assert row.model == "gpt-4o-mini"
     assert row.prompt_tokens == fake.prompt_tokens > 0
     assert row.completion_tokens == fake.completion_tokens > 0
-    assert row.cost == price.cost(
-        prompt_tokens=row.prompt_tokens, completion_tokens=row.completion_tokens
-    )
+    expected_cost = (
+        row.prompt_tokens * price.input_per_million
+        + row.completion_tokens * price.output_per_million
+    ) / Decimal(1_000_000)
+    assert row.cost == expected_cost.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    assert row.cost > 0
     assert row.fields["idNumber"] == "110*************2X"
 
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models import RestrictedError
 
-from prompts.experiments import assignment_unit, load_running_experiments
+from prompts.configuration import get_configuration
 from prompts.models import (
     DocumentType,
     Experiment,
@@ -57,7 +57,7 @@ def start_messages(experiment: Experiment) -> list[str]:
 
 
 def test_same_unit_always_gets_the_same_variant(experiment):
-    unit = assignment_unit(key_id="qv_app", lines=LINES)
+    unit = Experiment.assignment_unit(key_id="qv_app", lines=LINES)
     fresh = Experiment.objects.get(pk=experiment.pk)
 
     chosen = {experiment.choose_variant(unit=unit).name for _ in range(20)}
@@ -67,7 +67,7 @@ def test_same_unit_always_gets_the_same_variant(experiment):
 
 def test_assignment_follows_the_weights_over_many_units(control, candidate):
     experiment = experiment_of(("control", control, 3), ("candidate", candidate, 1))
-    units = [assignment_unit(key_id="qv_app", lines=[f"姓名 {n}"]) for n in range(4000)]
+    units = [Experiment.assignment_unit(key_id="qv_app", lines=[f"姓名 {n}"]) for n in range(4000)]
 
     counts = Counter(experiment.choose_variant(unit=unit).name for unit in units)
 
@@ -76,15 +76,15 @@ def test_assignment_follows_the_weights_over_many_units(control, candidate):
 
 
 def test_assignment_unit_depends_on_the_key_and_the_text():
-    unit = assignment_unit(key_id="qv_a", lines=LINES)
+    unit = Experiment.assignment_unit(key_id="qv_a", lines=LINES)
 
-    assert unit == assignment_unit(key_id="qv_a", lines=list(LINES))
-    assert unit != assignment_unit(key_id="qv_b", lines=LINES)
-    assert unit != assignment_unit(key_id="qv_a", lines=LINES[:1])
+    assert unit == Experiment.assignment_unit(key_id="qv_a", lines=list(LINES))
+    assert unit != Experiment.assignment_unit(key_id="qv_b", lines=LINES)
+    assert unit != Experiment.assignment_unit(key_id="qv_a", lines=LINES[:1])
 
 
 def test_assignment_unit_does_not_hold_the_text():
-    unit = assignment_unit(key_id="qv_a", lines=LINES)
+    unit = Experiment.assignment_unit(key_id="qv_a", lines=LINES)
 
     assert "张三" not in unit
 
@@ -241,30 +241,30 @@ def test_template_of_a_running_experiment_cannot_be_archived(experiment, candida
 
 
 def test_running_snapshot_holds_a_started_experiment(experiment):
-    assert load_running_experiments() == {}
+    assert dict(get_configuration().experiments) == {}
 
     experiment.start()
 
-    assert load_running_experiments()["idCard"].pk == experiment.pk
+    assert get_configuration().experiments["idCard"].pk == experiment.pk
 
 
 def test_running_snapshot_drops_a_stopped_experiment(experiment):
     experiment.start()
-    load_running_experiments()
+    get_configuration()
 
     experiment.stop()
 
-    assert load_running_experiments() == {}
+    assert dict(get_configuration().experiments) == {}
 
 
 def test_running_snapshot_follows_an_edited_template(experiment, candidate):
     experiment.start()
-    load_running_experiments()
+    get_configuration()
     candidate.system_prompt = "Edited."
 
     candidate.save()
 
-    variants = load_running_experiments()["idCard"].variants.all()
+    variants = get_configuration().experiments["idCard"].variants.all()
     assert {v.template.system_prompt for v in variants if v.name == "candidate"} == {"Edited."}
 
 

@@ -3,12 +3,12 @@
 from decimal import Decimal
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.urls import reverse
 
+from prompts.configuration import get_configuration
 from prompts.document_types import shipped_document_types
-from prompts.models import BATCH_MARKER, DocumentType, ModelPrice, ModelRoute, PromptTemplate
-from prompts.routing import call_cost, choose_model
+from prompts.models import DocumentType, ModelPrice, ModelRoute, PromptTemplate
+from prompts.rendering import BATCH_MARKER
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,15 @@ SHORT_CARD = ["中国银行", "6216 6132 8071 0374 854"]
 
 
 def route_for(document_type: str, lines: list[str], template=None) -> str:
-    return async_to_sync(choose_model)(document_type=document_type, lines=lines, template=template)
+    return get_configuration().choose_model(
+        document_type=document_type, lines=lines, template=template
+    )
+
+
+def call_cost(*, model: str, prompt_tokens: int, completion_tokens: int) -> Decimal:
+    return get_configuration().cost(
+        model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+    )
 
 
 @pytest.fixture
@@ -106,7 +114,7 @@ def test_cost_uses_the_price_staff_set():
         model="priced", input_per_million=Decimal("2"), output_per_million=Decimal("8")
     )
 
-    cost = async_to_sync(call_cost)(model="priced", prompt_tokens=1000, completion_tokens=500)
+    cost = call_cost(model="priced", prompt_tokens=1000, completion_tokens=500)
 
     assert cost == Decimal("0.006")
 
@@ -116,15 +124,13 @@ def test_dated_model_variant_uses_its_base_price():
         model="priced", input_per_million=Decimal("1"), output_per_million=Decimal("1")
     )
 
-    cost = async_to_sync(call_cost)(
-        model="priced-2024-07-18", prompt_tokens=10**6, completion_tokens=0
-    )
+    cost = call_cost(model="priced-2024-07-18", prompt_tokens=10**6, completion_tokens=0)
 
     assert cost == Decimal("1")
 
 
 def test_unpriced_model_costs_nothing():
-    cost = async_to_sync(call_cost)(model="unpriced", prompt_tokens=10**6, completion_tokens=10**6)
+    cost = call_cost(model="unpriced", prompt_tokens=10**6, completion_tokens=10**6)
 
     assert cost == Decimal(0)
 
@@ -133,12 +139,12 @@ def test_price_change_takes_effect_at_once():
     price = ModelPrice.objects.create(
         model="priced", input_per_million=Decimal("1"), output_per_million=Decimal("0")
     )
-    async_to_sync(call_cost)(model="priced", prompt_tokens=10**6, completion_tokens=0)
+    call_cost(model="priced", prompt_tokens=10**6, completion_tokens=0)
 
     price.input_per_million = Decimal("3")
     price.save()
 
-    cost = async_to_sync(call_cost)(model="priced", prompt_tokens=10**6, completion_tokens=0)
+    cost = call_cost(model="priced", prompt_tokens=10**6, completion_tokens=0)
     assert cost == Decimal("3")
 
 

@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 from django.db import IntegrityError
 
 from prompts.admin import next_version
@@ -61,28 +60,6 @@ def test_default_template_cannot_be_archived():
     assert current.archive() is False
     current.refresh_from_db()
     assert current.status == TemplateStatus.ACTIVE
-
-
-@pytest.mark.django_db
-def test_saving_a_template_clears_its_cache_entry():
-    template = PromptTemplate.objects.defaults().for_type("idCard").get()
-    cache.set(PromptTemplate.cache_key("idCard"), template)
-
-    template.notes = "edited"
-    template.save()
-
-    assert cache.get(PromptTemplate.cache_key("idCard")) is None
-
-
-@pytest.mark.django_db
-def test_saving_a_document_type_clears_its_cache_entry():
-    doc_type = DocumentType.objects.get(key="bankCard")
-    cache.set(DocumentType.cache_key("bankCard"), "stale")
-
-    doc_type.name = "Bank card"
-    doc_type.save()
-
-    assert cache.get(DocumentType.cache_key("bankCard")) is None
 
 
 @pytest.mark.django_db

@@ -11,8 +11,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from ocr import pipeline
-from ocr.errors import ApiError
+from ocr.exceptions import AnalysisError
 from ocr.evaluation import score_cases
+from prompts.configuration import get_configuration
 from prompts.models import PromptTemplate
 
 
@@ -44,6 +45,7 @@ class Command(BaseCommand):
             if not loaded:
                 raise CommandError(f"No case of type {chosen.document_type.key} in {cases}.")
 
+        configuration = get_configuration()
         extracted: dict[str, dict[str, Any]] = {}
         detected: dict[str, str | None] = {}
         for case in tqdm(loaded, desc="Evaluating", unit="case", disable=None):
@@ -54,11 +56,13 @@ class Command(BaseCommand):
                 template_id=chosen.pk if chosen else None,
             )
             try:
-                analysis = async_to_sync(pipeline.analyze)(api_key=None, item=item)
-            except ApiError as error:
+                analysis = async_to_sync(pipeline.analyze)(
+                    api_key=None, item=item, configuration=configuration
+                )
+            except AnalysisError as error:
                 extracted[case["id"]] = {}
                 detected[case["id"]] = None
-                self.stderr.write(f"{case['id']}: {error.error_code}: {error.message}")
+                self.stderr.write(f"{case['id']}: {error.code}: {error.message}")
                 continue
             detected[case["id"]] = analysis.document_type
             extracted[case["id"]] = analysis.fields

@@ -1,16 +1,9 @@
-"""Each worker's copy of the configuration, valid while its generation is current
-(prompts/config_cache.py), and the saves that start a new generation (prompts/signals.py).
-
-A "request" here is a coroutine run on a loop of its own (asyncio.run runs it in a copy of the
-test's context), holding the generation it is given, as ocr.apis holds the one it read. The
-worker's copy is module-level and outlives a test: every test reads under keys of its own.
-"""
+"""The configuration snapshot each worker keeps while its generation is current
+(prompts/configuration.py), and the saves that start a new generation (prompts/signals.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +12,8 @@ from asgiref.sync import async_to_sync
 from django.core.cache import cache
 from django.db import transaction
 
-from prompts import config_cache
+from prompts import configuration
+from prompts.configuration import aget_configuration, get_configuration
 from prompts.models import (
     DocumentType,
     Experiment,
@@ -35,119 +29,65 @@ from tests.signing import SignedClient
 ANALYZE = "/api/v1/ocr/analyze"
 
 
-class CountingLoad:
-    """A `load` for config_cache.aget that counts its calls; each returns a new value."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    async def __call__(self) -> dict[str, int]:
-        self.calls += 1
-        return {"call": self.calls}
-
-
-def unique_key() -> str:
-    return f"test-config:{uuid.uuid4().hex}"
-
-
-def read_in_request(generation: str | None, key: str, load: CountingLoad) -> Any:
-    """config_cache.aget in a request that holds `generation`."""
-
-    async def request() -> Any:
-        config_cache.use_generation(generation)
-        return await config_cache.aget(key, load)
-
-    return asyncio.run(request())
-
-
 def current_generation() -> str | None:
-    return asyncio.run(config_cache.read_generation())
+    return get_configuration().generation
 
 
-@pytest.fixture(autouse=True)
-def no_generation_held() -> Iterator[None]:
-    # Requests through Django's test client run under async_to_sync, which hands the context
-    # they leave back to this thread: hold none after the test, whatever it did.
-    yield
-    config_cache.use_generation(None)
+@pytest.mark.django_db
+def test_the_snapshot_holds_every_active_type_with_its_fields_and_default_template():
+    snapshot = get_configuration()
+
+    id_card = snapshot.document_type("idCard")
+    assert list(snapshot.document_types) == list(
+        DocumentType.objects.active().values_list("key", flat=True)
+    )
+    assert [spec.key for spec in id_card.fields] == list(
+        FieldDefinition.objects.filter(document_type__key="idCard").values_list("key", flat=True)
+    )
+    assert id_card.template == PromptTemplate.objects.defaults().for_type("idCard").get()
 
 
-# -- The worker's copy -----------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_an_inactive_type_is_not_in_the_snapshot():
+    DocumentType.objects.filter(key="bankCard").update(is_active=False)
+    configuration.new_generation()
+
+    assert get_configuration().document_type("bankCard") is None
 
 
-def test_within_a_generation_a_second_read_does_not_load_again():
-    key, load = unique_key(), CountingLoad()
+@pytest.mark.django_db
+def test_within_a_generation_the_snapshot_is_read_without_a_query(django_assert_num_queries):
+    first = get_configuration()
 
-    first = read_in_request("generation-1", key, load)
-    second = read_in_request("generation-1", key, load)
+    with django_assert_num_queries(0):
+        second = get_configuration()
 
-    assert load.calls == 1
-    assert second == first == {"call": 1}
-
-
-def test_an_entry_of_another_generation_is_loaded_again():
-    key, load = unique_key(), CountingLoad()
-    read_in_request("generation-1", key, load)
-
-    value = read_in_request("generation-2", key, load)
-
-    assert load.calls == 2
-    assert value == {"call": 2}
+    assert second is first
 
 
-def test_without_a_generation_every_read_loads():
-    key, load = unique_key(), CountingLoad()
+@pytest.mark.django_db
+def test_sync_and_async_readers_share_one_snapshot():
+    first = get_configuration()
 
-    read_in_request(None, key, load)
-    value = read_in_request(None, key, load)
-
-    assert load.calls == 2
-    assert value == {"call": 2}
+    assert async_to_sync(aget_configuration)() is first
 
 
-def test_entries_of_different_keys_are_apart():
-    first_key, second_key = unique_key(), unique_key()
-    first_load, second_load = CountingLoad(), CountingLoad()
-
-    read_in_request("generation-1", first_key, first_load)
-    read_in_request("generation-1", second_key, second_load)
-
-    assert (first_load.calls, second_load.calls) == (1, 1)
-
-
-def test_a_generation_is_held_by_its_request_only():
-    key, load = unique_key(), CountingLoad()
-    read_in_request("generation-1", key, load)
-
-    async def outside_any_request() -> Any:
-        return await config_cache.aget(key, load)
-
-    asyncio.run(outside_any_request())
-
-    assert load.calls == 2
-
-
-# -- The generation --------------------------------------------------------------------------------
-
-
-def test_the_generation_stays_the_same_between_reads():
-    assert current_generation() == current_generation()
-    assert current_generation() is not None
-
-
-def test_a_cleared_cache_gets_a_new_generation():
-    before = current_generation()
+@pytest.mark.django_db
+def test_a_cleared_cache_gets_a_new_generation_and_snapshot():
+    before = get_configuration()
 
     cache.clear()
 
-    assert current_generation() not in (None, before)
+    after = get_configuration()
+    assert after.generation not in (None, before.generation)
+    assert after is not before
 
 
 @pytest.mark.django_db
 def test_new_generation_changes_the_generation_every_worker_reads():
     before = current_generation()
 
-    config_cache.new_generation()
+    configuration.new_generation()
 
     assert current_generation() != before
 
@@ -261,28 +201,22 @@ def test_saving_an_api_key_keeps_the_generation(api_key):
 
 
 @pytest.mark.django_db
-def test_after_a_price_is_saved_the_next_request_loads_again():
-    key, load = unique_key(), CountingLoad()
-    read_in_request(current_generation(), key, load)
-    read_in_request(current_generation(), key, load)
-    assert load.calls == 1
+def test_after_a_price_is_saved_the_next_read_has_it():
+    create_model_price()
+    get_configuration()
 
     update_model_price()
-    value = read_in_request(current_generation(), key, load)
 
-    assert load.calls == 2
-    assert value == {"call": 2}
+    assert get_configuration().prices["test-model"].input_per_million == Decimal("2")
 
 
 @pytest.mark.django_db
-def test_after_a_template_is_saved_the_next_request_loads_again():
-    key, load = unique_key(), CountingLoad()
-    read_in_request(current_generation(), key, load)
+def test_after_a_template_is_saved_the_next_read_has_it():
+    get_configuration()
 
     save_template()
-    read_in_request(current_generation(), key, load)
 
-    assert load.calls == 2
+    assert get_configuration().document_type("idCard").template.notes == "edited"
 
 
 # -- End to end, through the API -------------------------------------------------------------------
@@ -330,30 +264,9 @@ def test_the_worker_copy_serves_requests_of_one_generation(signed_client: Signed
     # the second request was served from the worker's copy, not from the database.
     current = default_id_card_template()
     analyze(signed_client)
-    # The shared cache would hide it too: empty it, keeping the generation.
-    generation = current_generation()
-    cache.clear()
-    cache.set(config_cache.GENERATION_KEY, generation, timeout=None)
-
     PromptTemplate.objects.filter(pk=current.pk).update(version="8.0.0")
 
     assert analyze(signed_client)["template"]["version"] == current.version
-
-
-@pytest.mark.django_db
-def test_a_request_through_the_test_client_leaves_no_generation_held(
-    signed_client: SignedClient,
-):
-    analyze(signed_client)
-    key, load = unique_key(), CountingLoad()
-
-    async def outside_any_request() -> Any:
-        return await config_cache.aget(key, load)
-
-    async_to_sync(outside_any_request)()
-    async_to_sync(outside_any_request)()
-
-    assert load.calls == 2
 
 
 # Serialized like the browser tests: a flush without it leaves them rows they then insert again.

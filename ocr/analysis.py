@@ -1,0 +1,229 @@
+"""The checks every answer goes through, and the ``Analysis`` they make of it.
+
+A provider's values are untrusted. Each is normalised into its field's canonical form; a model's
+are grounded in the OCR text and reconciled with the built-in extractor's (``ocr.reconcile``);
+then every value is validated (check digits, dates, cross-field checks) and scored
+(``ocr.confidence``).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ocr.confidence import document_confidence, field_confidence
+from ocr.exceptions import UpstreamError, UpstreamTimeout
+from ocr.grounding import index_text
+from ocr.mrz import find_mrz
+from ocr.normalize import normalize_value
+from ocr.providers.base import ProviderError, ProviderResult, Usage
+from ocr.reconcile import reconcile
+from ocr.validators import validate_document
+from prompts.configuration import TypeConfig
+from prompts.document_types import DocumentTypeKey, FieldSpec
+from prompts.models import PromptTemplate
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Analysis:
+    """One document's answer, as the API returns it and the request log keeps it."""
+
+    request_id: uuid.UUID
+    document_type: str
+    fields: dict[str, str | None]
+    field_confidence: dict[str, float | None]
+    validation: dict[str, dict[str, Any]]
+    confidence: float
+    warnings: list[str]
+    template: dict[str, Any] | None
+    provider: str
+    model: str | None
+    experiment: dict[str, Any] | None = None
+    cached: bool = False
+    processing_time_ms: int = 0
+    usage: Usage = field(default_factory=Usage)
+    cost: Decimal = Decimal(0)
+    # Shared by the documents of one merged model call.
+    batch_id: uuid.UUID | None = None
+    # False for a fallback answer: the model should serve the next request once it is back.
+    cacheable: bool = field(default=True, repr=False)
+    specs: tuple[FieldSpec, ...] = field(default=(), repr=False)
+
+    def as_response(self) -> dict[str, Any]:
+        return {
+            "requestId": str(self.request_id),
+            "documentType": self.document_type,
+            "fields": self.fields,
+            "fieldConfidence": self.field_confidence,
+            "validation": self.validation,
+            "confidence": self.confidence,
+            "warnings": self.warnings,
+            "template": self.template,
+            "experiment": self.experiment,
+            "provider": self.provider,
+            "model": self.model,
+            "cached": self.cached,
+            "processingTimeMs": self.processing_time_ms,
+        }
+
+
+def template_summary(template: PromptTemplate | None) -> dict[str, Any] | None:
+    if template is None:
+        return None
+    return {"id": template.pk, "name": template.name, "version": template.version}
+
+
+def canonical(*, specs: tuple[FieldSpec, ...], values: dict[str, Any]) -> dict[str, str | None]:
+    """Return every field of the type in its canonical form; None where a value is not a string."""
+    return {
+        spec.key: normalize_value(format=spec.format, raw=values[spec.key])
+        if isinstance(values.get(spec.key), str)
+        else None
+        for spec in specs
+    }
+
+
+def passport_mrz(*, document_type: str, lines: tuple[str, ...]):
+    return find_mrz(lines) if document_type == DocumentTypeKey.PASSPORT else None
+
+
+def score(
+    *,
+    type_config: TypeConfig,
+    template: PromptTemplate | None,
+    lines: tuple[str, ...],
+    result: ProviderResult,
+    cost: Decimal,
+    warnings: list[str],
+    ceilings: dict[str, float] | None = None,
+    cacheable: bool = True,
+) -> Analysis:
+    """Normalise, validate and score `result`. ``ceilings`` caps the confidence of fields (values
+    the model and the built-in extractor dispute)."""
+    specs = type_config.fields
+    values = canonical(specs=specs, values=result.values)
+    checks, document_warnings = validate_document(
+        document_type=type_config.key,
+        fields=values,
+        specs=list(specs),
+        mrz=passport_mrz(document_type=type_config.key, lines=lines),
+    )
+    confidences: dict[str, float | None] = {}
+    for spec in specs:
+        if values[spec.key] is None:
+            confidences[spec.key] = None
+            continue
+        confidence = field_confidence(
+            belief=result.confidence.get(spec.key),
+            check=checks.get(spec.key),
+            has_validator=bool(spec.validator),
+        )
+        if ceilings and spec.key in ceilings:
+            confidence = min(confidence, ceilings[spec.key])
+        confidences[spec.key] = confidence
+    return Analysis(
+        request_id=uuid.uuid4(),
+        document_type=type_config.key,
+        fields=values,
+        field_confidence=confidences,
+        validation={
+            key: check.as_dict() for key, check in checks.items() if values.get(key) is not None
+        },
+        confidence=document_confidence(field_confidences=confidences, specs=specs),
+        warnings=warnings + document_warnings,
+        template=template_summary(template),
+        provider=result.provider,
+        model=result.model,
+        usage=result.usage,
+        cost=cost,
+        batch_id=result.batch_id,
+        cacheable=cacheable,
+        specs=specs,
+    )
+
+
+def model_analysis(
+    *,
+    type_config: TypeConfig,
+    template: PromptTemplate | None,
+    lines: tuple[str, ...],
+    model_result: ProviderResult,
+    rules_result: ProviderResult | None,
+    cost: Decimal,
+) -> Analysis:
+    """Return the model's answer grounded in the text, reconciled with the rules' and scored."""
+    specs = type_config.fields
+    reconciled = reconcile(
+        document_type=type_config.key,
+        specs=specs,
+        model=canonical(specs=specs, values=model_result.values),
+        rules=canonical(specs=specs, values=rules_result.values if rules_result else {}),
+        rules_confidence=rules_result.confidence if rules_result else {},
+        text=index_text(lines),
+        mrz=passport_mrz(document_type=type_config.key, lines=lines),
+    )
+    result = ProviderResult(
+        values=reconciled.values,
+        provider=model_result.provider,
+        model=model_result.model,
+        confidence=reconciled.beliefs,
+        sources=reconciled.sources,
+        usage=model_result.usage,
+        batch_id=model_result.batch_id,
+    )
+    return score(
+        type_config=type_config,
+        template=template,
+        lines=lines,
+        result=result,
+        cost=cost,
+        warnings=reconciled.notes,
+        ceilings=reconciled.ceilings,
+    )
+
+
+def fallback_analysis(
+    *,
+    type_config: TypeConfig,
+    template: PromptTemplate | None,
+    lines: tuple[str, ...],
+    rules_result: ProviderResult | None,
+    error: ProviderError | None,
+    cost: Decimal = Decimal(0),
+) -> Analysis:
+    """Return the built-in extractor's answer; with a warning where it stands in for the model
+    that failed with `error`, whose spent tokens (and their `cost`) it keeps for the log.
+    Raise UpstreamError where the extractor could not answer either."""
+    if rules_result is None:
+        if error is not None and error.timeout:
+            raise UpstreamTimeout("The model did not answer in time and no fallback could answer.")
+        raise UpstreamError("The model failed and no fallback could answer.")
+    warnings = []
+    if error is not None:
+        logger.warning("Model fallback for a %s document: %s", type_config.key, error)
+        warnings.append(
+            f"The model could not answer ({error}); the built-in extractor answered instead."
+        )
+    spent = error.usage if error is not None else Usage()
+    result = ProviderResult(
+        values=rules_result.values,
+        provider=rules_result.provider,
+        model=rules_result.model,
+        confidence=rules_result.confidence,
+        sources=rules_result.sources,
+        usage=spent,
+    )
+    return score(
+        type_config=type_config,
+        template=template,
+        lines=lines,
+        result=result,
+        cost=cost,
+        warnings=warnings,
+        cacheable=error is None,
+    )
