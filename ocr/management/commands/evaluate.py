@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from ocr import pipeline
-from ocr.exceptions import AnalysisError
 from ocr.evaluation import score_cases
+from ocr.exceptions import AnalysisError
 from prompts.configuration import get_configuration
 from prompts.models import PromptTemplate
 
