@@ -1,40 +1,45 @@
-"""Extraction providers: a registry of named implementations of `Provider`."""
+"""Extraction providers: the named implementations of ``Provider`` and how to get one.
+
+``PROVIDERS`` maps each name to its class; ``get_provider(name)`` returns a new instance.
+The types providers answer with live in ``ocr.providers.base`` and are re-exported here.
+"""
 
 from __future__ import annotations
 
-from ocr.providers.base import Document, Provider, ProviderError, ProviderResult
+from ocr.providers.base import (
+    Document,
+    MissingItemError,
+    Provider,
+    ProviderError,
+    ProviderResult,
+    Usage,
+)
+from ocr.providers.openai import OpenAIProvider
+from ocr.providers.rules import RulesProvider
 
-_registry: dict[str, type[Provider]] = {}
-
-
-def register(provider_class: type[Provider]) -> type[Provider]:
-    _registry[provider_class.name] = provider_class
-    return provider_class
+PROVIDERS: dict[str, type[Provider]] = {
+    RulesProvider.name: RulesProvider,
+    OpenAIProvider.name: OpenAIProvider,
+}
 
 
 def get_provider(name: str) -> Provider:
-    load_builtin_providers()
+    """A new instance of the provider called ``name``; raises a permanent ProviderError for a
+    name that is not in ``PROVIDERS``."""
     try:
-        return _registry[name]()
+        provider_class = PROVIDERS[name]
     except KeyError:
         raise ProviderError(f"Unknown provider {name!r}", permanent=True) from None
-
-
-def provider_names() -> list[str]:
-    load_builtin_providers()
-    return sorted(_registry)
-
-
-def load_builtin_providers() -> None:
-    from ocr.providers import openai, rules  # noqa: F401
+    return provider_class()
 
 
 __all__ = [
+    "PROVIDERS",
     "Document",
+    "MissingItemError",
     "Provider",
     "ProviderError",
     "ProviderResult",
+    "Usage",
     "get_provider",
-    "provider_names",
-    "register",
 ]

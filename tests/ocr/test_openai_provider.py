@@ -3,7 +3,6 @@
 import asyncio
 import json
 import time
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,10 +10,11 @@ from asgiref.sync import async_to_sync
 from django.test import override_settings
 
 from ocr import circuit
-from ocr.providers import Document, get_provider, provider_names
+from ocr.providers import PROVIDERS, Document, ProviderError, get_provider
 from ocr.providers.openai import MissingItemError, ModelCallError, OpenAIProvider, get_client
+from ocr.providers.rules import RulesProvider
 from prompts.document_types import shipped_document_types
-from prompts.models import ModelPrice, PromptTemplate
+from prompts.models import PromptTemplate
 from tests.fakes.openai_server import (
     FakeOpenAI,
     answer,
@@ -35,6 +35,8 @@ TYPES = shipped_document_types()
 CASES = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
 ID_CASES = [case for case in CASES if case["documentType"] == "idCard"]
 CASE = ID_CASES[0]
+# The endpoint's default model (OPENAI_MODEL in the fake_openai fixture), which callers name.
+MODEL = "gpt-4o-mini"
 
 
 @pytest.fixture
@@ -55,23 +57,34 @@ def template(document_type: str = "idCard") -> PromptTemplate:
     return PromptTemplate.objects.for_type(document_type).defaults().get()
 
 
-def extract(case: dict = CASE, **kwargs):
+def extract(case: dict = CASE, *, model: str = MODEL):
     provider = OpenAIProvider()
     return async_to_sync(provider.extract)(
-        document=document(case), template=template(case["documentType"]), **kwargs
+        document=document(case), template=template(case["documentType"]), model=model
     )
 
 
-def extract_many(cases: list[dict]):
+def extract_many(cases: list[dict], *, model: str = MODEL):
     provider = OpenAIProvider()
     return async_to_sync(provider.extract_many)(
-        documents=[document(case) for case in cases], template=template(cases[0]["documentType"])
+        documents=[document(case) for case in cases],
+        template=template(cases[0]["documentType"]),
+        model=model,
     )
 
 
-def test_provider_is_registered():
-    assert "openai" in provider_names()
+def test_providers_are_found_by_name():
+    assert {"rules": RulesProvider, "openai": OpenAIProvider} == PROVIDERS
     assert isinstance(get_provider("openai"), OpenAIProvider)
+    assert isinstance(get_provider("rules"), RulesProvider)
+
+
+def test_unknown_provider_name_is_a_permanent_error():
+    with pytest.raises(ProviderError) as caught:
+        get_provider("gpt")
+
+    assert caught.value.permanent
+    assert "gpt" in str(caught.value)
 
 
 def test_answer_is_read_through_the_sdk(fake):
@@ -226,32 +239,56 @@ def test_endpoint_without_json_mode_is_asked_without_it():
         assert server.calls == 3
 
 
+def test_the_model_the_caller_names_is_asked(fake):
+    result = extract(model="gpt-4o")
+
+    assert [request.model for request in fake.requests] == ["gpt-4o"]
+    assert result.model == "gpt-4o"
+
+
+def test_a_template_naming_a_model_does_not_override_the_callers(fake):
+    chosen = template()
+    chosen.model = "gpt-4.1"
+
+    result = async_to_sync(OpenAIProvider().extract)(
+        document=document(CASE), template=chosen, model="gpt-4o"
+    )
+
+    assert fake.requests[0].model == "gpt-4o"
+    assert result.model == "gpt-4o"
+
+
+def test_a_blank_model_is_a_permanent_error_without_a_call(fake):
+    with pytest.raises(ModelCallError) as caught:
+        extract(model=" ")
+
+    assert caught.value.permanent
+    assert fake.calls == 0
+
+
 def test_model_the_endpoint_lacks_falls_back_to_the_default(settings):
     with FakeOpenAI(known_models={"gpt-4o-mini"}) as server:
         server.add_cases([CASE])
         settings.OPENAI_BASE_URL = server.base_url
         settings.OPENAI_MODEL = "gpt-4o-mini"
-        chosen = template()
-        chosen.model = "a-model-it-does-not-serve"
 
-        result = async_to_sync(OpenAIProvider().extract)(document=document(CASE), template=chosen)
+        result = extract(model="a-model-it-does-not-serve")
 
+        asked = [request.model for request in server.requests]
+
+    assert asked == ["a-model-it-does-not-serve", "gpt-4o-mini"]
     assert result.model == "gpt-4o-mini"
     assert result.values == CASE["expected"]
 
 
-def test_tokens_and_cost_come_from_usage_and_the_price_staff_set(fake):
-    ModelPrice.objects.update_or_create(
-        model="gpt-4o-mini",
-        defaults={"input_per_million": Decimal("1.00"), "output_per_million": Decimal("2.00")},
-    )
-
+def test_tokens_come_from_the_endpoints_usage(fake):
     result = extract()
 
-    assert result.prompt_tokens == fake.prompt_tokens > 0
-    assert result.completion_tokens == fake.completion_tokens > 0
-    expected = (Decimal(result.prompt_tokens) + 2 * Decimal(result.completion_tokens)) / 10**6
-    assert result.cost == expected.quantize(Decimal("0.000001"))
+    assert result.usage.prompt_tokens == fake.prompt_tokens > 0
+    assert result.usage.completion_tokens == fake.completion_tokens > 0
+    # A call of its own: the prompt cost what it would have cost alone.
+    assert result.usage.prompt_tokens_unmerged == result.usage.prompt_tokens
+    assert result.batch_id is None
 
 
 def test_tokens_of_every_attempt_are_counted(fake):
@@ -259,7 +296,21 @@ def test_tokens_of_every_attempt_are_counted(fake):
 
     result = extract()
 
-    assert result.prompt_tokens == fake.prompt_tokens == 2 * fake.requests[0].prompt_tokens
+    assert result.usage.prompt_tokens == fake.prompt_tokens == 2 * fake.requests[0].prompt_tokens
+    assert result.usage.completion_tokens == fake.completion_tokens
+
+
+def test_a_failed_call_carries_the_tokens_its_unusable_replies_cost(fake):
+    fake.script(malformed(), malformed(), malformed())
+
+    with pytest.raises(ModelCallError) as caught:
+        extract()
+
+    assert fake.calls == 3
+    assert caught.value.model == MODEL
+    assert caught.value.usage.prompt_tokens == fake.prompt_tokens > 0
+    assert caught.value.usage.completion_tokens == fake.completion_tokens > 0
+    assert not caught.value.permanent
 
 
 def test_one_client_is_shared_within_an_event_loop(fake):
@@ -280,7 +331,10 @@ def test_connection_pool_is_sized_from_settings(fake, settings):
 
     async def six_at_once():
         await asyncio.gather(
-            *(provider.extract(document=document(case), template=chosen) for case in ID_CASES[:6])
+            *(
+                provider.extract(document=document(case), template=chosen, model=MODEL)
+                for case in ID_CASES[:6]
+            )
         )
 
     async_to_sync(six_at_once)()
@@ -298,7 +352,10 @@ def test_connections_spread_over_several_pools_stay_within_the_setting(fake, set
 
     async def thirty_at_once():
         await asyncio.gather(
-            *(provider.extract(document=document(case), template=chosen) for case in cases)
+            *(
+                provider.extract(document=document(case), template=chosen, model=MODEL)
+                for case in cases
+            )
         )
 
     async_to_sync(thirty_at_once)()
@@ -313,13 +370,17 @@ def test_documents_of_one_type_share_one_call(fake):
     assert fake.calls == 1
     assert [r.values for r in results] == [case["expected"] for case in ID_CASES[:5]]
     assert len({r.batch_id for r in results}) == 1
+    assert results[0].batch_id is not None
+    assert {r.model for r in results} == {MODEL}
+    assert fake.requests[0].model == MODEL
 
 
 def test_merged_call_shares_its_prompt_tokens_and_saves_on_them(fake):
     results = extract_many(ID_CASES[:5])
 
-    assert sum(r.prompt_tokens for r in results) == fake.prompt_tokens
-    assert all(r.prompt_tokens_unmerged > r.prompt_tokens for r in results)
+    assert sum(r.usage.prompt_tokens for r in results) == fake.prompt_tokens
+    assert sum(r.usage.completion_tokens for r in results) == fake.completion_tokens
+    assert all(r.usage.prompt_tokens_unmerged > r.usage.prompt_tokens for r in results)
 
 
 def test_merged_prompt_asks_for_items_and_holds_each_document(fake):
@@ -349,6 +410,10 @@ def test_document_left_out_of_a_merged_answer_fails_on_its_own(fake):
     assert results[0].values == ID_CASES[0]["expected"]
     assert isinstance(results[1], MissingItemError)
     assert results[2].values == ID_CASES[2]["expected"]
+    # The left-out document still carries its share of the call, so nothing spent goes unbilled.
+    assert results[1].model == MODEL
+    assert sum(r.usage.prompt_tokens for r in results) == fake.prompt_tokens
+    assert results[1].usage.prompt_tokens > 0
 
 
 def test_merged_call_that_fails_fails_each_document(fake):
@@ -357,6 +422,50 @@ def test_merged_call_that_fails_fails_each_document(fake):
     results = extract_many(ID_CASES[:3])
 
     assert all(isinstance(r, ModelCallError) for r in results)
+    assert all(r.permanent for r in results)
+
+
+def test_merged_call_that_fails_shares_what_it_still_cost(fake):
+    fake.script(malformed(), malformed(), malformed())
+
+    results = extract_many(ID_CASES[:3])
+
+    assert all(isinstance(r, ModelCallError) for r in results)
+    assert fake.calls == 3
+    assert sum(r.usage.prompt_tokens for r in results) == fake.prompt_tokens > 0
+    assert sum(r.usage.completion_tokens for r in results) == fake.completion_tokens > 0
+    assert {r.model for r in results} == {MODEL}
+
+
+def test_documents_of_several_types_cannot_share_a_call(fake):
+    other = next(case for case in CASES if case["documentType"] != "idCard")
+
+    with pytest.raises(ValueError, match="one type"):
+        async_to_sync(OpenAIProvider().extract_many)(
+            documents=[document(CASE), document(other)], template=None, model=MODEL
+        )
+
+    assert fake.calls == 0
+
+
+def test_without_a_template_the_shipped_prompts_are_used(fake):
+    result = async_to_sync(OpenAIProvider().extract)(
+        document=document(CASE), template=None, model=MODEL
+    )
+
+    system, user = fake.requests[0].messages
+    assert result.values == CASE["expected"]
+    assert system["content"].startswith("You read the OCR text of one idCard document")
+    assert "\n".join(CASE["rawTexts"]) in user["content"]
+
+
+def test_a_lone_document_of_a_batch_gets_a_call_of_its_own(fake):
+    [result] = extract_many([CASE])
+
+    assert result.values == CASE["expected"]
+    assert result.batch_id is None
+    prompt = "\n".join(m["content"] for m in fake.requests[0].messages)
+    assert '{"items": [...]}' not in prompt
 
 
 def test_retry_after_longer_than_the_cap_is_not_waited_for(fake, settings):

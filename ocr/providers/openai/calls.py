@@ -1,0 +1,370 @@
+"""One model call (``complete``): an answer parsed from the endpoint, within a time budget.
+
+A call:
+
+- is refused at once while the circuit breaker (``ocr.circuit``, shared through the cache) is open;
+- has a timeout per attempt (OPENAI_TIMEOUT_SECONDS) and a total budget per request
+  (OPENAI_REQUEST_BUDGET_SECONDS) that attempts and waits together never exceed;
+- is retried with tenacity, OPENAI_MAX_ATTEMPTS in all, with exponential back-off and jitter, or
+  after the server's Retry-After where it sends one, on timeouts, connection errors, 408/409/429,
+  5xx, and on answers that are cut off or hold no JSON (with more room for a cut-off one);
+- asks for a JSON object (``response_format``) where the caller wants it and the endpoint
+  accepts it: an endpoint that refuses the parameter is asked again without it, and remembered;
+- falls back to the default model (OPENAI_MODEL) when the endpoint does not know the one asked for.
+
+A call that gives no usable answer raises ``ModelCallError`` (a ``ProviderError``): ``timeout``
+for a timed-out call, ``permanent`` for one not worth retrying, and ``model`` and ``usage`` for
+what the replies that came back unusable still cost. The answer is untrusted: ``parse`` only
+shapes it; the pipeline normalises, validates and grounds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import openai
+from django.conf import settings
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from ocr import circuit
+from ocr.model_output import ModelOutputError
+from ocr.providers.base import ProviderError, Usage
+from ocr.providers.openai.client import get_client
+
+logger = logging.getLogger(__name__)
+
+# An attempt with less time than this left in the budget is not started.
+MIN_ATTEMPT_SECONDS = 0.2
+# Slack over the SDK's own timeout before the hard guard cancels an attempt (a server that
+# trickles bytes keeps httpx's read timeout from firing).
+GUARD_SLACK_SECONDS = 0.5
+# Statuses worth another attempt, besides 5xx.
+RETRY_STATUSES = frozenset({408, 409, 429})
+# Statuses from 500 up are the endpoint's own failure: retried, and counted as an outage.
+SERVER_ERROR_STATUS = 500
+# A wrong key or a forbidden model fails every request alike: an outage, not a retry.
+AUTH_STATUSES = frozenset({401, 403})
+MILLISECONDS_PER_SECOND = 1000
+# Base URLs whose endpoint refused response_format; they are asked without it from then on.
+_no_json_mode: set[str] = set()
+
+
+class ModelCallError(ProviderError):
+    """A model call gave no usable answer, after every attempt its budget allowed.
+
+    ``model`` is the model last asked; ``usage`` holds the tokens of every reply that came back
+    unusable (cut off, or without JSON), which the endpoint still bills.
+    """
+
+
+class AttemptError(Exception):
+    """One attempt failed. ``permanent``: no other attempt is worth making; ``outage``: it
+    counts against the circuit breaker (timeouts, unreachable, 5xx, 401/403); ``retry_after``:
+    the server's Retry-After in seconds."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        timeout: bool = False,
+        outage: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.timeout = timeout
+        self.outage = outage
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A parsed answer and what it took: tokens summed over every attempt that got a reply.
+
+    ``model`` is the model that answered: the default one where the endpoint lacked the one
+    asked for."""
+
+    parsed: Any
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass
+class _CallState:
+    """What one call's attempts share and change: the model and room asked for, whether JSON mode
+    is still on, and the tokens spent so far."""
+
+    model: str
+    max_tokens: int
+    json_mode: bool
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+def retry_after_seconds(headers: httpx.Headers | None) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date); None where
+    neither is there or readable."""
+    if not headers:
+        return None
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(0.0, float(value) / MILLISECONDS_PER_SECOND)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def _failure(retry_state: RetryCallState) -> AttemptError | None:
+    error = retry_state.outcome.exception() if retry_state.outcome else None
+    return error if isinstance(error, AttemptError) else None
+
+
+def _wait(retry_state: RetryCallState) -> float:
+    """Retry-After where the server sent one, else exponential back-off with full jitter."""
+    failure = _failure(retry_state)
+    if failure is not None and failure.retry_after is not None:
+        return failure.retry_after
+    ceiling = min(
+        settings.OPENAI_RETRY_MAX_SECONDS,
+        settings.OPENAI_RETRY_INITIAL_SECONDS * 2 ** (retry_state.attempt_number - 1),
+    )
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def _stop_at(deadline: float) -> Callable[[RetryCallState], bool]:
+    """Stop when the next attempt could not start with time left in the budget, or when the
+    server's Retry-After is longer than OPENAI_RETRY_AFTER_MAX_SECONDS."""
+
+    def stop(retry_state: RetryCallState) -> bool:
+        failure = _failure(retry_state)
+        retry_after = failure.retry_after if failure is not None else None
+        if retry_after is not None and retry_after > settings.OPENAI_RETRY_AFTER_MAX_SECONDS:
+            # The endpoint asks for a longer pause than a waiting client should sit through.
+            return True
+        next_start = time.monotonic() + (retry_state.upcoming_sleep or 0)
+        return next_start + MIN_ATTEMPT_SECONDS >= deadline
+
+    return stop
+
+
+def _is_transient(error: BaseException) -> bool:
+    return isinstance(error, AttemptError) and not error.permanent
+
+
+def _log_retry(retry_state: RetryCallState) -> None:
+    logger.info(
+        "Model call attempt %d failed (%s); retrying in %.2fs",
+        retry_state.attempt_number,
+        _failure(retry_state),
+        retry_state.upcoming_sleep,
+    )
+
+
+def status_error(error: openai.APIStatusError) -> AttemptError:
+    """What an HTTP error status from the endpoint means for the call."""
+    status = error.status_code
+    retry_after = retry_after_seconds(error.response.headers if error.response else None)
+    if status in RETRY_STATUSES:
+        return AttemptError(f"model endpoint answered {status}", retry_after=retry_after)
+    if status >= SERVER_ERROR_STATUS:
+        return AttemptError(
+            f"model endpoint answered {status}", outage=True, retry_after=retry_after
+        )
+    return AttemptError(
+        f"model endpoint refused the request ({status})",
+        permanent=True,
+        outage=status in AUTH_STATUSES,
+    )
+
+
+async def _send(
+    client: openai.AsyncOpenAI,
+    *,
+    state: _CallState,
+    messages: list[dict[str, str]],
+    temperature: float,
+    timeout: float,
+) -> Any:
+    """One request to the endpoint; asks again at once without JSON mode where it is refused,
+    and with the default model where the one asked for is unknown."""
+    kwargs: dict[str, Any] = {
+        "model": state.model,
+        "messages": messages,
+        "temperature": temperature,
+        "max_tokens": state.max_tokens,
+        "stream": False,
+        "timeout": timeout,
+    }
+    if state.json_mode:
+        kwargs["response_format"] = {"type": "json_object"}
+    try:
+        return await client.chat.completions.create(**kwargs)
+    except openai.BadRequestError as error:
+        if not state.json_mode or "response_format" not in str(error).lower():
+            raise
+        logger.warning("The model endpoint refuses response_format; asking without JSON mode")
+        _no_json_mode.add(settings.OPENAI_BASE_URL)
+        state.json_mode = False
+        kwargs.pop("response_format")
+        return await client.chat.completions.create(**kwargs)
+    except openai.NotFoundError:
+        if state.model == settings.OPENAI_MODEL:
+            raise
+        logger.warning(
+            "The model endpoint does not serve %r; using the default model %r",
+            state.model,
+            settings.OPENAI_MODEL,
+        )
+        state.model = kwargs["model"] = settings.OPENAI_MODEL
+        return await client.chat.completions.create(**kwargs)
+
+
+async def _attempt(
+    *,
+    state: _CallState,
+    messages: list[dict[str, str]],
+    temperature: float,
+    deadline: float,
+    parse: Callable[[str], Any],
+    breaker: circuit.Breaker,
+) -> Completion:
+    if not await circuit.allow(breaker):
+        raise AttemptError("the model's circuit breaker is open", permanent=True)
+    remaining = deadline - time.monotonic()
+    if remaining < MIN_ATTEMPT_SECONDS:
+        raise AttemptError("the request's time budget is spent", permanent=True, timeout=True)
+    timeout = min(settings.OPENAI_TIMEOUT_SECONDS, remaining)
+    client = get_client()
+    try:
+        async with asyncio.timeout(timeout + GUARD_SLACK_SECONDS):
+            response = await _send(
+                client, state=state, messages=messages, temperature=temperature, timeout=timeout
+            )
+    except (TimeoutError, openai.APITimeoutError):
+        error = AttemptError(
+            f"the model did not answer within {timeout:.1f}s", timeout=True, outage=True
+        )
+    except openai.APIConnectionError:
+        error = AttemptError("the model endpoint is unreachable", outage=True)
+    except openai.APIStatusError as status:
+        error = status_error(status)
+    except openai.OpenAIError as other:
+        error = AttemptError(f"the model call failed ({type(other).__name__})")
+    else:
+        await circuit.record_success(breaker)
+        return _read(response, state=state, parse=parse)
+    if error.outage:
+        await circuit.record_failure(breaker)
+    raise error
+
+
+def _read(response: Any, *, state: _CallState, parse: Callable[[str], Any]) -> Completion:
+    """Parse a reply; a cut-off or unusable one raises a transient AttemptError."""
+    usage = getattr(response, "usage", None)
+    if usage is not None:
+        state.prompt_tokens += usage.prompt_tokens or 0
+        state.completion_tokens += usage.completion_tokens or 0
+    choice = response.choices[0] if getattr(response, "choices", None) else None
+    text = choice.message.content if choice is not None and choice.message else None
+    if choice is not None and choice.finish_reason == "length":
+        # Give the next attempt more room.
+        state.max_tokens = max(
+            state.max_tokens, min(state.max_tokens * 2, settings.OPENAI_BATCH_MAX_TOKENS)
+        )
+        raise AttemptError("the model's answer was cut off")
+    try:
+        parsed = parse(text or "")
+    except ModelOutputError as parse_error:
+        raise AttemptError(f"the model's answer is not usable JSON ({parse_error})") from None
+    return Completion(
+        parsed=parsed,
+        model=state.model,
+        prompt_tokens=state.prompt_tokens,
+        completion_tokens=state.completion_tokens,
+    )
+
+
+async def complete(
+    *,
+    messages: list[dict[str, str]],
+    model: str,
+    max_tokens: int,
+    temperature: float = 0.0,
+    json_mode: bool = True,
+    parse: Callable[[str], Any],
+) -> Completion:
+    """Ask ``model`` for ``messages``, retrying within the budget, and return the parsed answer.
+
+    ``parse`` turns the answer's text into the caller's shape, raising ModelOutputError when it
+    cannot (then another attempt is made). Raises ModelCallError when the model gives no usable
+    answer: ``timeout`` is set when the last failure was a timeout (or the budget ran out), and
+    ``model`` and ``usage`` say what the failed call still cost.
+    """
+    if not model.strip():
+        raise ModelCallError("no model was named for the call", permanent=True)
+    budget = settings.OPENAI_REQUEST_BUDGET_SECONDS
+    deadline = time.monotonic() + budget
+    state = _CallState(
+        model=model,
+        max_tokens=max_tokens,
+        json_mode=json_mode
+        and settings.OPENAI_JSON_MODE
+        and settings.OPENAI_BASE_URL not in _no_json_mode,
+    )
+    breaker = circuit.openai_breaker()
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(max(1, settings.OPENAI_MAX_ATTEMPTS)) | _stop_at(deadline),
+        wait=_wait,
+        retry=retry_if_exception(_is_transient),
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+    try:
+        async with asyncio.timeout(budget):
+            async for attempt in retrying:
+                with attempt:
+                    completion = await _attempt(
+                        state=state,
+                        messages=messages,
+                        temperature=temperature,
+                        deadline=deadline,
+                        parse=parse,
+                        breaker=breaker,
+                    )
+    except TimeoutError:
+        failure = AttemptError(
+            f"the model gave no answer within the {budget:.1f}s budget", timeout=True
+        )
+    except AttemptError as error:
+        failure = error
+    else:
+        return completion
+    raise ModelCallError(
+        str(failure),
+        permanent=failure.permanent,
+        timeout=failure.timeout,
+        model=state.model,
+        usage=Usage(prompt_tokens=state.prompt_tokens, completion_tokens=state.completion_tokens),
+    )
