@@ -180,19 +180,24 @@ class PromptTemplate(models.Model):
         )
 
     def render(
-        self, *, lines: list[str], fields: list[FieldSpec], document_type: str
+        self, *, lines: list[str], fields: list[FieldSpec], document_type: str | None = None
     ) -> list[dict[str, str]]:
-        """Return the chat messages for one document (see ``prompts.rendering``)."""
+        """Return the chat messages for one document (see ``prompts.rendering``);
+        ``document_type`` (the key) spares a query for the template's type in async code."""
         return rendering.render_messages(
             system_prompt=self.system_prompt,
             user_prompt=self.user_prompt,
             lines=lines,
             fields=fields,
-            document_type=document_type,
+            document_type=document_type or self.document_type.key,
         )
 
     def render_batch(
-        self, *, documents: list[list[str]], fields: list[FieldSpec], document_type: str
+        self,
+        *,
+        documents: list[list[str]],
+        fields: list[FieldSpec],
+        document_type: str | None = None,
     ) -> list[dict[str, str]]:
         """Return the chat messages for several documents merged into one call."""
         return rendering.render_batch_messages(
@@ -200,7 +205,7 @@ class PromptTemplate(models.Model):
             user_prompt=self.user_prompt,
             documents=documents,
             fields=fields,
-            document_type=document_type,
+            document_type=document_type or self.document_type.key,
         )
 
 

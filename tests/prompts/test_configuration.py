@@ -99,7 +99,7 @@ def create_model_price() -> None:
 
 
 def update_model_price() -> None:
-    price = ModelPrice.objects.first()
+    price = ModelPrice.objects.order_by("-updated_at", "-pk").first()
     price.input_per_million += 1
     price.save()
 
