@@ -22,13 +22,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 import quickvault
-from ocr import circuit, pipeline
+from ocr import pipeline
 from ocr.auth import ApiClient, SignatureAuthentication, issue_token
 from ocr.errors import ApiError, api_error, invalid_request, not_found, payload_too_large
 from ocr.exceptions import AnalysisError
 from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, Feedback, OcrRequest
 from prompts.configuration import Configuration, aget_configuration
+from quickvault import circuit
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.core.management import call_command
 
-from ocr import circuit
+from quickvault import circuit
 
 
 @pytest.mark.django_db

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from asgiref.sync import async_to_sync
 
-from ocr import circuit
 from ocr.analysis import fallback_analysis
 from ocr.errors import api_error
 from ocr.exceptions import UpstreamError, UpstreamTimeout
@@ -17,6 +16,7 @@ from ocr.models import OcrRequest
 from ocr.providers.base import ProviderError
 from prompts.configuration import get_configuration
 from prompts.models import ModelPrice
+from quickvault import circuit
 from tests.documents import ID_CARD, ID_FIELDS
 from tests.fakes.openai_server import FaultMix, answer, error, hang, prose, raw
 from tests.signing import SignedClient

@@ -9,12 +9,12 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.test import override_settings
 
-from ocr import circuit
 from ocr.providers import PROVIDERS, Document, ProviderError, get_provider
 from ocr.providers.openai import MissingItemError, ModelCallError, OpenAIProvider, get_client
 from ocr.providers.rules import RulesProvider
 from prompts.document_types import shipped_document_types
 from prompts.models import PromptTemplate
+from quickvault import circuit
 from tests.fakes.openai_server import (
     FakeOpenAI,
     answer,

@@ -34,10 +34,10 @@ import openai
 from django.conf import settings
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from ocr import circuit
 from ocr.model_output import ModelOutputError
 from ocr.providers.base import ProviderError, Usage
 from ocr.providers.openai.client import get_client
+from quickvault import circuit
 
 logger = logging.getLogger(__name__)
 

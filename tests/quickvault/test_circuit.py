@@ -4,8 +4,8 @@ import asyncio
 
 from asgiref.sync import async_to_sync
 
-from ocr import circuit
-from ocr.circuit import Breaker, CircuitState
+from quickvault import circuit
+from quickvault.circuit import Breaker, CircuitState
 
 BREAKER = Breaker(name="test", min_failures=3, failure_ratio=0.5, window_seconds=60, open_seconds=1)
 
