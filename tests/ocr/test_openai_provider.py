@@ -1,16 +1,16 @@
 """The model provider against a real local OpenAI-compatible server, through the real SDK."""
 
 import asyncio
-import json
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
 from django.test import override_settings
 
 from ocr import circuit
+from ocr.casegen import SAMPLE_SET
+from ocr.evaluation import load_cases
 from ocr.providers import Document, get_provider, provider_names
 from ocr.providers.openai import MissingItemError, ModelCallError, OpenAIProvider, get_client
 from prompts.document_types import shipped_document_types
@@ -30,9 +30,8 @@ from tests.fakes.openai_server import (
 
 pytestmark = pytest.mark.django_db
 
-DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dev.jsonl"
 TYPES = shipped_document_types()
-CASES = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
+CASES = load_cases(SAMPLE_SET)
 ID_CASES = [case for case in CASES if case["documentType"] == "idCard"]
 CASE = ID_CASES[0]
 
