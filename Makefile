@@ -64,8 +64,9 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The shipped sample set (remade by `manage.py generate_cases`; see ocr/casegen).
 evaluate: setup
-	$(PY) manage.py evaluate ../shared/datasets/dev.jsonl
+	$(PY) manage.py evaluate datasets/sample.jsonl
 
 bench: setup
 	$(PY) bench/analyze_concurrency.py --concurrency 100 --latency 1 --rounds 8

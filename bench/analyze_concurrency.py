@@ -44,11 +44,11 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ocr.casegen import SAMPLE_SET  # noqa: E402
+from ocr.evaluation import load_cases  # noqa: E402
 from tests.signing import signature_headers  # noqa: E402
 
 PYTHON = ROOT / ".venv" / "bin" / "python"
-DEV_SET = ROOT.parent / "shared" / "datasets" / "dev.jsonl"
-EXAMPLES = ROOT / "examples"
 ANALYZE = "/api/v1/ocr/analyze"
 HEALTH = "/api/v1/health"
 HOST = "127.0.0.1"
@@ -122,13 +122,9 @@ def free_port() -> int:
 
 
 def load_documents() -> list[dict[str, Any]]:
-    """The sample cases (documentType, rawTexts), or the shipped examples without them."""
-    if DEV_SET.exists():
-        lines = DEV_SET.read_text(encoding="utf-8").splitlines()
-        cases = [json.loads(line) for line in lines if line.strip()]
-    else:
-        cases = [json.loads(path.read_text()) for path in sorted(EXAMPLES.glob("*.json"))]
-    return [{"documentType": c.get("documentType"), "rawTexts": c["rawTexts"]} for c in cases]
+    """The shipped sample cases as analyze requests (documentType, rawTexts)."""
+    cases = load_cases(SAMPLE_SET)
+    return [{"documentType": c["documentType"], "rawTexts": c["rawTexts"]} for c in cases]
 
 
 def start(command: list[str], *, env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -437,9 +433,8 @@ def main() -> int:
                 str(PYTHON),
                 *("-m", "tests.fakes.openai_server", "--mode", "echo"),
                 *("--port", str(fake_port), "--latency", str(args.latency)),
+                *("--cases", str(SAMPLE_SET)),
             ]
-            if DEV_SET.exists():
-                fake_command += ["--cases", str(DEV_SET)]
             fake_log = scratch / "fake-openai.log"
             fake = start(fake_command, env=env, log=fake_log)
             wait_until(

@@ -1,12 +1,12 @@
 """Accuracy of the model path against an imperfect OpenAI-compatible model, on held-out cases.
 
-    .venv/bin/python bench/model_accuracy.py [--cases 600] [--seed 99] [--dev] [--json REPORT]
+    .venv/bin/python bench/model_accuracy.py [--cases 600] [--seed 99] [--sample] [--json REPORT]
 
 It starts the fake model server of tests/fakes/openai_server.py in "imperfect" mode (fenced or
 chatty JSON, values not normalised, a wrong digit in a checked number in about 1 answer in 8, an
 invented field in about 1 in 10, cut-off answers, 500s and 429s with Retry-After on first tries;
 deterministic by seed), points the service at it, and sends held-out cases (made by
-tests/ocr/casegen.py with a seed the tests do not use; ``--dev`` adds the sample set) through
+ocr/casegen with a seed the tests do not use; ``--sample`` adds the shipped sample set) through
 the signed API, many in flight at once, on a scratch SQLite database. It prints:
 
 - field accuracy (the contract's comparison: NFKC, no white space, upper case), for single
@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_SET = ROOT.parent / "shared" / "datasets" / "dev.jsonl"
 ANALYZE = "/api/v1/ocr/analyze"
 BATCH = "/api/v1/ocr/batch-analyze"
 
@@ -200,13 +199,14 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     from asgiref.sync import sync_to_async
     from django.conf import settings
 
+    from ocr.casegen import SAMPLE_SET, generate_cases
+    from ocr.evaluation import load_cases
     from ocr.models import ApiKey, OcrRequest
     from tests.fakes.openai_server import FakeOpenAI, FaultMix
-    from tests.ocr.casegen import generate_cases
 
     cases = generate_cases(args.cases, seed=args.seed)
-    if args.dev:
-        cases += [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
+    if args.sample:
+        cases += load_cases(SAMPLE_SET)
     key, secret = await sync_to_async(ApiKey.issue)(name="model accuracy bench", rate_limit=0)
     api = Api(key_id=key.key_id, secret=secret, in_flight=args.in_flight)
 
@@ -292,7 +292,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=600, help="held-out cases to generate")
     parser.add_argument("--seed", type=int, default=99, help="case and fault seed")
-    parser.add_argument("--dev", action="store_true", help="add the sample set")
+    parser.add_argument("--sample", action="store_true", help="add the shipped sample set")
     parser.add_argument("--in-flight", type=int, default=16)
     parser.add_argument("--retry-after", type=float, default=1.0, help="the fake's Retry-After")
     parser.add_argument("--json", type=Path, help="also write the report here")

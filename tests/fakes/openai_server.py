@@ -22,7 +22,7 @@ It counts calls and tokens (``calls``, ``prompt_tokens``, ``completion_tokens``)
 request (``requests``) and counts the faults it injected (``faults``).
 
 Run it on its own: ``python -m tests.fakes.openai_server --port 8100 --latency 1 --mode echo
---cases ../shared/datasets/dev.jsonl`` (then OPENAI_BASE_URL=http://127.0.0.1:8100/v1).
+--cases datasets/sample.jsonl`` (then OPENAI_BASE_URL=http://127.0.0.1:8100/v1).
 """
 
 from __future__ import annotations

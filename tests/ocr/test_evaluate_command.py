@@ -5,14 +5,13 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from ocr.casegen import SAMPLE_SET
+from ocr.evaluation import load_cases
 from prompts.models import PromptTemplate
-
-DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dev.jsonl"
 
 
 def write_cases(tmp_path: Path, types: set[str]) -> Path:
-    cases = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
-    chosen = [c for c in cases if c["documentType"] in types][:6]
+    chosen = [c for c in load_cases(SAMPLE_SET) if c["documentType"] in types][:6]
     path = tmp_path / "cases.jsonl"
     path.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in chosen))
     return path

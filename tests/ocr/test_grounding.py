@@ -1,14 +1,12 @@
 """Grounding: a canonical value counts only where the OCR text holds it in some printed form."""
 
-import json
-from pathlib import Path
-
 import pytest
 
+from ocr.casegen import SAMPLE_SET
+from ocr.evaluation import load_cases
 from ocr.grounding import index_text, is_grounded
 from prompts.document_types import shipped_document_types
 
-DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dev.jsonl"
 TYPES = shipped_document_types()
 
 MRZ = [
@@ -22,9 +20,8 @@ def grounded(value: str, fmt: str, lines: list[str]) -> bool:
 
 
 def test_every_expected_value_of_the_sample_set_is_grounded():
-    cases = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
     missing = []
-    for case in cases:
+    for case in load_cases(SAMPLE_SET):
         text = index_text(case["rawTexts"])
         for spec in TYPES[case["documentType"]]:
             value = case["expected"][spec.key]

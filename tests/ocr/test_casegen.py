@@ -1,0 +1,113 @@
+"""The case generator and the sample set the repository ships, which it must reproduce."""
+
+import io
+import json
+from collections import Counter
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from ocr.casegen import (
+    DOC_TYPES,
+    SAMPLE_PER_TYPE,
+    SAMPLE_SEED,
+    SAMPLE_SET,
+    generate_cases,
+    render_cases,
+)
+from ocr.evaluation import load_cases
+from ocr.validators import validate_document
+from prompts.document_types import shipped_document_types
+
+TYPES = shipped_document_types()
+CASE_KEYS = ["id", "documentType", "rawTexts", "expected"]
+
+
+@pytest.fixture(scope="module")
+def sample_cases() -> list[dict]:
+    return load_cases(SAMPLE_SET)
+
+
+def test_the_documented_command_remakes_the_shipped_sample_set_byte_for_byte(tmp_path):
+    output = tmp_path / "sample.jsonl"
+
+    call_command(
+        "generate_cases",
+        "--per-type",
+        str(SAMPLE_PER_TYPE),
+        "--seed",
+        str(SAMPLE_SEED),
+        "--output",
+        str(output),
+        stderr=io.StringIO(),
+    )
+
+    assert output.read_bytes() == SAMPLE_SET.read_bytes()
+
+
+def test_the_command_defaults_are_the_sample_set_and_go_to_standard_output():
+    out = io.StringIO()
+
+    call_command("generate_cases", stdout=out)
+
+    assert out.getvalue() == SAMPLE_SET.read_text(encoding="utf-8")
+
+
+def test_the_sample_set_has_the_same_number_of_each_document_type(sample_cases):
+    counts = Counter(case["documentType"] for case in sample_cases)
+
+    assert counts == dict.fromkeys(TYPES, SAMPLE_PER_TYPE)
+    assert len({case["id"] for case in sample_cases}) == len(sample_cases)
+
+
+def test_each_sample_case_is_in_the_test_set_format(sample_cases):
+    for case in sample_cases:
+        assert list(case) == CASE_KEYS
+        assert case["rawTexts"] and all(isinstance(line, str) for line in case["rawTexts"])
+        # Every field of the type is listed; null where the text does not hold it.
+        assert list(case["expected"]) == [spec.key for spec in TYPES[case["documentType"]]]
+
+
+def test_every_expected_value_passes_the_service_validators(sample_cases):
+    failures = []
+    for case in sample_cases:
+        checks, _ = validate_document(
+            document_type=case["documentType"],
+            fields=case["expected"],
+            specs=TYPES[case["documentType"]],
+        )
+        failures += [(case["id"], key) for key, check in checks.items() if not check.valid]
+
+    assert failures == []
+
+
+def test_the_same_seed_gives_the_same_cases_and_another_seed_others():
+    first = generate_cases(12, seed=3)
+
+    assert generate_cases(12, seed=3) == first
+    assert generate_cases(12, seed=4) != first
+    assert [case["documentType"] for case in first] == DOC_TYPES * 2
+
+
+def test_render_cases_writes_one_line_per_case_with_text_as_is():
+    cases = generate_cases(6, seed=3)
+
+    text = render_cases(cases)
+
+    assert text.endswith("\n")
+    assert [json.loads(line) for line in text.splitlines()] == cases
+    assert "\\u" not in text  # Chinese text is written as UTF-8, not escaped
+
+
+def test_the_command_refuses_a_count_below_one():
+    with pytest.raises(CommandError, match="--per-type must be 1 or more"):
+        call_command("generate_cases", "--per-type", "0", stdout=io.StringIO())
+
+
+def test_the_command_refuses_a_folder_that_does_not_exist(tmp_path):
+    missing = tmp_path / "missing" / "cases.jsonl"
+
+    with pytest.raises(CommandError, match="No directory"):
+        call_command("generate_cases", "--output", str(missing), stdout=io.StringIO())
+
+    assert not missing.exists()
