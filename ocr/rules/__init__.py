@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from ocr.rules.bankcard import extract_bank_card
 from ocr.rules.detect import detect_document_type
 from ocr.rules.doctypes import generic_rule, rules_for
-from ocr.rules.engine import Candidate, run_engine
+from ocr.rules.engine import run_engine
 from ocr.rules.passport import extract_passport
+from ocr.rules.rule import Candidate
 from prompts.document_types import FieldSpec
 
 __all__ = ["Candidate", "detect_document_type", "extract"]

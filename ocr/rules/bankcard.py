@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from ocr.normalize import normalize_card_type, normalize_year_month
 from ocr.rules import values as v
-from ocr.rules.engine import Candidate, clean_line, is_noise
+from ocr.rules.lines import clean_line, is_noise
+from ocr.rules.rule import Candidate
 
 # Chinese name, then English names and abbreviations as printed on cards.
 BANKS: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from ocr.mrz import find_mrz
 from ocr.rules import values as v
-from ocr.rules.engine import clean_line
+from ocr.rules.lines import clean_line
 
 # (pattern on the upper-cased text with white space removed, weight) per document type.
 KEYWORDS: dict[str, tuple[tuple[str, float], ...]] = {

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from ocr.normalize import nfkc, normalize_country, normalize_value
 from ocr.rules import values as v
-from ocr.rules.engine import FieldRule, PatternRule, Reader, Reading
+from ocr.rules.rule import FieldRule, PatternRule, Reader, Reading
 from prompts.document_types import FieldSpec
 
 

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from ocr.mrz import PASSPORT_FIELD_ATTRIBUTES, MrzResult, find_mrz
 from ocr.normalize import nfkc, normalize_country, normalize_date, normalize_text
 from ocr.rules.doctypes import accept, one
-from ocr.rules.engine import Candidate, FieldRule, Reader, Reading, clean_line, run_engine
+from ocr.rules.engine import run_engine
+from ocr.rules.lines import clean_line
+from ocr.rules.rule import Candidate, FieldRule, Reader, Reading
 
 # "P CHN E12345678" under "Type / Country code / Passport No.".
 _TYPE_LINE = re.compile(r"^P[A-Z<]?\s+([A-Z]{3}|D)\s+([A-Z0-9]{6,9})$")
