@@ -26,13 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from ocr.lookalikes import GROUNDING_FOLD, ONE_LOOKALIKES, ZERO_LOOKALIKES, digit_fixer
 from ocr.mrz import MrzResult, find_mrz
 from ocr.normalize import COUNTRY_NAMES, normalize_date, normalize_year_month
 
-# Look-alikes OCR (and models) swap in codes; both sides are folded the same way.
-_FOLD = str.maketrans(
-    {"O": "0", "Q": "0", "I": "1", "L": "1", "|": "1", "Z": "2", "S": "5", "B": "8", "G": "6"}
-)
 _MONTH = r"(?:JAN|FEB|MAR|APR|MAY|JUNE?|JULY?|AUG|SEPT?|OCT|NOV|DEC)[A-Z]*\.?(?:/[A-Z]+\.?)?"
 _NUMERIC_DATE_PATTERNS = (
     re.compile(r"(?<!\d)\d{4}\s*[年./\-]\s*\d{1,2}\s*[月./\-]\s*\d{1,2}(?!\d)\s*日?"),
@@ -59,8 +56,9 @@ MIN_PIECED_VALUE = 8
 
 
 _NOT_KEPT_RE = re.compile(r"[^\w()]|_")
-_LOOKALIKE_ONE_RE = re.compile(r"(?<=\d)[LI|]|[LI|](?=\d)")
-_LOOKALIKE_ZERO_RE = re.compile(r"(?<=[\d年月./\-])O|O(?=[\d年月日./\-])")
+# O read as 0 and L/I/| as 1 where they touch digits, in NFKC upper-case text: the look-alikes of
+# printed numbers, upper-cased like the text they are looked for in.
+_fix_digits = digit_fixer(ones=ONE_LOOKALIKES.upper(), zeros=ZERO_LOOKALIKES.upper())
 _DIGIT_RE = re.compile(r"\d")
 _NON_DIGITS_RE = re.compile(r"\D")
 _NON_LETTERS_RE = re.compile(r"[^A-Z]+")
@@ -82,12 +80,7 @@ def compact(text: str) -> str:
 
 def fold(text: str) -> str:
     """``compact`` with OCR look-alike letters read as the digits they resemble."""
-    return compact(text).translate(_FOLD)
-
-
-def _fix_digits(upper: str) -> str:
-    """O read as 0 and L/I/| as 1 where they touch digits, in NFKC upper-case text."""
-    return _LOOKALIKE_ZERO_RE.sub("0", _LOOKALIKE_ONE_RE.sub("1", upper))
+    return compact(text).translate(GROUNDING_FOLD)
 
 
 def _scan(windows: str, patterns: Sequence[re.Pattern], normalize) -> set[str]:
@@ -124,7 +117,7 @@ class OcrText:
 
     @cached_property
     def folded_lines(self) -> tuple[str, ...]:
-        return tuple(line.translate(_FOLD) for line in self.compact_lines)
+        return tuple(line.translate(GROUNDING_FOLD) for line in self.compact_lines)
 
     @cached_property
     def folded_all(self) -> str:

@@ -16,7 +16,14 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ocr.normalize import DIGIT_LOOKALIKES, normalize_date
+from ocr.lookalikes import (
+    MRZ_FILLER_LOOKALIKES,
+    MRZ_NUMBER_SWAPS,
+    MRZ_SEX_LOOKALIKES,
+    MRZ_TO_DIGIT,
+    MRZ_TO_LETTER,
+)
+from ocr.normalize import normalize_date
 
 TD3_LENGTH = 44
 # Passport field keys and the MrzResult attributes that hold them.
@@ -31,25 +38,6 @@ PASSPORT_FIELD_ATTRIBUTES = {
     "issuingCountry": "issuing_country",
 }
 _WEIGHTS = (7, 3, 1)
-# What OCR reads for a digit, by digit.
-# What OCR reads for a digit; in the MRZ's OCR-B font an A is also read for a 4.
-_TO_DIGIT = str.maketrans({**DIGIT_LOOKALIKES, "A": "4"})
-_TO_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "6": "G", "8": "B", "4": "A"})
-# Characters a passport number may hold either way round.
-_SWAPS = {
-    "0": "O",
-    "O": "0",
-    "1": "I",
-    "I": "1",
-    "8": "B",
-    "B": "8",
-    "5": "S",
-    "S": "5",
-    "2": "Z",
-    "Z": "2",
-    "6": "G",
-    "G": "6",
-}
 
 
 def _char_value(char: str) -> int:
@@ -103,6 +91,7 @@ class MrzResult:
 
 
 _SPACE_RE = re.compile(r"\s+")
+_TO_FILLER = str.maketrans(dict.fromkeys(MRZ_FILLER_LOOKALIKES, "<"))
 # Stray marks at the ends (a bar, a dot) are not part of the zone.
 _EDGE_MARKS_RE = re.compile(r"^[^A-Z0-9<]+|[^A-Z0-9<]+$")
 _FILLER_K_RE = re.compile(r"(?<=<)K(?=<)|(?<=<)K$")
@@ -115,7 +104,7 @@ _DIGIT_POSITIONS = (9, *range(13, 20), *range(21, 28), 43)
 
 def _clean(line: str) -> str:
     text = unicodedata.normalize("NFKC", line).upper()
-    text = text.replace("«", "<").replace("‹", "<").replace("〈", "<").replace("≤", "<")
+    text = text.translate(_TO_FILLER)
     return _EDGE_MARKS_RE.sub("", _SPACE_RE.sub("", text))
 
 
@@ -138,13 +127,13 @@ def _fix_line2_chars(line2: str) -> str:
     """Read each position as the character class TD3 puts there (digits in dates and checks)."""
     chars = list(line2)
     for i in _DIGIT_POSITIONS:
-        chars[i] = chars[i].translate(_TO_DIGIT)
+        chars[i] = chars[i].translate(MRZ_TO_DIGIT)
         if chars[i] == "K":
             chars[i] = "<"
     for i in range(10, 13):
-        chars[i] = chars[i].translate(_TO_LETTER)
+        chars[i] = chars[i].translate(MRZ_TO_LETTER)
     if chars[20] not in "MFX<":
-        chars[20] = {"H": "M", "N": "M", "P": "F", "E": "F", "K": "<"}.get(chars[20], chars[20])
+        chars[20] = MRZ_SEX_LOOKALIKES.get(chars[20], chars[20])
     # A K inside a run of fillers is a misread filler.
     return _FILLER_K_RE.sub("<", "".join(chars))
 
@@ -170,12 +159,12 @@ def _fix_number(line2: str) -> str:
     number, digit = line2[0:9], line2[9]
     if check_digit(number) == digit:
         return line2
-    positions = [i for i, c in enumerate(number) if c in _SWAPS]
+    positions = [i for i, c in enumerate(number) if c in MRZ_NUMBER_SWAPS]
     for count in (1, 2):
         for combo in itertools.combinations(positions, count):
             chars = list(number)
             for i in combo:
-                chars[i] = _SWAPS[chars[i]]
+                chars[i] = MRZ_NUMBER_SWAPS[chars[i]]
             candidate = "".join(chars)
             if check_digit(candidate) == digit:
                 return candidate + line2[9:]
@@ -213,7 +202,7 @@ def parse_td3(line1: str, line2: str) -> MrzResult:
         line1=line1,
         line2=line2,
         document_code=line1[0:2].replace("<", ""),
-        issuing_country=line1[2:5].replace("<", "").translate(_TO_LETTER),
+        issuing_country=line1[2:5].replace("<", "").translate(MRZ_TO_LETTER),
         surname=surname,
         given_names=given,
         passport_number=line2[0:9].replace("<", ""),

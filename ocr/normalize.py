@@ -12,26 +12,13 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from ocr.lookalikes import ONE_LOOKALIKES, ONE_ZERO_TO_DIGIT, ZERO_LOOKALIKES, digit_fixer
+
 # Marks that OCR leaves around a value: bars, dashes, quotes, dots, stray punctuation.
 _EDGE_MARKS = "|丨¦—–-_~'‘’\"`·•・,，。:：;；!！、 "
 # Tokens that are noise when they stand apart from the value at its ends ("一 张三", "北京 |").
 _EDGE_TOKENS = frozenset({"一", "I", "l", "l1", "1l", "::", "丨", "|", "国徽"})
 _MIDDLE_DOTS = "·•・‧∙⋅"
-# Letters OCR reads in place of a digit, by digit: used to repair numeric codes.
-DIGIT_LOOKALIKES = {
-    "O": "0",
-    "Q": "0",
-    "D": "0",
-    "U": "0",
-    "I": "1",
-    "L": "1",
-    "Z": "2",
-    "S": "5",
-    "G": "6",
-    "B": "8",
-    "T": "7",
-}
-
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _SPACE_RUNS_RE = re.compile(r"\s+")
 _LATIN_OR_DIGIT_RE = re.compile(r"[A-Za-z0-9]")
@@ -85,8 +72,8 @@ _MONTHS = {
 }
 _MONTH_RE = r"(JAN|FEB|MAR|APR|MAY|JUNE?|JULY?|AUG|SEPT?|OCT|NOV|DEC)[A-Z]*\.?"
 # Dates are read from every line and every model answer: their patterns are compiled once.
-_LOOKALIKE_ONE_RE = re.compile(r"(?<=\d)[lI|]|[lI|](?=\d)")
-_LOOKALIKE_ZERO_RE = re.compile(r"(?<=[\d年月./\-])[Oo]|[Oo](?=[\d年月日./\-])")
+# O/o read as 0 and l/I/| as 1 where they sit between digits or date separators.
+_digits_fixed = digit_fixer(ones=ONE_LOOKALIKES, zeros=ZERO_LOOKALIKES)
 _YMD_RE = re.compile(r"(\d{4})[年./\-](\d{1,2})[月./\-](\d{1,2})日?")
 _DMY_RE = re.compile(r"(?<!\d)(\d{1,2})[./\-](\d{1,2})[./\-](\d{4})(?!\d)")
 _DAY_MONTH_NAME_RE = re.compile(
@@ -108,11 +95,6 @@ def _date(year: int, month: int, day: int) -> str | None:
         return dt.date(year, month, day).isoformat()
     except ValueError:
         return None
-
-
-def _digits_fixed(text: str) -> str:
-    """Read O/o as 0 and l/I/| as 1 where they sit between digits or date separators."""
-    return _LOOKALIKE_ZERO_RE.sub("0", _LOOKALIKE_ONE_RE.sub("1", text))
 
 
 def century_year(yy: int, *, kind: str, today: dt.date | None = None) -> int:
@@ -289,8 +271,6 @@ _NAME_SEPARATORS_RE = re.compile(r"[/|]")
 _COUNTRY_CODE_RE = re.compile(r"[A-Z]{3}|D")
 _CODE_SPACING_RE = re.compile(rf"[\s{_MIDDLE_DOTS}]")
 _SPACE_RE = re.compile(r"\s")
-_ONE_LOOKALIKES_RE = re.compile(r"[lI|]")
-_ZERO_LOOKALIKES_RE = re.compile(r"[Oo]")
 _NON_DIGITS_RE = re.compile(r"\D")
 _CREDIT_RE = re.compile(r"信用|贷记|CREDIT")
 _DEBIT_RE = re.compile(r"借记|储蓄|DEBIT")
@@ -322,7 +302,7 @@ def normalize_digits(raw: str) -> str | None:
     text = nfkc(raw)
     if sum(c.isdigit() for c in text) < max(1, len(_SPACE_RE.sub("", text)) // 2):
         return None
-    text = _ZERO_LOOKALIKES_RE.sub("0", _ONE_LOOKALIKES_RE.sub("1", text))
+    text = text.translate(ONE_ZERO_TO_DIGIT)
     digits = _NON_DIGITS_RE.sub("", text)
     return digits or None
 

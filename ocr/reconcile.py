@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 
 from ocr.grounding import OcrText, fold, is_grounded
 from ocr.mrz import MrzResult
-from ocr.validators import validate_document, validate_value
-from prompts.document_types import FieldSpec
+from ocr.validators import RESIDENT_ID_FIELDS, validate_document, validate_value
+from prompts.document_types import DocumentTypeKey, FieldSpec
 
 # Beliefs (the probability a value is right before checks), by how the value was reached.
 AGREED = 0.98
@@ -262,15 +262,15 @@ def _confirmed(
     """Fields whose value a second reading confirms: the birth date and sex embedded in a valid
     resident id number, or an MRZ field (under its check digit where it has one)."""
     confirmed: set[str] = set()
-    if document_type in ("idCard", "driverLicense"):
-        number = values.get("idNumber" if document_type == "idCard" else "licenseNumber") or ""
+    if document_type in RESIDENT_ID_FIELDS:
+        number = values.get(RESIDENT_ID_FIELDS[document_type]) or ""
         if validate_value(validator="cn_resident_id", value=number).valid:
             embedded = f"{number[6:10]}-{number[10:12]}-{number[12:14]}"
             if values.get("birthDate") == embedded:
                 confirmed.add("birthDate")
             if values.get("gender") == ("male" if int(number[16]) % 2 else "female"):
                 confirmed.add("gender")
-    elif document_type == "passport" and mrz is not None:
+    elif document_type == DocumentTypeKey.PASSPORT and mrz is not None:
         for key, (attribute, check) in _MRZ_ATTRIBUTES.items():
             value, in_mrz = values.get(key), getattr(mrz, attribute)
             if not value or not in_mrz or (check and not mrz.checks.get(check)):

@@ -18,7 +18,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
 from ocr.mrz import PASSPORT_FIELD_ATTRIBUTES, MrzResult
-from prompts.document_types import FieldSpec
+from prompts.document_types import DocumentTypeKey, FieldSpec
 
 
 @dataclass
@@ -191,6 +191,13 @@ def _resident_id_cross_check(
             checks[id_key].fail("gender digit does not match gender")
 
 
+# The field holding the resident id number of the document types printed with one, whose birth
+# date and sex fields the number embeds.
+RESIDENT_ID_FIELDS: dict[str, str] = {
+    DocumentTypeKey.ID_CARD: "idNumber",
+    DocumentTypeKey.DRIVER_LICENSE: "licenseNumber",
+}
+
 _MRZ_CHECK_ERRORS = {
     "passportNumber": ("passportNumber", "MRZ check digit of the passport number does not match"),
     "birthDate": ("birthDate", "MRZ check digit of the birth date does not match"),
@@ -241,14 +248,14 @@ def validate_document(
         if value and spec.validator:
             checks[spec.key] = validate_value(validator=spec.validator, value=value)
 
-    if document_type in ("idCard", "driverLicense"):
-        id_key = "idNumber" if document_type == "idCard" else "licenseNumber"
+    if document_type in RESIDENT_ID_FIELDS:
+        id_key = RESIDENT_ID_FIELDS[document_type]
         if fields.get(id_key) and id_key in checks:
             for key in ("birthDate", "gender"):
                 if fields.get(key):
                     checks.setdefault(key, Check(True))
             _resident_id_cross_check(fields=fields, id_key=id_key, checks=checks)
-    elif document_type == "passport":
+    elif document_type == DocumentTypeKey.PASSPORT:
         if mrz is not None:
             for key in PASSPORT_FIELD_ATTRIBUTES:
                 if fields.get(key):

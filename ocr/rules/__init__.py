@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from ocr.rules.bankcard import extract_bank_card
 from ocr.rules.detect import detect_document_type
 from ocr.rules.doctypes import generic_rule, rules_for
-from ocr.rules.engine import Candidate, run_engine
+from ocr.rules.engine import run_engine
 from ocr.rules.passport import extract_passport
-from prompts.document_types import FieldSpec
+from ocr.rules.rule import Candidate
+from prompts.document_types import DocumentTypeKey, FieldSpec
 
 __all__ = ["Candidate", "detect_document_type", "extract"]
 
@@ -41,10 +42,10 @@ def _special(
 ) -> tuple[dict[str, Candidate | None], list[FieldSpec]]:
     """Fields the shape readers (bank card, passport) find, and the fields left for labels."""
     keys = [f.key for f in fields]
-    if document_type == "bankCard":
+    if document_type == DocumentTypeKey.BANK_CARD:
         found = extract_bank_card(lines)
         done = {k: found[k] for k in keys if k in _BANK_CARD_KEYS}
-    elif document_type == "passport":
+    elif document_type == DocumentTypeKey.PASSPORT:
         done = extract_passport(lines, [k for k in keys if k in _PASSPORT_KEYS])
     else:
         return {}, list(fields)

@@ -13,7 +13,34 @@ from collections.abc import Sequence
 
 from ocr.normalize import normalize_card_type, normalize_year_month
 from ocr.rules import values as v
-from ocr.rules.engine import Candidate, clean_line, is_noise
+from ocr.rules.lines import clean_line, is_noise
+from ocr.rules.rule import Candidate
+
+# Beliefs (0..1) in each value, by how it was found.
+# A printed Chinese name ending in 银行.
+PRINTED_BANK_NAME = 0.92
+# A bank's English name as printed, and an abbreviation (which other words may spell too).
+ENGLISH_BANK_NAME = 0.85
+BANK_ABBREVIATION = 0.7
+# An English key of this many letters or fewer is an abbreviation (ICBC, BOCOM).
+MAX_ABBREVIATION_LENGTH = 5
+# A card number passing Luhn on a line of its own, and one put together from lines in a row.
+CARD_NUMBER_ON_ONE_LINE = 0.97
+CARD_NUMBER_OVER_LINES = 0.9
+# How many lines in a row a card number's digit groups may be split over.
+MAX_CARD_NUMBER_LINES = 3
+# A number failing Luhn is offered (where none passes) only this long, and with little belief.
+MIN_FAILING_CARD_NUMBER_LENGTH = 15
+FAILING_CARD_NUMBER = 0.4
+# An MM/YY next to an expiry label (VALID THRU, 有效期), and one standing alone.
+LABELLED_EXPIRY = 0.92
+UNLABELLED_EXPIRY = 0.75
+# A card type printed as a word (借记卡, CREDIT).
+PRINTED_CARD_TYPE = 0.95
+# A holder's name after its label, a line in Latin capitals, and a Chinese name by its position.
+LABELLED_HOLDER = 0.9
+LATIN_HOLDER = 0.85
+CHINESE_HOLDER = 0.6
 
 # Chinese name, then English names and abbreviations as printed on cards.
 BANKS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -126,12 +153,14 @@ def _bank_name(lines: Sequence[str]) -> Candidate | None:
     for line in lines:
         m = _CHINESE_BANK_RE.search(line.replace(" ", ""))
         if m and "银联" not in m[1]:
-            return Candidate(m[1], 0.92, "pattern")
+            return Candidate(m[1], PRINTED_BANK_NAME, "pattern")
     for line in lines:
         key = _SPACE_RUNS_RE.sub(" ", _latin_key(line))
         for chinese, aliases in BANKS:
             if key in aliases:
-                return Candidate(chinese, 0.85 if len(key) > 5 else 0.7, "pattern")
+                if len(key) > MAX_ABBREVIATION_LENGTH:
+                    return Candidate(chinese, ENGLISH_BANK_NAME, "pattern")
+                return Candidate(chinese, BANK_ABBREVIATION, "pattern")
     return None
 
 
@@ -141,7 +170,7 @@ _DIGIT_RUN = re.compile(r"(?<![\dA-Z])\d[\d ]{11,30}\d(?![\dA-Z])")
 def _card_number(lines: Sequence[str]) -> Candidate | None:
     invalid: Candidate | None = None
     for i in range(len(lines)):
-        for span in (1, 2, 3):
+        for span in range(1, MAX_CARD_NUMBER_LINES + 1):
             chunk = " ".join(lines[i : i + span])
             # The whole line (look-alike letters allowed), else a run of digit groups in it.
             readings = [v.read_card_number(chunk)]
@@ -151,9 +180,11 @@ def _card_number(lines: Sequence[str]) -> Candidate | None:
                     continue
                 number, ok = found
                 if ok:
-                    return Candidate(number, 0.97 if span == 1 else 0.9, "pattern")
-                if span == 1 and invalid is None and len(number) >= 15:
-                    invalid = Candidate(number, 0.4, "pattern")
+                    belief = CARD_NUMBER_ON_ONE_LINE if span == 1 else CARD_NUMBER_OVER_LINES
+                    return Candidate(number, belief, "pattern")
+                long_enough = len(number) >= MIN_FAILING_CARD_NUMBER_LENGTH
+                if span == 1 and invalid is None and long_enough:
+                    invalid = Candidate(number, FAILING_CARD_NUMBER, "pattern")
     return invalid
 
 
@@ -162,7 +193,8 @@ _EXPIRY = re.compile(r"(?<![\d/])(0[1-9]|1[0-2])\s*/\s*(\d{4}|\d{2})(?![\d/])")
 
 
 def _expiry(lines: Sequence[str]) -> Candidate | None:
-    found: list[tuple[int, str]] = []
+    # (labelled as the expiry, value): a labelled date first, then the latest.
+    found: list[tuple[bool, str]] = []
     for i, line in enumerate(lines):
         for m in _EXPIRY.finditer(line):
             value = normalize_year_month(m.group())
@@ -171,11 +203,13 @@ def _expiry(lines: Sequence[str]) -> Candidate | None:
             labelled = bool(_EXPIRY_LABEL.search(line.upper())) or (
                 i > 0 and bool(_EXPIRY_LABEL.search(lines[i - 1].upper()))
             )
-            found.append((2 if labelled and "FROM" not in line.upper() else 1, value))
+            found.append((labelled and "FROM" not in line.upper(), value))
     if not found:
         return None
-    rank, value = max(found, key=lambda e: (e[0], e[1]))
-    return Candidate(value, 0.92 if rank == 2 else 0.75, "label" if rank == 2 else "pattern")
+    labelled, value = max(found, key=lambda e: (e[0], e[1]))
+    if labelled:
+        return Candidate(value, LABELLED_EXPIRY, "label")
+    return Candidate(value, UNLABELLED_EXPIRY, "pattern")
 
 
 _CARD_TYPE_RE = re.compile(
@@ -195,7 +229,7 @@ def _card_type(lines: Sequence[str]) -> Candidate | None:
         if m:
             value = normalize_card_type(m.group())
             if value:
-                return Candidate(value, 0.95, "pattern")
+                return Candidate(value, PRINTED_CARD_TYPE, "pattern")
     return None
 
 
@@ -227,13 +261,13 @@ def _cardholder(lines: Sequence[str]) -> Candidate | None:
                 rest = lines[i + 1]
             name = v.read_person_name(rest)
             if name:
-                return Candidate(name, 0.9, "label")
+                return Candidate(name, LABELLED_HOLDER, "label")
     for line in lines:
         if _is_latin_holder(line):
-            return Candidate(line, 0.85, "pattern")
+            return Candidate(line, LATIN_HOLDER, "pattern")
     for line in lines:
         if _is_chinese_holder(line):
-            return Candidate(line.replace(" ", ""), 0.6, "position")
+            return Candidate(line.replace(" ", ""), CHINESE_HOLDER, "position")
     return None
 
 

@@ -7,11 +7,24 @@ from collections.abc import Sequence
 
 from ocr.mrz import find_mrz
 from ocr.rules import values as v
-from ocr.rules.engine import clean_line
+from ocr.rules.lines import clean_line
+from prompts.document_types import DocumentTypeKey
+
+# Added to the score of a passport where the text holds a machine readable zone, and to a bank
+# card's where a line is a number that passes Luhn.
+MRZ_WEIGHT = 8
+CARD_NUMBER_WEIGHT = 4
+# Below this score the text names no document type.
+MIN_SCORE = 4
+# A detection's confidence: NAMED_CONFIDENCE for naming a type at all, and LEAD_CONFIDENCE times
+# its lead over the runner-up (as a share of its score), never above MAX_CONFIDENCE.
+NAMED_CONFIDENCE = 0.5
+LEAD_CONFIDENCE = 0.5
+MAX_CONFIDENCE = 0.99
 
 # (pattern on the upper-cased text with white space removed, weight) per document type.
-KEYWORDS: dict[str, tuple[tuple[str, float], ...]] = {
-    "idCard": (
+KEYWORDS: dict[DocumentTypeKey, tuple[tuple[str, float], ...]] = {
+    DocumentTypeKey.ID_CARD: (
         (r"公民身份号码|公民身份证号", 6),
         (r"居民身份证", 6),
         (r"民族", 3),
@@ -21,7 +34,7 @@ KEYWORDS: dict[str, tuple[tuple[str, float], ...]] = {
         (r"住址", 0.5),
         (r"\d{4}\.\d{1,2}\.\d{1,2}[-—~至]+(\d{4}|长期)", 2),
     ),
-    "driverLicense": (
+    DocumentTypeKey.DRIVER_LICENSE: (
         (r"驾驶证|DRIVINGLICEN[CS]E|DRIVER'?SLICEN[CS]E", 6),
         (r"准驾车型", 5),
         (r"初次领证", 5),
@@ -29,7 +42,7 @@ KEYWORDS: dict[str, tuple[tuple[str, float], ...]] = {
         (r"证号", 1.5),
         (r"有效起始日期", 2),
     ),
-    "vehicleLicense": (
+    DocumentTypeKey.VEHICLE_LICENSE: (
         (r"行驶证|VEHICLELICENSE", 6),
         (r"号牌号码|PLATENO", 5),
         (r"车辆识别代[号码]", 5),
@@ -39,7 +52,7 @@ KEYWORDS: dict[str, tuple[tuple[str, float], ...]] = {
         (r"车辆类型", 3),
         (r"所有人", 2),
     ),
-    "businessLicense": (
+    DocumentTypeKey.BUSINESS_LICENSE: (
         (r"营业执照", 6),
         (r"统一社会信用代码", 6),
         (r"法定代表人|执行事务合伙人", 4),
@@ -50,7 +63,7 @@ KEYWORDS: dict[str, tuple[tuple[str, float], ...]] = {
         (r"登记机关", 2),
         (r"GSXT", 2),
     ),
-    "passport": (
+    DocumentTypeKey.PASSPORT: (
         (r"PASSPORT", 6),
         (r"护照", 6),
         (r"SURNAME", 3),
@@ -58,7 +71,7 @@ KEYWORDS: dict[str, tuple[tuple[str, float], ...]] = {
         (r"DATEOFEXPIRY", 2),
         (r"PLACEOFBIRTH", 2),
     ),
-    "bankCard": (
+    DocumentTypeKey.BANK_CARD: (
         (r"银行(?!股份)", 3),
         (r"UNIONPAY|银联", 4),
         (r"(?<![A-Z])BANK", 2),
@@ -75,7 +88,7 @@ _COMPILED_KEYWORDS = {
 _SPACE_RE = re.compile(r"\s")
 
 
-def _scores(lines: Sequence[str]) -> dict[str, float]:
+def _scores(lines: Sequence[str]) -> dict[DocumentTypeKey, float]:
     cleaned = [clean_line(line) for line in lines]
     text = _SPACE_RE.sub("", "\n".join(cleaned)).upper()
     scores = {
@@ -83,9 +96,9 @@ def _scores(lines: Sequence[str]) -> dict[str, float]:
         for doc, words in _COMPILED_KEYWORDS.items()
     }
     if find_mrz(lines) is not None:
-        scores["passport"] += 8
+        scores[DocumentTypeKey.PASSPORT] += MRZ_WEIGHT
     if any((found := v.read_card_number(line)) and found[1] for line in cleaned):
-        scores["bankCard"] += 4
+        scores[DocumentTypeKey.BANK_CARD] += CARD_NUMBER_WEIGHT
     return scores
 
 
@@ -94,7 +107,7 @@ def detect_document_type(*, lines: Sequence[str]) -> tuple[str | None, float]:
     scores = _scores(lines)
     ranked = sorted(scores.items(), key=lambda e: -e[1])
     (best, top), (_, second) = ranked[0], ranked[1]
-    if top < 4:
+    if top < MIN_SCORE:
         return None, 0.0
-    confidence = 0.5 + 0.5 * (top - second) / top
-    return best, round(min(0.99, confidence), 3)
+    confidence = NAMED_CONFIDENCE + LEAD_CONFIDENCE * (top - second) / top
+    return best.value, round(min(MAX_CONFIDENCE, confidence), 3)

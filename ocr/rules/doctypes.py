@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 
 from ocr.normalize import nfkc, normalize_country, normalize_value
 from ocr.rules import values as v
-from ocr.rules.engine import FieldRule, PatternRule, Reader, Reading
-from prompts.document_types import FieldSpec
+from ocr.rules.rule import FieldRule, PatternRule, Reader, Reading
+from prompts.document_types import DocumentTypeKey, FieldSpec
 
 
 def one(key: str, func: Callable[[str], str | None]) -> Reader:
@@ -261,10 +261,10 @@ BUSINESS_LICENSE_PATTERNS = (
 )
 
 TYPE_RULES: dict[str, tuple[tuple[FieldRule, ...], tuple[PatternRule, ...]]] = {
-    "idCard": (ID_CARD, ID_CARD_PATTERNS),
-    "driverLicense": (DRIVER_LICENSE, DRIVER_LICENSE_PATTERNS),
-    "vehicleLicense": (VEHICLE_LICENSE, VEHICLE_LICENSE_PATTERNS),
-    "businessLicense": (BUSINESS_LICENSE, BUSINESS_LICENSE_PATTERNS),
+    DocumentTypeKey.ID_CARD: (ID_CARD, ID_CARD_PATTERNS),
+    DocumentTypeKey.DRIVER_LICENSE: (DRIVER_LICENSE, DRIVER_LICENSE_PATTERNS),
+    DocumentTypeKey.VEHICLE_LICENSE: (VEHICLE_LICENSE, VEHICLE_LICENSE_PATTERNS),
+    DocumentTypeKey.BUSINESS_LICENSE: (BUSINESS_LICENSE, BUSINESS_LICENSE_PATTERNS),
 }
 
 

@@ -10,7 +10,23 @@ from collections.abc import Sequence
 from ocr.mrz import PASSPORT_FIELD_ATTRIBUTES, MrzResult, find_mrz
 from ocr.normalize import nfkc, normalize_country, normalize_date, normalize_text
 from ocr.rules.doctypes import accept, one
-from ocr.rules.engine import Candidate, FieldRule, Reader, Reading, clean_line, run_engine
+from ocr.rules.engine import run_engine
+from ocr.rules.lines import clean_line
+from ocr.rules.rule import Candidate, FieldRule, Reader, Reading
+
+# Beliefs (0..1) in each value, by where it was read.
+# The printed type line (P CHN E12345678): the issuing state and the number.
+TYPE_LINE = 0.85
+# An MRZ value under a check digit that holds (or, for names and codes, in a line 2 that holds
+# together), and one that does not.
+CHECKED_MRZ = 0.99
+UNCHECKED_MRZ = 0.5
+# An MRZ value this sure is taken over the printed one.
+TRUSTED_MRZ = 0.9
+# A printed value the MRZ repeats (its check failing) is confirmed by it.
+PRINTED_AS_IN_MRZ = 0.95
+# Line 2 holds together where its composite check holds, or this many of its five checks do.
+MIN_CHECKS_HOLDING = 4
 
 # "P CHN E12345678" under "Type / Country code / Passport No.".
 _TYPE_LINE = re.compile(r"^P[A-Z<]?\s+([A-Z]{3}|D)\s+([A-Z0-9]{6,9})$")
@@ -116,8 +132,8 @@ def _visual_zone(lines: Sequence[str]) -> dict[str, Candidate]:
             continue
         m = _TYPE_LINE.match(clean_line(line).upper())
         if m and "issuingCountry" not in found:
-            found["issuingCountry"] = Candidate(m[1], 0.85, "pattern")
-            found["passportNumber"] = Candidate(m[2], 0.85, "pattern")
+            found["issuingCountry"] = Candidate(m[1], TYPE_LINE, "pattern")
+            found["passportNumber"] = Candidate(m[2], TYPE_LINE, "pattern")
             continue
         rest.append(line)
     rules = [r for r in VIZ_RULES if not set(r.keys) & set(found)]
@@ -141,8 +157,8 @@ def _from_mrz(key: str, mrz: MrzResult) -> Candidate | None:
         ok = mrz.checks.get(check, False)
     else:
         # Names and codes have no check digit of their own: trust them when line 2 holds together.
-        ok = mrz.checks.get("composite", False) or sum(mrz.checks.values()) >= 4
-    return Candidate(value, 0.99 if ok else 0.5, "mrz")
+        ok = mrz.checks.get("composite", False) or sum(mrz.checks.values()) >= MIN_CHECKS_HOLDING
+    return Candidate(value, CHECKED_MRZ if ok else UNCHECKED_MRZ, "mrz")
 
 
 def extract_passport(lines: Sequence[str], keys: Sequence[str]) -> dict[str, Candidate | None]:
@@ -155,13 +171,12 @@ def extract_passport(lines: Sequence[str], keys: Sequence[str]) -> dict[str, Can
             _from_mrz(key, mrz) if mrz is not None and key in PASSPORT_FIELD_ATTRIBUTES else None
         )
         printed = visual.get(key)
-        if from_mrz is not None and from_mrz.confidence >= 0.9:
+        if from_mrz is not None and from_mrz.confidence >= TRUSTED_MRZ:
             out[key] = from_mrz
         elif printed is not None:
             agrees = from_mrz is not None and from_mrz.value == printed.value
-            out[key] = Candidate(
-                printed.value, 0.95 if agrees else printed.confidence, printed.source
-            )
+            belief = PRINTED_AS_IN_MRZ if agrees else printed.confidence
+            out[key] = Candidate(printed.value, belief, printed.source)
         else:
             out[key] = from_mrz
     return out

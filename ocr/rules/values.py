@@ -15,8 +15,16 @@ import re
 from stdnum import luhn
 from stdnum.cn import ric, uscc
 
+from ocr.lookalikes import (
+    CARD_NUMBER_LOOKALIKES,
+    CHECKED_CODE_SWAPS,
+    CODE_TO_DIGIT,
+    ID_CHECK_X_LOOKALIKES,
+    NOT_IN_CREDIT_CODE,
+    NOT_IN_PLATE_SERIAL,
+    NOT_IN_VIN,
+)
 from ocr.normalize import (
-    DIGIT_LOOKALIKES,
     nfkc,
     normalize_code,
     normalize_date,
@@ -26,24 +34,6 @@ from ocr.normalize import (
 from ocr.validators import is_vin_alphabet, vin_check_digit
 
 CJK = "\u3400-\u9fff\uf900-\ufaff"
-_TO_DIGIT = str.maketrans({**DIGIT_LOOKALIKES, "|": "1"})
-# Look-alike pairs tried (only where a check digit decides) in mixed letter/digit codes.
-_SWAPS = {
-    "0": "OD",
-    "O": "0",
-    "D": "0",
-    "1": "IL",
-    "I": "1",
-    "L": "1",
-    "8": "B",
-    "B": "8",
-    "5": "S",
-    "S": "5",
-    "2": "Z",
-    "Z": "2",
-    "6": "G",
-    "G": "6",
-}
 
 PROVINCES = (
     "北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|"
@@ -52,12 +42,13 @@ PROVINCES = (
 PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 
 # The readers run on every line a label might lead to: their patterns are compiled once.
+_TO_CHECK_X = str.maketrans(dict.fromkeys(ID_CHECK_X_LOOKALIKES, "X"))
 _SPACING_RE = re.compile(r"[\s·•・‧]")
 _RESIDENT_ID_RE = re.compile(r"(?<![0-9A-Z])[0-9A-Z|]{17}[0-9XK×xA-Z](?![0-9A-Z])")
 _RESIDENT_ID_SHAPE_RE = re.compile(r"\d{17}[\dX]")
 _CODE_18_RE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{18}(?![0-9A-Z])")
 _CODE_17_RE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{17}(?![0-9A-Z])")
-_CARD_NUMBER_RE = re.compile(r"[0-9OIL|BSDZ ]{13,30}")
+_CARD_NUMBER_RE = re.compile(rf"[0-9{re.escape(CARD_NUMBER_LOOKALIKES)} ]{{13,30}}")
 _PLATE_RE = re.compile(rf"([{PLATE_PROVINCES}])([A-Z])([A-Z0-9]{{5,6}})([挂学警港澳领试超]?)")
 _VEHICLE_CLASS_RE = re.compile(r"(?:[A-DFMNP][1-3]?){1,4}[A-Z]?")
 _ENGINE_NUMBER_RE = re.compile(r"[A-Z0-9\-]{4,20}")
@@ -90,10 +81,10 @@ def compact_upper(raw: str) -> str:
 def _swap_variants(code: str, *, positions: list[int], limit: int = 2) -> list[str]:
     """Codes obtained by swapping up to ``limit`` look-alike characters at ``positions``."""
     out = []
-    usable = [i for i in positions if code[i] in _SWAPS]
+    usable = [i for i in positions if code[i] in CHECKED_CODE_SWAPS]
     for count in range(1, limit + 1):
         for combo in itertools.combinations(usable, count):
-            for repl in itertools.product(*(_SWAPS[code[i]] for i in combo)):
+            for repl in itertools.product(*(CHECKED_CODE_SWAPS[code[i]] for i in combo)):
                 chars = list(code)
                 for i, r in zip(combo, repl, strict=True):
                     chars[i] = r
@@ -107,10 +98,10 @@ def read_resident_id(raw: str) -> tuple[str, bool] | None:
     m = _RESIDENT_ID_RE.search(text)
     if not m:
         return None
-    body = m.group()[:17].translate(_TO_DIGIT)
-    last = m.group()[17].replace("×", "X").replace("K", "X")
+    body = m.group()[:17].translate(CODE_TO_DIGIT)
+    last = m.group()[17].translate(_TO_CHECK_X)
     if last != "X":
-        last = last.translate(_TO_DIGIT)
+        last = last.translate(CODE_TO_DIGIT)
     number = body + last
     if not _RESIDENT_ID_SHAPE_RE.fullmatch(number):
         return None
@@ -127,13 +118,9 @@ def read_credit_code(raw: str) -> tuple[str, bool] | None:
         return None
     code = m.group()
     # Positions 3-8 are a region code (digits); I, O, S, V, Z never occur in a credit code.
-    code = (
-        code[:2]
-        + code[2:8].translate(_TO_DIGIT)
-        + code[8:].translate(str.maketrans({"I": "1", "O": "0", "S": "5", "Z": "2", "V": "U"}))
-    )
+    code = code[:2] + code[2:8].translate(CODE_TO_DIGIT) + code[8:].translate(NOT_IN_CREDIT_CODE)
     if not code[:8].isdigit():
-        code = code[:2].translate(_TO_DIGIT) + code[2:]
+        code = code[:2].translate(CODE_TO_DIGIT) + code[2:]
     if not code[:8].isdigit():
         return None
     if uscc.is_valid(code):
@@ -150,7 +137,7 @@ def read_vin(raw: str) -> tuple[str, bool] | None:
     m = _CODE_17_RE.search(text)
     if not m:
         return None
-    vin = m.group().translate(str.maketrans({"I": "1", "O": "0", "Q": "0"}))
+    vin = m.group().translate(NOT_IN_VIN)
     if sum(c.isdigit() for c in vin) < 3:
         return None
     if vin_check_digit(vin) == vin[8]:
@@ -171,7 +158,7 @@ def read_card_number(raw: str) -> tuple[str, bool] | None:
         return None
     if sum(c.isdigit() for c in text) < 12:
         return None
-    digits = text.replace(" ", "").translate(_TO_DIGIT)
+    digits = text.replace(" ", "").translate(CODE_TO_DIGIT)
     if not digits.isdigit() or not 13 <= len(digits) <= 19:
         return None
     return digits, luhn.is_valid(digits)
@@ -183,7 +170,7 @@ def read_plate(raw: str) -> str | None:
     m = _PLATE_RE.fullmatch(text)
     if not m:
         return None
-    tail = m[3].translate(str.maketrans({"O": "0", "I": "1"}))
+    tail = m[3].translate(NOT_IN_PLATE_SERIAL)
     return m[1] + m[2] + tail + m[4]
 
 

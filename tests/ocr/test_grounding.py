@@ -125,6 +125,12 @@ def test_code_with_a_changed_digit_is_not_grounded():
     assert not grounded("LFM8CBYRXMR074504", "code", ["车辆识别代号 LFM8CBYRXMR074503"])
 
 
+def test_code_fold_keeps_letters_that_codes_hold():
+    # D stands for 0 when a reader repairs a number, but both sides of grounding are folded:
+    # a D in the model's value must be printed as a D.
+    assert not grounded("LFM8CBYRXMR0745D3", "code", ["车辆识别代号 LFM8CBYRXMR074503"])
+
+
 def test_plate_with_a_middle_dot_is_grounded():
     assert grounded("京A12345", "code", ["号牌号码 京A·12345"])
 

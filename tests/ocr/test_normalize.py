@@ -155,6 +155,10 @@ def test_digits_drop_group_spaces():
     assert normalize_digits("6216 6132 8071 0374 854") == "6216613280710374854"
 
 
+def test_digits_read_look_alikes_of_one_and_zero():
+    assert normalize_digits("6216 6l32 8O71 o374 85|") == "6216613280710374851"
+
+
 def test_digits_of_words_is_none():
     assert normalize_digits("none") is None
 

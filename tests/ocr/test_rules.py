@@ -103,6 +103,27 @@ def test_id_number_found_without_its_label_when_the_check_digit_holds():
     assert got["idNumber"] == "11010519491231002X"
 
 
+def test_value_on_its_label_line_is_believed_more_than_one_lines_away():
+    same_line = extract(document_type="idCard", lines=["姓名 张三"], fields=TYPES["idCard"])
+    next_line = extract(
+        document_type="idCard", lines=["姓名", "民族 汉", "张三"], fields=TYPES["idCard"]
+    )
+    assert same_line["name"].value == next_line["name"].value == "张三"
+    assert same_line["name"].confidence > next_line["name"].confidence
+
+
+def test_id_number_belief_follows_its_check_digit():
+    passing = extract(
+        document_type="idCard", lines=["公民身份号码 370202200106057413"], fields=TYPES["idCard"]
+    )["idNumber"]
+    failing = extract(
+        document_type="idCard", lines=["公民身份号码 370202200106057414"], fields=TYPES["idCard"]
+    )["idNumber"]
+    assert failing.value == "370202200106057414"
+    assert passing.confidence >= 0.97
+    assert failing.confidence < 0.6
+
+
 def test_id_card_back_side_validity():
     got = values(
         "idCard", ["居民身份证", "签发机关 天津市公安局和平分局", "有效期限 2020.04.04 - 长期"]

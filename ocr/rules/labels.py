@@ -1,0 +1,114 @@
+"""Finding printed labels in an OCR line and splitting the line into label and text pieces."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ocr.rules.rule import FieldRule
+
+# A label of this many characters or more is a label wherever it stands; a shorter one glued to
+# the text before it (名称 in 企业名称) is part of that text.
+_ANYWHERE_LABEL_WEIGHT = 3
+# A label this few characters past the previous label still follows it (性别男民族汉).
+_MAX_TEXT_BETWEEN_LABELS = 2
+# Characters before a label that separate it from the text before it.
+_SEPARATORS = " :：/|()（）"
+# Marks that may stand between labels, or before the first one, without being text.
+_MARKS = " |丨一—-'·.:："
+# Marks trimmed off the ends of every piece of text.
+_PIECE_EDGES = " :：|丨"
+
+_SPACE_RE = re.compile(r"\s")
+_LABEL_HALVES_RE = re.compile(r"\s*/\s*")
+_LATIN_RE = re.compile(r"[A-Za-z]")
+
+
+def _label_regex(label: str) -> str:
+    """Regex of a printed label: Chinese letters may be spaced apart, Latin words are whole."""
+    parts = []
+    for part in _LABEL_HALVES_RE.split(label.strip()):
+        if _LATIN_RE.search(part):
+            words = [re.escape(w).replace(r"\.", r"\.?") for w in part.split()]
+            parts.append(r"(?<![A-Za-z])" + r"\s*".join(words) + r"(?![A-Za-z])")
+        else:
+            parts.append(r"\s*".join(re.escape(c) for c in part if not c.isspace()))
+    return r"\s*/\s*".join(parts)
+
+
+def _label_weight(label: str) -> int:
+    return len(_SPACE_RE.sub("", label))
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_labels(
+    labels: tuple[str, ...],
+) -> tuple[tuple[int, ...], tuple[int, ...], re.Pattern | None]:
+    """For labels in rule order: the order to look for them in (heaviest first), their weights
+    in that order, and one regex with a group per label in that order (None for no labels).
+
+    Cached: a document type's rules come with the same labels on every request.
+    """
+    weights = [_label_weight(label) for label in labels]
+    order = tuple(sorted(range(len(labels)), key=lambda k: -weights[k]))
+    alternation = "|".join(f"({_label_regex(labels[k])})" for k in order)
+    regex = re.compile(alternation, re.IGNORECASE) if labels else None
+    return order, tuple(weights[k] for k in order), regex
+
+
+@dataclass
+class Piece:
+    """A label and the text after it, up to the next label."""
+
+    rule: int | None  # index of the label's rule; None for text before the first label
+    text: str
+
+
+class LabelMatcher:
+    """Finds the labels of a set of rules in a line."""
+
+    def __init__(self, rules: Sequence[FieldRule]) -> None:
+        owners = [i for i, rule in enumerate(rules) for _ in rule.labels]
+        order, self._weights, self._regex = _compile_labels(
+            tuple(label for rule in rules for label in rule.labels)
+        )
+        self._rules = rules
+        self._groups = [owners[k] for k in order]
+
+    def tokenize(self, line: str) -> list[Piece]:
+        """Split a cleaned line into the text before the first label and (label, text) pieces."""
+        pieces = [Piece(None, "")]
+        if self._regex is None:
+            pieces[0].text = line
+            return pieces
+        pos = 0
+        for m in self._regex.finditer(line):
+            group = m.lastindex - 1 if m.lastindex else 0
+            last = pieces[-1]
+            gap = line[pos : m.start()]
+            if last.rule is not None and self._rules[last.rule].swallow_line:
+                break
+            if not self._is_label(m, line=line, weight=self._weights[group], last=last, gap=gap):
+                continue
+            last.text += gap
+            pieces.append(Piece(self._groups[group], ""))
+            pos = m.end()
+        pieces[-1].text += line[pos:]
+        for piece in pieces:
+            piece.text = piece.text.strip(_PIECE_EDGES)
+        return pieces
+
+    @staticmethod
+    def _is_label(m: re.Match, *, line: str, weight: int, last: Piece, gap: str) -> bool:
+        """Whether a label's match stands as a label rather than inside a word of the text."""
+        before = line[m.start() - 1] if m.start() else " "
+        return (
+            m.start() == 0
+            or before in _SEPARATORS
+            or bool(_LATIN_RE.match(m.group()))
+            or weight >= _ANYWHERE_LABEL_WEIGHT
+            or (last.rule is not None and len(gap.strip()) <= _MAX_TEXT_BETWEEN_LABELS)
+            or not (last.text + gap).strip(_MARKS)
+        )
