@@ -375,19 +375,20 @@ class TokenApi(AsyncApiView):
         return Response({"accessToken": token, "tokenType": "Bearer", "expiresIn": ttl})
 
 
-class DocumentTypesApi(AsyncApiView):
-    class FieldSerializer(serializers.Serializer):
-        key = serializers.CharField()
-        label = serializers.CharField()
-        format = serializers.CharField()
-        required = serializers.BooleanField()
-        sensitive = serializers.BooleanField()
-        validator = serializers.CharField(allow_null=True)
+class DocumentTypeFieldSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    format = serializers.CharField()
+    required = serializers.BooleanField()
+    sensitive = serializers.BooleanField()
+    validator = serializers.CharField(allow_null=True)
 
+
+class DocumentTypesApi(AsyncApiView):
     class OutputSerializer(serializers.Serializer):
         key = serializers.CharField()
         name = serializers.CharField()
-        fields = serializers.ListField()
+        fields = DocumentTypeFieldSerializer(many=True)
 
     @extend_schema(
         operation_id="document_types",
