@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -167,14 +167,11 @@ def model_analysis(
         text=index_text(lines),
         mrz=passport_mrz(document_type=type_config.key, lines=lines),
     )
-    result = ProviderResult(
+    result = replace(
+        model_result,
         values=reconciled.values,
-        provider=model_result.provider,
-        model=model_result.model,
         confidence=reconciled.beliefs,
         sources=reconciled.sources,
-        usage=model_result.usage,
-        batch_id=model_result.batch_id,
     )
     return score(
         type_config=type_config,
@@ -210,19 +207,11 @@ def fallback_analysis(
             f"The model could not answer ({error}); the built-in extractor answered instead."
         )
     spent = error.usage if error is not None else Usage()
-    result = ProviderResult(
-        values=rules_result.values,
-        provider=rules_result.provider,
-        model=rules_result.model,
-        confidence=rules_result.confidence,
-        sources=rules_result.sources,
-        usage=spent,
-    )
     return score(
         type_config=type_config,
         template=template,
         lines=lines,
-        result=result,
+        result=replace(rules_result, usage=spent),
         cost=cost,
         warnings=warnings,
         cacheable=error is None,
