@@ -301,7 +301,15 @@ def checked_analysis(
     rules_result: ProviderResult | None,
     configuration: Configuration,
 ) -> Analysis:
-    """Return the job's analysis from what the model and the rules answered, priced."""
+    """Return the job's analysis from what the model and the rules answered, priced: what the
+    model's call cost counts even where the rules answer instead."""
+    cost = Decimal(0)
+    if model_result is not None:
+        cost = configuration.cost(
+            model=model_result.model,
+            prompt_tokens=model_result.usage.prompt_tokens,
+            completion_tokens=model_result.usage.completion_tokens,
+        )
     if isinstance(model_result, ProviderResult):
         return model_analysis(
             type_config=job.type_config,
@@ -309,18 +317,7 @@ def checked_analysis(
             lines=job.lines,
             model_result=model_result,
             rules_result=rules_result,
-            cost=configuration.cost(
-                model=model_result.model,
-                prompt_tokens=model_result.usage.prompt_tokens,
-                completion_tokens=model_result.usage.completion_tokens,
-            ),
-        )
-    spent = Decimal(0)
-    if model_result is not None:
-        spent = configuration.cost(
-            model=model_result.model,
-            prompt_tokens=model_result.usage.prompt_tokens,
-            completion_tokens=model_result.usage.completion_tokens,
+            cost=cost,
         )
     return fallback_analysis(
         type_config=job.type_config,
@@ -328,7 +325,7 @@ def checked_analysis(
         lines=job.lines,
         rules_result=rules_result,
         error=model_result,
-        cost=spent,
+        cost=cost,
     )
 
 
