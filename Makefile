@@ -83,5 +83,13 @@ restore: install
 	@test -n "$(FILE)" || { echo "Usage: make restore FILE=backups/quickvault-<moment>.dump" >&2; exit 2; }
 	@$(PY) manage.py restore --noinput "$(FILE)"
 
+# Renders every kustomization under deploy/kubernetes (kubectl kustomize) and validates the result
+# offline against the Kubernetes schemas bundled in kubernetes-validate.
+k8s-check: install
+	$(PY) deploy/kubernetes/check.py
+
+dockerfile-lint: install
+	$(VENV)/bin/hadolint Dockerfile
+
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache
