@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from quickvault.serverless import handler
+from ocr.models import OcrRequest, RequestStatus
+from quickvault.serverless import handler, purge_request_log_handler
 from tests.documents import ID_CARD, ID_FIELDS
 from tests.signing import signature_headers
 
@@ -108,3 +111,24 @@ def test_a_tampered_body_is_refused_with_the_401_envelope(api_key):
 
     assert response["statusCode"] == 401
     assert answer_body(response)["error"]["code"] == "unauthorized"
+
+
+def test_the_scheduled_purge_deletes_log_rows_past_the_retention(settings):
+    settings.QV_LOG_RETENTION_DAYS = 30
+    old = OcrRequest.objects.create(
+        status=RequestStatus.SUCCESS, created_at=timezone.now() - timedelta(days=31)
+    )
+    recent = OcrRequest.objects.create(status=RequestStatus.SUCCESS)
+    scheduled_event = {
+        "version": "0",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "time": "2026-12-01T06:00:00Z",
+        "detail": {},
+    }
+
+    answer = purge_request_log_handler(scheduled_event, LambdaContext())
+
+    assert answer == {"output": "Deleted 1 request log rows."}
+    assert list(OcrRequest.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not OcrRequest.objects.filter(pk=old.pk).exists()

@@ -14,8 +14,8 @@ class Command(BaseCommand):
             "--older-than-days", type=int, default=None, help="Default: QV_LOG_RETENTION_DAYS."
         )
 
-    def handle(self, *args, older_than_days: int | None, **options) -> None:
+    def handle(self, *args, older_than_days: int | None, **options) -> str:
         if older_than_days is not None and older_than_days < 0:
             raise CommandError("--older-than-days must be 0 or more.")
         deleted = purge_request_log(older_than_days=older_than_days)
-        self.stdout.write(f"Deleted {deleted} request log rows.")
+        return f"Deleted {deleted} request log rows."
