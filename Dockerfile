@@ -32,6 +32,7 @@ RUN groupadd --system --gid 10001 quickvault \
     && useradd --system --uid 10001 --gid quickvault --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin quickvault
 ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONPATH=/app \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PORT=8000 \
