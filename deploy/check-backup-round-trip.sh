@@ -13,6 +13,8 @@ export BACKUP_DIR
 unset REDIS_URL OPENAI_API_KEY OPENAI_BASE_URL
 # Each command here is one short-lived process: one connection is enough.
 export DB_POOL_MIN_SIZE=1
+# dropdb --if-exists need not say that there was nothing to drop.
+export PGOPTIONS="--client-min-messages=warning"
 PY=.venv/bin/python
 
 cleanup() {
@@ -62,10 +64,11 @@ echo "backed up to $(basename "$dump")"
 recreate
 make --no-print-directory restore FILE="$dump"
 
-after=$($PY manage.py shell -v 0 -c "$COUNTS" | grep '^counts')
+checked=$($PY manage.py shell -v 0 -c "$COUNTS$SIGNS") || { echo "$checked"; exit 1; }
+after=$(echo "$checked" | grep '^counts')
 if [ "$before" != "$after" ]; then
   echo "row counts differ after the restore:"; echo "  before: $before"; echo "  after:  $after"
   exit 1
 fi
 echo "row counts match ($(echo "$before" | grep -o "('[a-z]*\.[A-Za-z]*', [0-9]*)" | wc -l) tables)"
-$PY manage.py shell -v 0 -c "$SIGNS"
+echo "$checked" | grep '^signed request'
