@@ -7,7 +7,8 @@ PORT ?= 8000
 HOST ?= 0.0.0.0
 WORKERS ?= 2
 
-.PHONY: run test serve setup install migrate lint format worker beat evaluate bench clean browser
+.PHONY: run test serve setup install migrate lint format worker beat evaluate bench clean browser \
+	backup restore k8s-check dockerfile-lint
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -70,6 +71,25 @@ evaluate: setup
 
 bench: setup
 	$(PY) bench/analyze_concurrency.py --concurrency 100 --latency 1 --rounds 8
+
+# A backup of the database into BACKUP_DIR (default ./backups), keeping the newest BACKUP_KEEP (7):
+# pg_dump in custom format where DATABASE_URL is set, SQLite's online backup otherwise. The new
+# file's path is the last line printed.
+backup: install
+	@$(PY) manage.py backup
+
+# Replaces the database's contents with FILE (pg_restore --clean --if-exists, or SQLite's backup).
+restore: install
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=backups/quickvault-<moment>.dump" >&2; exit 2; }
+	@$(PY) manage.py restore --noinput "$(FILE)"
+
+# Renders every kustomization under deploy/kubernetes (kubectl kustomize) and validates the result
+# offline against the Kubernetes schemas bundled in kubernetes-validate.
+k8s-check: install
+	$(PY) deploy/kubernetes/check.py
+
+dockerfile-lint: install
+	$(VENV)/bin/hadolint Dockerfile
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache
