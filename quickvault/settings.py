@@ -134,11 +134,19 @@ def database_config() -> dict:
 DATABASES = {"default": database_config()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The API's fast path (quickvault/runtime/README.md): its ASGI handler, middleware chain and cache
+# backends. Off, the service runs on Django's and django-redis's stock code.
+QV_FAST_API_PATH = env_bool("QV_FAST_API_PATH", True)
+
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "quickvault.cache.AsyncRedisCache",
+            "BACKEND": (
+                "quickvault.runtime.cache.AsyncRedisCache"
+                if QV_FAST_API_PATH
+                else "django_redis.cache.RedisCache"
+            ),
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "qv"),
             "OPTIONS": {
@@ -163,7 +171,11 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "quickvault.cache.InlineLocMemCache",
+            "BACKEND": (
+                "quickvault.runtime.cache.InlineLocMemCache"
+                if QV_FAST_API_PATH
+                else "django.core.cache.backends.locmem.LocMemCache"
+            ),
             "LOCATION": "quickvault",
             "OPTIONS": {"MAX_ENTRIES": 10000},
         }
