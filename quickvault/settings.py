@@ -276,7 +276,10 @@ OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
 OPENAI_TIMEOUT_SECONDS = env_float("OPENAI_TIMEOUT_SECONDS", 30.0)
 OPENAI_MAX_ATTEMPTS = env_int("OPENAI_MAX_ATTEMPTS", 3)
 OPENAI_REQUEST_BUDGET_SECONDS = env_float("OPENAI_REQUEST_BUDGET_SECONDS", 60.0)
-OPENAI_MAX_CONNECTIONS = env_int("OPENAI_MAX_CONNECTIONS", 200)
+# Model calls a worker holds open at once; past it, analyses queue for a connection. Each one in
+# flight also holds its client's socket: a worker raises its open-file limit to match
+# (quickvault/runtime/limits.py).
+OPENAI_MAX_CONNECTIONS = env_int("OPENAI_MAX_CONNECTIONS", 1000)
 # The model path (ocr/providers/openai.py). "auto" uses the model when OPENAI_API_KEY or
 # OPENAI_BASE_URL is set and the built-in extractor otherwise; "rules" or "openai" force one.
 QV_PROVIDER = env_str("QV_PROVIDER", "auto")

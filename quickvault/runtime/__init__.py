@@ -31,7 +31,11 @@ def fast_api_path() -> bool:
 
 def asgi_application() -> ASGIHandler:
     """The ASGI application of the service: QuickVault's handler on the fast path, Django's own
-    (``django.core.asgi.get_asgi_application``) with QV_FAST_API_PATH off."""
+    (``django.core.asgi.get_asgi_application``) with QV_FAST_API_PATH off. Either way the
+    process may first open as many files as its model connections need (``limits``)."""
+    from quickvault.runtime.limits import raise_open_file_limit
+
+    raise_open_file_limit()
     if fast_api_path():
         from quickvault.runtime.handler import get_application
 
