@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -54,6 +55,8 @@ HEALTH = "/api/v1/health"
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 300
 STOP_TIMEOUT_SECONDS = 20
+# Files this process has open besides its clients' sockets: modules, logs, /proc reads.
+OTHER_OPEN_FILES = 256
 
 
 @dataclass
@@ -113,6 +116,19 @@ def cpu_shares(before: CpuSample | None, after: CpuSample | None, seconds: float
     machine = (after.machine_busy - before.machine_busy) / hertz / seconds
     shares["other processes"] = max(0.0, machine - sum(shares.values()))
     return {name: round(share, 2) for name, share in shares.items()}
+
+
+def open_files_for(clients: int) -> int:
+    """Raise this process's soft open-file limit to what `clients` connections need, as far as
+    the hard limit allows (a shell's usual 1024 ends a run of 1000 clients); returns it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = clients + OTHER_OPEN_FILES
+    if soft == resource.RLIM_INFINITY:
+        return sys.maxsize
+    if soft < needed:
+        soft = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return soft
 
 
 def free_port() -> int:
@@ -419,6 +435,8 @@ def main() -> int:
     if args.concurrency < 1 or args.rounds < 1 or args.latency <= 0:
         parser.error("--concurrency and --rounds must be 1 or more, --latency above 0")
 
+    if open_files_for(args.concurrency) < args.concurrency + OTHER_OPEN_FILES:
+        parser.error(f"the open-file limit (ulimit -Hn) is too low for {args.concurrency} clients")
     # A kill or a closed terminal stops what the run started too, as Ctrl-C does.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, exit_on_signal)

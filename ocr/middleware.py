@@ -1,24 +1,27 @@
-"""Keeps every answer under /api/ in the error envelope, whatever fails."""
+"""Keeps every answer of the API (under quickvault.runtime.API_PREFIX) in the error envelope,
+whatever fails."""
 
 from __future__ import annotations
 
 import logging
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.core.exceptions import MiddlewareNotUsed, RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
 from ocr.errors import json_error
+from quickvault.runtime import API_PREFIX
 
 logger = logging.getLogger(__name__)
 
 
 def is_api_path(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    """Whether `request` is one of the API's."""
+    return request.path.startswith(API_PREFIX)
 
 
 class ApiErrorMiddleware:
-    """Turns oversized bodies and uncaught errors under /api/ into JSON errors, not HTML."""
+    """Turns oversized bodies and uncaught errors of the API into JSON errors, not HTML."""
 
     async_capable = True
     sync_capable = True
@@ -63,86 +66,3 @@ class ApiErrorMiddleware:
             return json_error(413, "The body is too large.")
         logger.exception("Unhandled error on %s", request.path)
         return json_error(500, "An unexpected error occurred.")
-
-
-class _InlineMixin:
-    """Runs a MiddlewareMixin's hooks on the event loop, as its ``__acall__`` would run them in a
-    thread: they do no I/O for an API request, so the two thread hops buy nothing."""
-
-    def __init__(self, middleware, get_response) -> None:
-        self.middleware = middleware
-        self.get_response = get_response
-        self.process_request = getattr(middleware, "process_request", None)
-        self.process_response = getattr(middleware, "process_response", None)
-        markcoroutinefunction(self)
-
-    async def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = None
-        if self.process_request is not None:
-            response = self.process_request(request)
-        response = response or await self.get_response(request)
-        if self.process_response is not None:
-            response = self.process_response(request, response)
-        return response
-
-
-class _InlineHook:
-    """A MiddlewareMixin's process_view or process_template_response, awaited by Django's handler
-    but run on the event loop."""
-
-    def __init__(self, method) -> None:
-        self.method = method
-        self.__self__ = method.__self__  # Django names the middleware by it in its checks
-        markcoroutinefunction(self)
-
-    async def __call__(self, *args, **kwargs):
-        return self.method(*args, **kwargs)
-
-
-def build_api_chain():
-    """The settings' middlewares rebuilt for requests under API_PREFIX (see quickvault/asgi.py):
-    the MiddlewareMixin ones run inline on the event loop, the async-capable ones as they are, and
-    the static-file middleware (nothing under /api/ is a static file) is left out. None when a
-    middleware cannot run that way; then API requests take the usual chain."""
-    from django.conf import settings
-    from django.core.handlers.base import BaseHandler
-    from django.core.handlers.exception import convert_exception_to_response
-    from django.utils.deprecation import MiddlewareMixin
-    from django.utils.module_loading import import_string
-
-    handler_base = BaseHandler()
-    handler_base._view_middleware = []
-    handler_base._template_response_middleware = []
-    handler_base._exception_middleware = []
-    handler = convert_exception_to_response(handler_base._get_response_async)
-    for path in reversed(settings.MIDDLEWARE):
-        if path in API_SKIPPED_MIDDLEWARE:
-            continue
-        middleware = import_string(path)
-        try:
-            instance = middleware(handler)
-        except MiddlewareNotUsed:
-            continue
-        if isinstance(instance, MiddlewareMixin):
-            layer = _InlineMixin(instance, handler)
-            if hasattr(instance, "process_view"):
-                handler_base._view_middleware.insert(0, _InlineHook(instance.process_view))
-            if hasattr(instance, "process_template_response"):
-                handler_base._template_response_middleware.append(
-                    _InlineHook(instance.process_template_response)
-                )
-        elif getattr(middleware, "async_capable", False) and iscoroutinefunction(instance):
-            layer = instance
-            if hasattr(instance, "process_view") or hasattr(instance, "process_template_response"):
-                return None
-        else:
-            return None
-        if hasattr(instance, "process_exception"):
-            handler_base._exception_middleware.append(instance.process_exception)
-        handler = convert_exception_to_response(layer)
-    return handler
-
-
-# Serves static files only; no path under /api/v1/ is one.
-API_SKIPPED_MIDDLEWARE = frozenset({"whitenoise.middleware.WhiteNoiseMiddleware"})
-API_PREFIX = "/api/v1/"

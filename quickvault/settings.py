@@ -134,11 +134,19 @@ def database_config() -> dict:
 DATABASES = {"default": database_config()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The API's fast path (quickvault/runtime/README.md): its ASGI handler, middleware chain and cache
+# backends. Off, the service runs on Django's and django-redis's stock code.
+QV_FAST_API_PATH = env_bool("QV_FAST_API_PATH", True)
+
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "quickvault.cache.AsyncRedisCache",
+            "BACKEND": (
+                "quickvault.runtime.cache.AsyncRedisCache"
+                if QV_FAST_API_PATH
+                else "django_redis.cache.RedisCache"
+            ),
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "qv"),
             "OPTIONS": {
@@ -163,7 +171,11 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "quickvault.cache.InlineLocMemCache",
+            "BACKEND": (
+                "quickvault.runtime.cache.InlineLocMemCache"
+                if QV_FAST_API_PATH
+                else "django.core.cache.backends.locmem.LocMemCache"
+            ),
             "LOCATION": "quickvault",
             "OPTIONS": {"MAX_ENTRIES": 10000},
         }
@@ -264,7 +276,10 @@ OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
 OPENAI_TIMEOUT_SECONDS = env_float("OPENAI_TIMEOUT_SECONDS", 30.0)
 OPENAI_MAX_ATTEMPTS = env_int("OPENAI_MAX_ATTEMPTS", 3)
 OPENAI_REQUEST_BUDGET_SECONDS = env_float("OPENAI_REQUEST_BUDGET_SECONDS", 60.0)
-OPENAI_MAX_CONNECTIONS = env_int("OPENAI_MAX_CONNECTIONS", 200)
+# Model calls a worker holds open at once; past it, analyses queue for a connection. Each one in
+# flight also holds its client's socket: a worker raises its open-file limit to match
+# (quickvault/runtime/limits.py).
+OPENAI_MAX_CONNECTIONS = env_int("OPENAI_MAX_CONNECTIONS", 1000)
 # The model path (ocr/providers/openai.py). "auto" uses the model when OPENAI_API_KEY or
 # OPENAI_BASE_URL is set and the built-in extractor otherwise; "rules" or "openai" force one.
 QV_PROVIDER = env_str("QV_PROVIDER", "auto")

@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from quickvault.runtime import API_PREFIX
+
 handler404 = "ocr.views.not_found_view"
 handler500 = "ocr.views.server_error_view"
 
 urlpatterns = [
-    path("api/v1/", include("ocr.urls")),
+    path(API_PREFIX.removeprefix("/"), include("ocr.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

@@ -1,91 +1,71 @@
-"""The ASGI application `make serve` runs: API requests take the middlewares without a thread."""
+"""The ASGI application `make serve` runs, on the fast path (quickvault.runtime.handler: API
+requests take the middlewares without a thread) and on Django's stock path (QV_FAST_API_PATH off):
+both must serve the API alike."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core import signals
+from django.core.handlers.asgi import ASGIHandler
 from django.db import DatabaseError, connection
 from prometheus_client import REGISTRY
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-from ocr.models import ApiKey, OcrRequest, RequestStatus
-from quickvault.asgi import application, release_connections
+from ocr.models import OcrRequest, RequestStatus
+from quickvault.runtime import asgi_application
+from quickvault.runtime.handler import QuickVaultASGIHandler, release_connections
 from tests.documents import ID_CARD, ID_FIELDS
-from tests.signing import signature_headers
+from tests.quickvault.asgi_requests import ANALYZE, asgi_post, signed_analyze
 
-ANALYZE = "/api/v1/ocr/analyze"
 T = TypeVar("T")
 
 # The request signals check the database connections.
 pytestmark = pytest.mark.django_db
 
 
-def asgi_post(
-    path: str, body: bytes, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], bytes]:
-    extra = [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            *extra,
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
-    sent: list[dict] = []
+@pytest.fixture(scope="module")
+def fast_app() -> QuickVaultASGIHandler:
+    return QuickVaultASGIHandler()
 
-    async def run() -> None:
-        messages = [{"type": "http.request", "body": body, "more_body": False}]
 
-        async def receive() -> dict:
-            if messages:
-                return messages.pop(0)
-            await asyncio.Event().wait()  # the client stays connected
-            raise AssertionError("unreachable")
+@pytest.fixture(scope="module")
+def stock_app() -> ASGIHandler:
+    from django.core.asgi import get_asgi_application
 
-        async def send(message: dict) -> None:
-            sent.append(message)
+    return get_asgi_application()
 
-        await application(scope, receive, send)
 
-    async_to_sync(run)()
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
-    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], headers, content
+@pytest.fixture(params=["fast", "stock"])
+def app(request) -> ASGIHandler:
+    """The handler of either path, whichever QV_FAST_API_PATH this run has."""
+    return request.getfixturevalue(f"{request.param}_app")
 
 
 def oversized() -> bytes:
     return b" " * (settings.QV_MAX_BODY_BYTES + 1)
 
 
-def test_oversized_api_body_gets_the_413_envelope_and_the_security_headers():
-    status, headers, content = asgi_post("/api/v1/ocr/analyze", oversized())
+def test_oversized_api_body_gets_the_413_envelope_and_the_security_headers(app):
+    response = asgi_post(app, ANALYZE, oversized())
 
-    assert status == 413
-    assert json.loads(content)["error"]["code"] == "payload_too_large"
-    assert headers["x-content-type-options"] == "nosniff"
+    assert response.status == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
-def test_api_requests_skip_the_static_file_middleware(monkeypatch):
+@pytest.mark.parametrize(
+    ("handler", "static_file_middleware_calls"),
+    [("fast_app", []), ("stock_app", [ANALYZE])],
+    ids=["fast-path-skips-it", "stock-path-takes-it"],
+)
+def test_only_the_fast_path_skips_the_static_file_middleware_for_the_api(
+    monkeypatch, request, handler, static_file_middleware_calls
+):
     calls = []
     original = WhiteNoiseMiddleware.__call__
 
@@ -95,56 +75,45 @@ def test_api_requests_skip_the_static_file_middleware(monkeypatch):
 
     monkeypatch.setattr(WhiteNoiseMiddleware, "__call__", spy)
 
-    asgi_post("/api/v1/ocr/analyze", oversized())
+    asgi_post(request.getfixturevalue(handler), ANALYZE, oversized())
 
-    assert calls == []
+    assert calls == static_file_middleware_calls
 
 
-def test_api_requests_are_counted_in_the_metrics():
+def test_api_requests_are_counted_in_the_metrics(app):
     def count() -> float:
         name = "django_http_requests_total_by_method_total"
         return REGISTRY.get_sample_value(name, {"method": "POST"}) or 0.0
 
     before = count()
 
-    status, _, _ = asgi_post("/api/v1/ocr/analyze", b"{}")
+    response = asgi_post(app, ANALYZE, b"{}")
 
-    assert status == 401
+    assert response.status == 401
     assert count() == before + 1
 
 
-def signed_asgi_post(
-    api_key: tuple[ApiKey, str], data: dict[str, Any]
-) -> tuple[int, dict[str, str], bytes]:
-    key, secret = api_key
-    body = json.dumps(data, ensure_ascii=False).encode()
-    headers = signature_headers(
-        key_id=key.key_id, secret=secret, method="POST", path=ANALYZE, body=body
-    )
-    return asgi_post(ANALYZE, body, headers)
+def test_a_signed_analyze_is_answered_through_the_asgi_application(app, api_key):
+    response = signed_analyze(app, api_key, ID_CARD)
 
-
-def test_a_signed_analyze_is_answered_through_the_asgi_application(api_key):
-    status, _, content = signed_asgi_post(api_key, ID_CARD)
-
-    assert status == 200, content
-    body = json.loads(content)
+    assert response.status == 200, response.content
+    body = response.json()
     assert body["provider"] == "rules"
     assert body["fields"] == ID_FIELDS
 
 
-def test_a_signed_analyze_through_the_asgi_application_is_logged(api_key):
+def test_a_signed_analyze_through_the_asgi_application_is_logged(app, api_key):
     key, _ = api_key
 
-    _, _, content = signed_asgi_post(api_key, ID_CARD)
+    response = signed_analyze(app, api_key, ID_CARD)
 
-    row = OcrRequest.objects.get(request_id=json.loads(content)["requestId"])
+    row = OcrRequest.objects.get(request_id=response.json()["requestId"])
     assert row.api_key_id == key.pk
     assert row.status == RequestStatus.SUCCESS
     assert row.document_type == "idCard"
 
 
-def test_an_api_request_sends_the_request_signals_once_each(api_key):
+def test_an_api_request_sends_the_request_signals_once_each(app, api_key):
     sent: list[str] = []
 
     def started(**kwargs: Any) -> None:
@@ -156,13 +125,36 @@ def test_an_api_request_sends_the_request_signals_once_each(api_key):
     signals.request_started.connect(started)
     signals.request_finished.connect(finished)
     try:
-        status, _, _ = signed_asgi_post(api_key, ID_CARD)
+        response = signed_analyze(app, api_key, ID_CARD)
     finally:
         signals.request_started.disconnect(started)
         signals.request_finished.disconnect(finished)
 
-    assert status == 200
+    assert response.status == 200
     assert sent == ["started", "finished"]
+
+
+def test_a_page_outside_the_api_takes_the_whole_chain(app):
+    response = asgi_post(app, "/admin/login/", b"")
+
+    # The CSRF middleware turned the cookieless form away with its HTML page.
+    assert response.status == 403
+    assert "text/html" in response.headers["content-type"]
+
+
+def test_the_switch_picks_the_handler(settings):
+    settings.QV_FAST_API_PATH = True
+    assert type(asgi_application()) is QuickVaultASGIHandler
+
+    settings.QV_FAST_API_PATH = False
+    assert type(asgi_application()) is ASGIHandler
+
+
+def test_the_application_served_is_the_one_the_switch_picks():
+    from quickvault.asgi import application
+
+    expected = QuickVaultASGIHandler if settings.QV_FAST_API_PATH else ASGIHandler
+    assert type(application) is expected
 
 
 # release_connections() tidies the connections of the thread that runs the API's database work.

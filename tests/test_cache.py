@@ -1,4 +1,4 @@
-"""The cache backends whose async methods need no thread (quickvault/cache.py).
+"""The cache backends whose async methods need no thread (quickvault/runtime/cache.py).
 
 AsyncRedisCache talks to Redis through redis.asyncio, beside django-redis's sync client: the tests
 that need a server use REDIS_URL (set by the CI's second run) and keys under a prefix of their
@@ -19,7 +19,7 @@ import pytest
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from quickvault.cache import AsyncRedisCache, InlineLocMemCache
+from quickvault.runtime.cache import AsyncRedisCache, InlineLocMemCache
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 needs_redis = pytest.mark.skipif(

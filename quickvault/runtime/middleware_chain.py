@@ -1,0 +1,98 @@
+"""The middleware chain of API requests, rebuilt to run on the event loop.
+
+Mirrors Django 5.2's ``BaseHandler.load_middleware`` and ``MiddlewareMixin.__acall__`` (see
+README.md, and tests/quickvault/test_runtime_upstream.py, which fails when they change upstream).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.exceptions import MiddlewareNotUsed
+from django.http import HttpRequest, HttpResponseBase
+
+# Serves static files only; no path under API_PREFIX is one.
+API_SKIPPED_MIDDLEWARE = frozenset({"whitenoise.middleware.WhiteNoiseMiddleware"})
+
+AsyncHandler = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
+
+
+class _InlineMixin:
+    """Runs a MiddlewareMixin's hooks on the event loop, as its ``__acall__`` would run them in a
+    thread: they do no I/O for an API request, so the two thread hops buy nothing."""
+
+    def __init__(self, middleware: Any, get_response: AsyncHandler) -> None:
+        self.middleware = middleware
+        self.get_response = get_response
+        self.process_request = getattr(middleware, "process_request", None)
+        self.process_response = getattr(middleware, "process_response", None)
+        markcoroutinefunction(self)
+
+    async def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = None
+        if self.process_request is not None:
+            response = self.process_request(request)
+        response = response or await self.get_response(request)
+        if self.process_response is not None:
+            response = self.process_response(request, response)
+        return response
+
+
+class _InlineHook:
+    """A MiddlewareMixin's process_view or process_template_response, awaited by Django's handler
+    but run on the event loop."""
+
+    def __init__(self, method: Callable[..., Any]) -> None:
+        self.method = method
+        self.__self__ = method.__self__  # Django names the middleware by it in its checks
+        markcoroutinefunction(self)
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.method(*args, **kwargs)
+
+
+def build_api_chain() -> AsyncHandler | None:
+    """The settings' middlewares rebuilt for requests under API_PREFIX (see
+    quickvault.runtime.handler): the MiddlewareMixin ones run inline on the event loop, the
+    async-capable ones as they are, and the static-file middleware (nothing under API_PREFIX is
+    a static file) is left out. None when a middleware cannot run that way; then API requests
+    take the usual chain."""
+    from django.conf import settings
+    from django.core.handlers.base import BaseHandler
+    from django.core.handlers.exception import convert_exception_to_response
+    from django.utils.deprecation import MiddlewareMixin
+    from django.utils.module_loading import import_string
+
+    handler_base = BaseHandler()
+    handler_base._view_middleware = []
+    handler_base._template_response_middleware = []
+    handler_base._exception_middleware = []
+    handler = convert_exception_to_response(handler_base._get_response_async)
+    for path in reversed(settings.MIDDLEWARE):
+        if path in API_SKIPPED_MIDDLEWARE:
+            continue
+        middleware = import_string(path)
+        try:
+            instance = middleware(handler)
+        except MiddlewareNotUsed:
+            continue
+        if isinstance(instance, MiddlewareMixin):
+            layer = _InlineMixin(instance, handler)
+            if hasattr(instance, "process_view"):
+                handler_base._view_middleware.insert(0, _InlineHook(instance.process_view))
+            if hasattr(instance, "process_template_response"):
+                handler_base._template_response_middleware.append(
+                    _InlineHook(instance.process_template_response)
+                )
+        elif getattr(middleware, "async_capable", False) and iscoroutinefunction(instance):
+            layer = instance
+            if hasattr(instance, "process_view") or hasattr(instance, "process_template_response"):
+                return None
+        else:
+            return None
+        if hasattr(instance, "process_exception"):
+            handler_base._exception_middleware.append(instance.process_exception)
+        handler = convert_exception_to_response(layer)
+    return handler
