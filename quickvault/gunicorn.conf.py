@@ -9,6 +9,9 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quickvault.settings")
 
+# gunicorn's own start and stop lines are noise beside the service's; when_ready says where.
+loglevel = "warning"
+
 
 def on_starting(server) -> None:
     from quickvault.startup import exit_unless_ready
