@@ -4,6 +4,7 @@ import base64
 import functools
 import hashlib
 import secrets
+import time
 import uuid
 from datetime import timedelta
 
@@ -250,16 +251,10 @@ class UsedNonceQuerySet(models.QuerySet):
         return self.filter(expires_at__lt=timezone.now())
 
     def delete_expired(self, *, batch_size: int = 5000, max_batches: int | None = None) -> int:
-        """Delete expired nonces `batch_size` rows at a time (short transactions, beside live
-        traffic); returns how many went."""
-        deleted = batches = 0
-        while max_batches is None or batches < max_batches:
-            ids = list(self.expired().order_by().values_list("pk", flat=True)[:batch_size])
-            if not ids:
-                break
-            deleted += self.model.objects.filter(pk__in=ids).delete()[0]
-            batches += 1
-        return deleted
+        """Delete expired nonces in batches; returns how many went."""
+        return delete_expired_in_batches(
+            self.expired(), batch_size=batch_size, max_batches=max_batches
+        )
 
 
 class UsedNonce(models.Model):
@@ -299,12 +294,38 @@ class UsedNonce(models.Model):
             return cursor.rowcount == 1
 
 
+def delete_expired_in_batches(
+    queryset: models.QuerySet, *, batch_size: int, max_batches: int | None
+) -> int:
+    """Delete the rows of `queryset` `batch_size` at a time (short transactions, beside live
+    traffic), at most `max_batches` times; returns how many went."""
+    deleted = batches = 0
+    while max_batches is None or batches < max_batches:
+        ids = list(queryset.order_by().values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            break
+        deleted += queryset.model.objects.filter(pk__in=ids).delete()[0]
+        batches += 1
+    return deleted
+
+
+class RateCounterQuerySet(models.QuerySet):
+    def delete_expired(self, *, batch_size: int = 5000, max_batches: int | None = None) -> int:
+        """Delete the counters of rate-limit windows that have passed; returns how many."""
+        return delete_expired_in_batches(
+            self.filter(expires__lt=time.time()), batch_size=batch_size, max_batches=max_batches
+        )
+
+
 class RateCounter(models.Model):
-    """The table behind the rate limiter's counters without Redis (quickvault.counters)."""
+    """The table behind the rate limiter's counters without Redis (quickvault.counters): a row
+    per key and minute, deleted once the minute has passed."""
 
     cache_key = models.CharField(max_length=255, primary_key=True)
     value = models.BigIntegerField()
     expires = models.FloatField(db_index=True, help_text="Unix time.")
+
+    objects = RateCounterQuerySet.as_manager()
 
     class Meta:
         db_table = "ocr_ratecounter"

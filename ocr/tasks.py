@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from ocr.models import UsedNonce
+from ocr.models import RateCounter, UsedNonce
 from ocr.retention import purge_request_log as purge
 
 
@@ -11,5 +11,5 @@ def purge_request_log() -> int:
 
 @shared_task(name="ocr.tasks.purge_used_nonces")
 def purge_used_nonces() -> int:
-    """Delete expired nonces in batches; returns how many went."""
-    return UsedNonce.objects.delete_expired()
+    """Delete expired nonces and rate-limit counters in batches; returns how many went."""
+    return UsedNonce.objects.delete_expired() + RateCounter.objects.delete_expired()

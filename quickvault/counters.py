@@ -17,6 +17,10 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.db import connection
 
 
+# What "no expiry" means here: counters are short-lived in practice.
+NEVER_SECONDS = 10 * 365 * 24 * 3600
+
+
 class DatabaseCounterCache(BaseCache):
     """Integer values only: a counter store with the cache interface the rate limiter uses."""
 
@@ -25,9 +29,9 @@ class DatabaseCounterCache(BaseCache):
         self._table = table
 
     def _expires(self, timeout) -> float:
-        timeout = self.get_backend_timeout(timeout)
-        # "Never" is far in the future; counters are short-lived in practice.
-        return time.time() + (timeout if timeout is not None else 10 * 365 * 24 * 3600)
+        """Unix time of expiry (BaseCache turns a timeout into one); "never" is far ahead."""
+        expires = self.get_backend_timeout(timeout)
+        return expires if expires is not None else time.time() + NEVER_SECONDS
 
     def _sql(self, template: str) -> str:
         return template.format(table=connection.ops.quote_name(self._table))

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from tests.conftest import TEST_ENVIRONMENT
 from tests.ocr.test_request_log import ROOT, free_port
@@ -151,3 +152,11 @@ def test_the_production_server_says_where_it_listens(tmp_path):
         server.wait()
 
     assert first_line.strip() == f"Listening on http://127.0.0.1:{port}"
+
+
+def test_beat_keeps_its_schedule_outside_the_checkout():
+    from quickvault.celery import app
+
+    schedule = Path(app.conf.beat_schedule_filename).resolve()
+
+    assert not schedule.is_relative_to(ROOT)
