@@ -31,17 +31,26 @@ def secret_cipher() -> MultiFernet:
 
 @functools.lru_cache(maxsize=4)
 def _cipher(materials: tuple[str, ...]) -> MultiFernet:
-    return MultiFernet([_fernet(material) for material in dict.fromkeys(materials)])
+    # Before API_KEY_ENCRYPTION_KEY took Fernet keys, whatever it held was hashed into one, a
+    # Fernet key too: that form of each configured key decrypts as well, after all the others.
+    hashed = [_hashed_fernet(m) for m in materials if _fernet(m) is not None]
+    ciphers = [_fernet(m) or _hashed_fernet(m) for m in dict.fromkeys(materials)] + hashed
+    return MultiFernet(ciphers)
 
 
-def _fernet(material: str) -> Fernet:
-    """A Fernet key as it is, or (any other text: SECRET_KEY, or what API_KEY_ENCRYPTION_KEY
-    held before it took Fernet keys) the key its SHA-256 makes."""
-    if len(material) == FERNET_KEY_LENGTH:
-        try:
-            return Fernet(material)
-        except ValueError:
-            pass
+def _fernet(material: str) -> Fernet | None:
+    """`material` as a Fernet key, or None where it is not one."""
+    if len(material) != FERNET_KEY_LENGTH:
+        return None
+    try:
+        return Fernet(material)
+    except ValueError:
+        return None
+
+
+def _hashed_fernet(material: str) -> Fernet:
+    """The Fernet key the SHA-256 of any text makes (SECRET_KEY, or what API_KEY_ENCRYPTION_KEY
+    held before it took Fernet keys)."""
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(material.encode()).digest()))
 
 

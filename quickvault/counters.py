@@ -16,7 +16,6 @@ import time
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.db import connection
 
-
 # What "no expiry" means here: counters are short-lived in practice.
 NEVER_SECONDS = 10 * 365 * 24 * 3600
 

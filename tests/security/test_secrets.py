@@ -3,6 +3,7 @@ rotation of SECRET_KEY."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import os
@@ -151,3 +152,18 @@ def test_keys_made_before_the_encryption_key_was_set_stay_readable(settings):
     response = SignedClient(key_id=key.key_id, secret=secret).post_json(ANALYZE, ID_CARD)
 
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_secrets_encrypted_under_the_earlier_form_of_the_encryption_key_stay_readable(settings):
+    earlier = Fernet.generate_key().decode()
+    settings.API_KEY_ENCRYPTION_KEY = [earlier]
+    hashed = Fernet(base64.urlsafe_b64encode(hashlib.sha256(earlier.encode()).digest()))
+    key, secret = ApiKey.issue(name="older", rate_limit=0)
+    ApiKey.objects.filter(pk=key.pk).update(
+        encrypted_secret=hashed.encrypt(secret.encode()).decode()
+    )
+
+    key.refresh_from_db()
+
+    assert key.signing_secret() == secret.encode()
