@@ -26,11 +26,21 @@ ENCRYPTION_KEY_MISSING = (
 CONNECT_TIMEOUT_SECONDS = 5
 
 
+DEVELOPMENT_KEY_IN_PRODUCTION = (
+    "SECRET_KEY is the development key, which is public, and DEBUG is off: set SECRET_KEY to 50 or "
+    "more random characters."
+)
+SHORT_SECRET_KEY = "SECRET_KEY is shorter than 50 characters: make a longer, random one."
+SECRET_KEY_MIN_LENGTH = 50
+
+
 def secret_key_problem() -> str | None:
     try:
-        settings.SECRET_KEY  # noqa: B018 - Django refuses an empty key when it is read
-    except ImproperlyConfigured:
+        key = settings.SECRET_KEY
+    except ImproperlyConfigured:  # Django refuses an empty key when it is read
         return SECRET_KEY_MISSING
+    if not settings.DEBUG and key == getattr(settings, "DEVELOPMENT_SECRET_KEY", None):
+        return DEVELOPMENT_KEY_IN_PRODUCTION
     return None
 
 
@@ -91,9 +101,14 @@ def serving_problems() -> list[str]:
 
 
 def serving_warnings() -> list[str]:
-    if not settings.DEBUG and not settings.API_KEY_ENCRYPTION_KEY:
-        return [ENCRYPTION_KEY_MISSING]
-    return []
+    if settings.DEBUG:
+        return []
+    warnings = []
+    if len(settings.SECRET_KEY) < SECRET_KEY_MIN_LENGTH:
+        warnings.append(SHORT_SECRET_KEY)
+    if not settings.API_KEY_ENCRYPTION_KEY:
+        warnings.append(ENCRYPTION_KEY_MISSING)
+    return warnings
 
 
 def exit_unless_ready() -> None:

@@ -160,3 +160,15 @@ def test_beat_keeps_its_schedule_outside_the_checkout():
     schedule = Path(app.conf.beat_schedule_filename).resolve()
 
     assert not schedule.is_relative_to(ROOT)
+
+
+def test_the_public_development_key_is_refused_with_debug_off(tmp_path):
+    env = clean_env(
+        SECRET_KEY="insecure-development-key-set-SECRET_KEY-in-production",
+        SQLITE_PATH=str(tmp_path / "db.sqlite3"),
+    )
+
+    completed = manage("runserver", "127.0.0.1:1", "--noreload", env=env)
+
+    assert completed.returncode == 1
+    assert completed.stderr.strip().startswith("error: SECRET_KEY is the development key")
