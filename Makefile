@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
-HOST ?= 0.0.0.0
+# This machine only by default; HOST=0.0.0.0 serves the network.
+HOST ?= 127.0.0.1
 WORKERS ?= 2
 
 .PHONY: run test serve setup install migrate lint format worker beat evaluate bench clean browser \
@@ -24,10 +25,12 @@ migrate: install
 
 setup: migrate
 
+# Development: DEBUG on (plain HTTP, the development key) unless the environment says otherwise.
+run: export DEBUG ?= 1
 run: setup
 	$(PY) manage.py bootstrap_demo
-	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin: /admin/, docs: /docs, health: /api/v1/health)"
-	$(VENV)/bin/uvicorn quickvault.asgi:application --host 0.0.0.0 --port $(PORT) --lifespan off --reload --reload-dir ocr --reload-dir prompts --reload-dir analytics --reload-dir quickvault --reload-dir templates
+	@echo "Serving on http://$(HOST):$(PORT)/ (admin: /admin/, docs: /docs, health: /api/v1/health)"
+	$(VENV)/bin/uvicorn quickvault.asgi:application --host $(HOST) --port $(PORT) --lifespan off --reload --reload-dir ocr --reload-dir prompts --reload-dir analytics --reload-dir quickvault --reload-dir templates
 
 # The browser tests drive a real Chromium; on Debian it comes from the system's packages.
 browser:
@@ -45,15 +48,22 @@ test: setup browser
 # lets the others take the next, so a burst of clients is shared between the workers; without it
 # whichever woke first took most of the burst (83 of 100). Connections that come one by one
 # still go to whichever worker is idle, which a socket per worker (--reuse-port) would not do.
+# It refuses to start without SECRET_KEY (quickvault/gunicorn.conf.py) unless DEBUG is on.
 serve: setup
 	UV_TCP_SINGLE_ACCEPT=1 $(VENV)/bin/gunicorn quickvault.asgi:application -k uvicorn.workers.UvicornWorker \
-		--workers $(WORKERS) --bind $(HOST):$(PORT) --backlog 2048 --keep-alive 20 \
+		--config quickvault/gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) --backlog 2048 --keep-alive 20 \
 		--timeout 120 --graceful-timeout 30 --access-logfile - --log-level warning
 
+# Without REDIS_URL there is no broker: tasks run in-process and no worker or beat is needed.
+NO_BROKER = echo "REDIS_URL is not set: tasks run in-process on the embedded default; no worker is needed." >&2; exit 1
+
 worker: install
+	@test -n "$$REDIS_URL" || { $(NO_BROKER); }
 	$(VENV)/bin/celery -A quickvault worker --loglevel INFO
 
+# Beat keeps its schedule file where CELERY_BEAT_SCHEDULE_FILENAME says (the temporary folder).
 beat: install
+	@test -n "$$REDIS_URL" || { $(NO_BROKER); }
 	$(VENV)/bin/celery -A quickvault beat --loglevel INFO
 
 lint: install

@@ -26,6 +26,7 @@ import asyncio
 import json
 import os
 import resource
+import secrets
 import signal
 import socket
 import subprocess
@@ -406,6 +407,9 @@ def server_env(*, scratch: Path, fake_port: int, latency: float) -> tuple[dict[s
         }
     )
     env.pop("VIRTUAL_ENV", None)
+    # make serve is the production server: it needs a key, and here it speaks plain HTTP.
+    env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    env.setdefault("SECURE_SSL_REDIRECT", "0")
     if env.get("DATABASE_URL"):
         return env, "DATABASE_URL" + (" + REDIS_URL" if env.get("REDIS_URL") else "")
     env["SQLITE_PATH"] = str(scratch / "bench.sqlite3")

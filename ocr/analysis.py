@@ -158,10 +158,11 @@ def model_analysis(
 ) -> Analysis:
     """Return the model's answer grounded in the text, reconciled with the rules' and scored."""
     specs = type_config.fields
+    model_values = canonical(specs=specs, values=model_result.values)
     reconciled = reconcile(
         document_type=type_config.key,
         specs=specs,
-        model=canonical(specs=specs, values=model_result.values),
+        model=model_values,
         rules=canonical(specs=specs, values=rules_result.values if rules_result else {}),
         rules_confidence=rules_result.confidence if rules_result else {},
         text=index_text(lines),
@@ -179,9 +180,29 @@ def model_analysis(
         lines=lines,
         result=result,
         cost=cost,
-        warnings=reconciled.notes,
+        warnings=empty_answer_warnings(model_values=model_values, result=result) + reconciled.notes,
         ceilings=reconciled.ceilings,
     )
+
+
+EMPTY_ANSWER_WARNING = (
+    "The model gave no value; the fields shown come from the built-in extractor alone."
+)
+NOTHING_FOUND_WARNING = (
+    "The model gave no value and the built-in extractor found none: check that the lines are "
+    "those of this document type."
+)
+
+
+def empty_answer_warnings(
+    *, model_values: dict[str, str | None], result: ProviderResult
+) -> list[str]:
+    """A warning where the model's answer held no usable value ({} or nulls only)."""
+    if any(model_values.values()):
+        return []
+    if any(result.values.get(key) for key in model_values):
+        return [EMPTY_ANSWER_WARNING]
+    return [NOTHING_FOUND_WARNING]
 
 
 def fallback_analysis(

@@ -1,6 +1,9 @@
 """Request signing (HMAC-SHA256 of timestamp, nonce, method, path, body hash) and Bearer tokens.
 
-Every failure is the same 401: the answer never says which check failed.
+A failed check is a 401 ``unauthorized`` that names it in ``details.reason``
+(``ocr.errors.AuthFailure``), so an app developer can tell a skewed clock from a wrong secret.
+Nonces are remembered where every worker sees them: Redis, or without it the database
+(``ocr.models.UsedNonce``); a nonce store that cannot be reached fails the request closed (503).
 """
 
 from __future__ import annotations
@@ -17,20 +20,34 @@ from dataclasses import dataclass
 
 import jwt
 from asgiref.sync import sync_to_async
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework import authentication, exceptions
+from rest_framework import authentication
 
-from ocr.models import ApiKey, ApiKeyStatus
+from ocr.errors import AuthFailure, Unauthorized, service_unavailable
+from ocr.models import ApiKey, ApiKeyStatus, RateCounter, UsedNonce
 
 logger = logging.getLogger(__name__)
 
 NONCE_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 TIMESTAMP_PATTERN = re.compile(r"\d{1,12}")
+# The contract's signature: lower-case hex of the 32 bytes of HMAC-SHA256.
+SIGNATURE_PATTERN = re.compile(r"[0-9a-f]{64}")
+KEY_ID_MAX_LENGTH = 64
 TOKEN_AUDIENCE = "quickvault-api"
+# What the token key is derived for (HKDF's info): no other use of the same secret shares it.
+TOKEN_KEY_PURPOSE = b"quickvault/api-bearer-tokens/v1"
+# A token may say it was issued this far in the future (clocks of several servers differ).
+TOKEN_CLOCK_LEEWAY_SECONDS = 60
+# Without Redis, expired nonces are also deleted by the workers themselves, a batch at a time
+# this often, so the table stays small where no beat runs (the embedded default).
+NONCE_PURGE_INTERVAL_SECONDS = 600
+NONCE_PURGE_BATCH = 5000
 
 
 class ApiClient:
@@ -44,10 +61,6 @@ class ApiClient:
 
     def __str__(self) -> str:
         return self.api_key.key_id
-
-
-def unauthorized() -> exceptions.AuthenticationFailed:
-    return exceptions.AuthenticationFailed("unauthorized")
 
 
 def raw_path(request: HttpRequest) -> str:
@@ -79,6 +92,18 @@ async def find_active_key(key_id: str) -> ApiKey | None:
         if api_key is not None:
             await cache.aset(ApiKey.cache_key(key_id), api_key, settings.QV_API_KEY_CACHE_SECONDS)
     return api_key
+
+
+async def require_active_key(key_id: str) -> ApiKey:
+    """The active key with this id; else 401 ``unknown_key`` or ``key_revoked``."""
+    api_key = await find_active_key(key_id)
+    if api_key is not None:
+        return api_key
+    # Only a failed request pays for telling the two apart.
+    exists = await ApiKey.objects.filter(key_id=key_id).aexists()
+    raise Unauthorized(
+        AuthFailure.KEY_REVOKED if exists else AuthFailure.UNKNOWN_KEY, key_id=key_id
+    )
 
 
 def active_key_from_db(key_id: str) -> ApiKey | None:
@@ -123,29 +148,33 @@ def signed_headers(request) -> SignedHeaders | None:
     carries none of them (another scheme may apply). Raises 401."""
     meta = request.META
     headers = SignedHeaders(
-        key_id=meta.get("HTTP_X_API_KEY", ""),
+        key_id=meta.get("HTTP_X_API_KEY", "")[:KEY_ID_MAX_LENGTH],
         timestamp=meta.get("HTTP_X_TIMESTAMP", ""),
         nonce=meta.get("HTTP_X_NONCE", ""),
         signature=meta.get("HTTP_X_SIGNATURE", ""),
     )
     if not (headers.key_id or headers.timestamp or headers.nonce or headers.signature):
         return None
-    if not (
-        headers.key_id and headers.signature and TIMESTAMP_PATTERN.fullmatch(headers.timestamp)
-    ):
-        raise unauthorized()
+    if not (headers.key_id and headers.timestamp and headers.signature):
+        raise Unauthorized(AuthFailure.MISSING_HEADER, key_id=headers.key_id)
     if not NONCE_PATTERN.fullmatch(headers.nonce):
-        raise unauthorized()
-    if abs(time.time() - int(headers.timestamp)) > settings.QV_SIGNATURE_WINDOW_SECONDS:
-        raise unauthorized()
+        raise Unauthorized(AuthFailure.MISSING_HEADER, key_id=headers.key_id)
+    if not (
+        TIMESTAMP_PATTERN.fullmatch(headers.timestamp)
+        and abs(time.time() - int(headers.timestamp)) <= settings.QV_SIGNATURE_WINDOW_SECONDS
+    ):
+        raise Unauthorized(AuthFailure.TIMESTAMP_OUT_OF_WINDOW, key_id=headers.key_id)
     return headers
 
 
-def check_signature(request, *, api_key: ApiKey | None, headers: SignedHeaders) -> ApiKey:
-    """The key, where its secret signed this request; raises 401."""
-    secret = api_key.signing_secret() if api_key else None
+def check_signature(request, *, api_key: ApiKey, headers: SignedHeaders) -> ApiKey:
+    """The key, where its secret signed this request; raises 401 ``signature_mismatch``."""
+    secret = api_key.signing_secret()
     if secret is None:
-        raise unauthorized()
+        # Encrypted under a key this server no longer has (see API_KEY_ENCRYPTION_KEY).
+        logger.error("The secret of API key %s cannot be decrypted", api_key.key_id)
+    if secret is None or not SIGNATURE_PATTERN.fullmatch(headers.signature):
+        raise Unauthorized(AuthFailure.SIGNATURE_MISMATCH, key_id=headers.key_id)
     expected = sign(
         secret=secret,
         timestamp=headers.timestamp,
@@ -154,10 +183,8 @@ def check_signature(request, *, api_key: ApiKey | None, headers: SignedHeaders) 
         path=raw_path(request._request),
         body=request._request.body,
     )
-    if not hmac.compare_digest(
-        expected.encode(), headers.signature.lower().encode("utf-8", "replace")
-    ):
-        raise unauthorized()
+    if not hmac.compare_digest(expected, headers.signature):
+        raise Unauthorized(AuthFailure.SIGNATURE_MISMATCH, key_id=headers.key_id)
     return api_key
 
 
@@ -171,16 +198,16 @@ class SignatureAuthentication(authentication.BaseAuthentication):
         if headers is None:
             return None
         api_key = check_signature(
-            request, api_key=await find_active_key(headers.key_id[:64]), headers=headers
+            request, api_key=await require_active_key(headers.key_id), headers=headers
         )
-        # Recorded only after the signature holds, so nobody can burn another key's nonces; in
-        # one round trip to the cache, and marking a replayed request's key as used is harmless.
+        # Recorded only after the signature holds, so nobody can burn another key's nonces;
+        # marking a replayed request's key as used is harmless.
         fresh, _ = await asyncio.gather(
             remember_nonce(key_id=headers.key_id, nonce=headers.nonce),
             touch_last_used(api_key),
         )
         if not fresh:
-            raise unauthorized()
+            raise Unauthorized(AuthFailure.NONCE_REUSED, key_id=headers.key_id)
         return ApiClient(api_key), None
 
     def authenticate_header(self, request) -> str:
@@ -191,21 +218,48 @@ def nonce_cache_key(*, key_id: str, nonce: str) -> str:
     return f"nonce:{key_id}:{nonce}"
 
 
-def nonce_accepted(added: bool | None) -> bool:
-    """Whether a nonce whose cache.add answered `added` may be used: False when it was already
-    used. None means the cache is unreachable (Redis down): the timestamp window still bounds
-    replays."""
-    if added is None:
-        logger.warning("Nonce cache unavailable; accepting request without replay check")
-        return True
-    return bool(added)
+def nonce_store_unavailable():
+    retry_after = settings.QV_NONCE_RETRY_AFTER_SECONDS
+    return service_unavailable(
+        "The replay guard cannot be reached; retry shortly.", retry_after=retry_after
+    )
 
 
 async def remember_nonce(*, key_id: str, nonce: str) -> bool:
-    """Store the nonce for twice the window; False when it was already used."""
-    window = settings.QV_SIGNATURE_WINDOW_SECONDS
-    key = nonce_cache_key(key_id=key_id, nonce=nonce)
-    return nonce_accepted(await cache.aadd(key, 1, timeout=2 * window))
+    """Remember the nonce for twice the window, where every worker sees it; False when it was
+    already used. Raises 503 where the store cannot be reached (QV_NONCE_FAIL_OPEN: accepts)."""
+    lifetime = 2 * settings.QV_SIGNATURE_WINDOW_SECONDS
+    if settings.QV_NONCE_STORE == "database":
+        try:
+            return await sync_to_async(claim_nonce)(
+                key_id=key_id, nonce=nonce, lifetime_seconds=lifetime
+            )
+        except DatabaseError:
+            logger.warning("Nonce table unreachable; refusing signed requests", exc_info=True)
+            raise nonce_store_unavailable() from None
+    added = await cache.aadd(nonce_cache_key(key_id=key_id, nonce=nonce), 1, timeout=lifetime)
+    if added is not None:
+        return bool(added)
+    if settings.QV_NONCE_FAIL_OPEN:
+        logger.warning("Nonce cache unreachable; accepting without replay check (fail open)")
+        return True
+    logger.warning("Nonce cache unreachable; refusing signed requests (fail closed)")
+    raise nonce_store_unavailable()
+
+
+_next_nonce_purge = 0.0
+
+
+def claim_nonce(*, key_id: str, nonce: str, lifetime_seconds: int) -> bool:
+    """UsedNonce.claim, and now and then (on this thread, between claims) a batch of expired
+    nonces and rate-limit counters deleted."""
+    global _next_nonce_purge
+    fresh = UsedNonce.claim(key_id=key_id, nonce=nonce, lifetime_seconds=lifetime_seconds)
+    if time.monotonic() >= _next_nonce_purge:
+        _next_nonce_purge = time.monotonic() + NONCE_PURGE_INTERVAL_SECONDS
+        UsedNonce.objects.delete_expired(batch_size=NONCE_PURGE_BATCH, max_batches=1)
+        RateCounter.objects.delete_expired(batch_size=NONCE_PURGE_BATCH, max_batches=1)
+    return fresh
 
 
 def issue_token(api_key: ApiKey) -> tuple[str, int]:
@@ -218,11 +272,25 @@ def issue_token(api_key: ApiKey) -> tuple[str, int]:
         "exp": now + ttl,
         "jti": uuid.uuid4().hex,
     }
-    return jwt.encode(claims, token_signing_key(), algorithm="HS256"), ttl
+    return jwt.encode(claims, token_signing_keys()[0], algorithm="HS256"), ttl
 
 
-def token_signing_key() -> str:
-    return hashlib.sha256(f"api-tokens:{settings.SECRET_KEY}".encode()).hexdigest()
+def token_signing_keys() -> list[bytes]:
+    """The keys tokens are signed with, the first signing and all verifying: derived from
+    TOKEN_SIGNING_KEY and its fallbacks, else from SECRET_KEY and SECRET_KEY_FALLBACKS."""
+    if settings.TOKEN_SIGNING_KEY:
+        materials = [settings.TOKEN_SIGNING_KEY, *settings.TOKEN_SIGNING_KEY_FALLBACKS]
+    else:
+        materials = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    return [derived_token_key(material) for material in materials]
+
+
+@functools.lru_cache(maxsize=8)
+def derived_token_key(material: str) -> bytes:
+    """A key for Bearer tokens alone (HKDF-SHA256), so a token never exposes what else the
+    secret signs (sessions, the encryption of API key secrets)."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=TOKEN_KEY_PURPOSE)
+    return hkdf.derive(material.encode())
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -233,9 +301,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         key_id = token_subject(request)
         if key_id is None:
             return None
-        api_key = await find_active_key(key_id)
-        if api_key is None:
-            raise unauthorized()
+        api_key = await require_active_key(key_id)
         await touch_last_used(api_key)
         return ApiClient(api_key), None
 
@@ -245,21 +311,41 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
 def token_subject(request) -> str | None:
     """The key id a valid Bearer token names; None where the request carries no Authorization
-    header. Raises 401."""
+    header. Raises 401 ``token_invalid`` or ``token_expired``."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise unauthorized()
-    try:
-        claims = jwt.decode(
-            token.strip(),
-            token_signing_key(),
-            algorithms=["HS256"],
-            audience=TOKEN_AUDIENCE,
-            options={"require": ["exp", "iat", "sub"]},
-        )
-    except jwt.PyJWTError:
-        raise unauthorized() from None
-    return str(claims["sub"])[:64]
+        raise Unauthorized(AuthFailure.TOKEN_INVALID)
+    claims = verified_claims(token.strip())
+    key_id = str(claims["sub"])[:KEY_ID_MAX_LENGTH]
+    lifetime = claims["exp"] - claims["iat"]
+    # The server decides how long a token lives, whatever a token says of itself.
+    if (
+        lifetime > settings.QV_TOKEN_TTL_SECONDS
+        or claims["iat"] > time.time() + TOKEN_CLOCK_LEEWAY_SECONDS
+    ):
+        raise Unauthorized(AuthFailure.TOKEN_INVALID, key_id=key_id)
+    return key_id
+
+
+def verified_claims(token: str) -> dict:
+    """The claims of a token signed with one of the token keys; raises 401."""
+    for key in token_signing_keys():
+        try:
+            return jwt.decode(
+                token,
+                key,
+                algorithms=["HS256"],
+                audience=TOKEN_AUDIENCE,
+                options={"require": ["exp", "iat", "sub"]},
+            )
+        except jwt.InvalidSignatureError:
+            continue
+        except jwt.ExpiredSignatureError:
+            # PyJWT checks the signature first: this key signed it, and its time is up.
+            raise Unauthorized(AuthFailure.TOKEN_EXPIRED) from None
+        except jwt.PyJWTError:
+            raise Unauthorized(AuthFailure.TOKEN_INVALID) from None
+    raise Unauthorized(AuthFailure.TOKEN_INVALID)

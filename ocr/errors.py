@@ -7,12 +7,12 @@ domain errors (``ocr.exceptions``, by ``api_error``) and DRF's (``api_exception_
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 from typing import Any
 
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
 
 from ocr.exceptions import (
     AnalysisError,
@@ -87,7 +87,75 @@ def api_error(error: AnalysisError) -> ApiError:
     )
 
 
-UNAUTHORIZED_MESSAGE = "The request is not signed by a valid, active API key."
+class AuthFailure(StrEnum):
+    """Why a request is unauthorized: the API's ``details.reason`` and the server log's."""
+
+    MISSING_HEADER = "missing_header"
+    UNKNOWN_KEY = "unknown_key"
+    KEY_REVOKED = "key_revoked"
+    TIMESTAMP_OUT_OF_WINDOW = "timestamp_out_of_window"
+    NONCE_REUSED = "nonce_reused"
+    SIGNATURE_MISMATCH = "signature_mismatch"
+    TOKEN_INVALID = "token_invalid"
+    TOKEN_EXPIRED = "token_expired"
+
+
+AUTH_FAILURE_MESSAGES = {
+    AuthFailure.MISSING_HEADER: (
+        "Sign the request: X-Api-Key, X-Timestamp, X-Nonce (16-64 of [A-Za-z0-9_-]) and "
+        "X-Signature, or Authorization: Bearer with a token."
+    ),
+    AuthFailure.UNKNOWN_KEY: "No API key has this key id.",
+    AuthFailure.KEY_REVOKED: "This API key has been revoked.",
+    AuthFailure.TIMESTAMP_OUT_OF_WINDOW: (
+        "X-Timestamp is not Unix seconds within 300 seconds of the server's clock."
+    ),
+    AuthFailure.NONCE_REUSED: "This X-Nonce was already used with this key.",
+    AuthFailure.SIGNATURE_MISMATCH: (
+        "X-Signature is not the lower-case hex HMAC-SHA256 of the string to sign under this "
+        "key's secret."
+    ),
+    AuthFailure.TOKEN_INVALID: "The Bearer token is not one this service issued.",
+    AuthFailure.TOKEN_EXPIRED: "The Bearer token has expired: ask POST /api/v1/auth/token again.",
+}
+
+
+class Unauthorized(exceptions.AuthenticationFailed):
+    """A 401 that names the failed check (``reason``) and the key id it was made for."""
+
+    def __init__(self, reason: AuthFailure, *, key_id: str = "") -> None:
+        super().__init__(detail=AUTH_FAILURE_MESSAGES[reason], code=reason.value)
+        self.reason = reason
+        self.key_id = key_id
+
+
+def service_unavailable(message: str, *, retry_after: int) -> ApiError:
+    return ApiError(
+        status_code=503,
+        code="service_unavailable",
+        message=message,
+        details={"retryAfter": retry_after},
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def unauthorized_response(exc: exceptions.APIException, request: Any) -> Response:
+    """The 401 envelope with ``details.reason``; the log records the reason and the key id
+    (never a secret or a signature)."""
+    if isinstance(exc, Unauthorized):
+        reason, key_id = exc.reason, exc.key_id
+    else:  # DRF's NotAuthenticated: no scheme's headers at all.
+        reason = AuthFailure.MISSING_HEADER
+        key_id = request.META.get("HTTP_X_API_KEY", "") if request is not None else ""
+    path = request.path if request is not None else ""
+    logger.warning("Unauthorized (%s): key %r, %s", reason.value, key_id[:64], path[:200])
+    headers = {"WWW-Authenticate": exc.auth_header} if getattr(exc, "auth_header", None) else {}
+    return Response(
+        envelope("unauthorized", AUTH_FAILURE_MESSAGES[reason], {"reason": reason.value}),
+        status=status.HTTP_401_UNAUTHORIZED,
+        headers=headers,
+    )
+
 
 STATUS_CODES = {
     400: "invalid_request",
@@ -100,6 +168,7 @@ STATUS_CODES = {
     415: "unsupported_media_type",
     429: "rate_limited",
     502: "upstream_error",
+    503: "service_unavailable",
     504: "upstream_timeout",
 }
 
@@ -127,9 +196,11 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        return Response(
-            envelope("unauthorized", UNAUTHORIZED_MESSAGE), status=status.HTTP_401_UNAUTHORIZED
-        )
+        return unauthorized_response(exc, context.get("request"))
+    # Imported here: ocr.auth needs this module while rest_framework.views is still loading
+    # (its schemas import the authentication classes).
+    from rest_framework.views import exception_handler
+
     response = exception_handler(exc, context)
     if response is not None:
         code = STATUS_CODES.get(response.status_code, "error")

@@ -4,26 +4,58 @@ import base64
 import functools
 import hashlib
 import secrets
+import time
 import uuid
+from datetime import timedelta
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.cache import cache
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
+# Fernet keys are 32 bytes, url-safe base64: 44 characters.
+FERNET_KEY_LENGTH = 44
 
-def secret_cipher() -> Fernet:
-    return _cipher(settings.API_KEY_ENCRYPTION_KEY or f"api-key-secrets:{settings.SECRET_KEY}")
+
+def secret_cipher() -> MultiFernet:
+    """The cipher of API key secrets: API_KEY_ENCRYPTION_KEY's keys, the first encrypting, then
+    (to decrypt only) the keys derived from SECRET_KEY and SECRET_KEY_FALLBACKS, which encrypted
+    secrets before API_KEY_ENCRYPTION_KEY existed. With API_KEY_ENCRYPTION_KEY unset, the key
+    derived from SECRET_KEY encrypts."""
+    derived = [
+        f"api-key-secrets:{key}" for key in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    ]
+    return _cipher(tuple(settings.API_KEY_ENCRYPTION_KEY) + tuple(derived))
 
 
 @functools.lru_cache(maxsize=4)
-def _cipher(material: str) -> Fernet:
+def _cipher(materials: tuple[str, ...]) -> MultiFernet:
+    # Before API_KEY_ENCRYPTION_KEY took Fernet keys, whatever it held was hashed into one, a
+    # Fernet key too: that form of each configured key decrypts as well, after all the others.
+    hashed = [_hashed_fernet(m) for m in materials if _fernet(m) is not None]
+    ciphers = [_fernet(m) or _hashed_fernet(m) for m in dict.fromkeys(materials)] + hashed
+    return MultiFernet(ciphers)
+
+
+def _fernet(material: str) -> Fernet | None:
+    """`material` as a Fernet key, or None where it is not one."""
+    if len(material) != FERNET_KEY_LENGTH:
+        return None
+    try:
+        return Fernet(material)
+    except ValueError:
+        return None
+
+
+def _hashed_fernet(material: str) -> Fernet:
+    """The Fernet key the SHA-256 of any text makes (SECRET_KEY, or what API_KEY_ENCRYPTION_KEY
+    held before it took Fernet keys)."""
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(material.encode()).digest()))
 
 
 @functools.lru_cache(maxsize=1024)
-def _decrypt(cipher: Fernet, token: str) -> bytes | None:
+def _decrypt(cipher: MultiFernet, token: str) -> bytes | None:
     # Every signed request needs its key's secret; decrypting it each time is a measurable share
     # of a request's CPU, and the process holds the plain secret while it checks anyway.
     try:
@@ -95,6 +127,19 @@ class ApiKey(models.Model):
 
     def signing_secret(self) -> bytes | None:
         return _decrypt(secret_cipher(), self.encrypted_secret)
+
+    def reencrypt(self) -> bool:
+        """Encrypt the secret again under the first key of API_KEY_ENCRYPTION_KEY; False (and
+        nothing saved) where no key at hand decrypts it."""
+        try:
+            rotated = secret_cipher().rotate(self.encrypted_secret.encode()).decode()
+        except InvalidToken:
+            return False
+        if rotated != self.encrypted_secret:
+            self.encrypted_secret = rotated
+            self.save(update_fields=["encrypted_secret"])
+            self.clear_cache()
+        return True
 
     def revoke(self) -> None:
         self.status = ApiKeyStatus.REVOKED
@@ -208,3 +253,91 @@ class Feedback(models.Model):
         if not self.field_count:
             return None
         return 1 - len(self.corrected_fields) / self.field_count
+
+
+class UsedNonceQuerySet(models.QuerySet):
+    def expired(self) -> UsedNonceQuerySet:
+        return self.filter(expires_at__lt=timezone.now())
+
+    def delete_expired(self, *, batch_size: int = 5000, max_batches: int | None = None) -> int:
+        """Delete expired nonces in batches; returns how many went."""
+        return delete_expired_in_batches(
+            self.expired(), batch_size=batch_size, max_batches=max_batches
+        )
+
+
+class UsedNonce(models.Model):
+    """A nonce a key has signed with, remembered until its request's timestamp is out of the
+    window: the replay guard that every worker shares where there is no Redis."""
+
+    key_id = models.CharField(max_length=64)
+    nonce = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = UsedNonceQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key_id", "nonce"], name="usednonce_key_nonce_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_id}:{self.nonce}"
+
+    @classmethod
+    def claim(cls, *, key_id: str, nonce: str, lifetime_seconds: int) -> bool:
+        """Record that `key_id` used `nonce`; False where it already did (and that use has not
+        expired). One statement, atomic however many workers race for the same nonce; an
+        expired row is taken over in place."""
+        now = timezone.now()
+        table = connection.ops.quote_name(cls._meta.db_table)
+        sql = (
+            f"INSERT INTO {table} (key_id, nonce, expires_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at "
+            f"WHERE {table}.expires_at < %s"
+        )
+        adapt = connection.ops.adapt_datetimefield_value
+        expires = now + timedelta(seconds=lifetime_seconds)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [key_id, nonce, adapt(expires), adapt(now)])
+            return cursor.rowcount == 1
+
+
+def delete_expired_in_batches(
+    queryset: models.QuerySet, *, batch_size: int, max_batches: int | None
+) -> int:
+    """Delete the rows of `queryset` `batch_size` at a time (short transactions, beside live
+    traffic), at most `max_batches` times; returns how many went."""
+    deleted = batches = 0
+    while max_batches is None or batches < max_batches:
+        ids = list(queryset.order_by().values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            break
+        deleted += queryset.model.objects.filter(pk__in=ids).delete()[0]
+        batches += 1
+    return deleted
+
+
+class RateCounterQuerySet(models.QuerySet):
+    def delete_expired(self, *, batch_size: int = 5000, max_batches: int | None = None) -> int:
+        """Delete the counters of rate-limit windows that have passed; returns how many."""
+        return delete_expired_in_batches(
+            self.filter(expires__lt=time.time()), batch_size=batch_size, max_batches=max_batches
+        )
+
+
+class RateCounter(models.Model):
+    """The table behind the rate limiter's counters without Redis (quickvault.counters): a row
+    per key and minute, deleted once the minute has passed."""
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.BigIntegerField()
+    expires = models.FloatField(db_index=True, help_text="Unix time.")
+
+    objects = RateCounterQuerySet.as_manager()
+
+    class Meta:
+        db_table = "ocr_ratecounter"
+
+    def __str__(self) -> str:
+        return self.cache_key

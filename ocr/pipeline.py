@@ -152,7 +152,9 @@ async def prepare(
         template=template,
         experiment=experiment,
         # Keyed on the template that serves, so each variant has its own cached answers.
-        cache_key=result_cache_key(document_type=key, lines=item.raw_texts, template=template),
+        cache_key=result_cache_key(
+            document_type=key, lines=item.raw_texts, template=template, configuration=configuration
+        ),
         started=started,
     )
     if item.use_cache:
@@ -209,12 +211,25 @@ def experiment_choice(
 
 
 def result_cache_key(
-    *, document_type: str, lines: tuple[str, ...], template: PromptTemplate | None
+    *,
+    document_type: str,
+    lines: tuple[str, ...],
+    template: PromptTemplate | None,
+    configuration: Configuration,
 ) -> str:
+    """The result cache's key: the text, the type, and what answers it (the provider, the model
+    it is routed to, the template's version), so that a change of any serves no stale answer."""
     version = (
         f"{template.pk}:{template.version}:{template.updated_at.isoformat()}" if template else "-"
     )
-    payload = json.dumps([document_type, version, list(lines)], ensure_ascii=False)
+    if uses_model():
+        provider = "openai"
+        model = configuration.choose_model(
+            document_type=document_type, lines=lines, template=template
+        )
+    else:
+        provider, model = "rules", "-"
+    payload = json.dumps([document_type, provider, model, version, list(lines)], ensure_ascii=False)
     return "result:" + hashlib.sha256(payload.encode()).hexdigest()
 
 

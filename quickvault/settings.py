@@ -6,6 +6,7 @@ embedded default: SQLite in WAL mode, the local-memory cache, eager Celery tasks
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -39,13 +40,47 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()] if value else default
 
 
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """`1` (or true/yes/on): X-Forwarded-Proto; a header name: that header; unset: None."""
+    value = env_str(name)
+    if not value or value.lower() in {"0", "false", "no", "off"}:
+        return None
+    header = "X-Forwarded-Proto" if value.lower() in {"1", "true", "yes", "on"} else value
+    return "HTTP_" + header.upper().replace("-", "_"), "https"
+
+
 DEBUG = env_bool("DEBUG", False)
-# A fixed development key keeps `make run` zero-configuration; production sets SECRET_KEY.
-SECRET_KEY = env_str("SECRET_KEY") or "insecure-development-key-set-SECRET_KEY-in-production"
-# Encrypts API key secrets at rest; defaults to one derived from SECRET_KEY.
-API_KEY_ENCRYPTION_KEY = env_str("API_KEY_ENCRYPTION_KEY")
+# Only ever with DEBUG on (`make run` sets it). With DEBUG off and no SECRET_KEY the key stays
+# empty: commands that need none (migrate, collectstatic) still run, anything that signs fails,
+# and a server refuses to start in one line (quickvault.startup). The text is kept as it was so
+# the API keys a development database holds stay readable.
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production"
+SECRET_KEY = env_str("SECRET_KEY") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+# Bearer tokens are signed with a key derived from TOKEN_SIGNING_KEY (else SECRET_KEY); tokens
+# signed under the fallbacks (else SECRET_KEY_FALLBACKS) are still accepted: see ocr.auth.
+TOKEN_SIGNING_KEY = env_str("TOKEN_SIGNING_KEY")
+TOKEN_SIGNING_KEY_FALLBACKS = env_list("TOKEN_SIGNING_KEY_FALLBACKS", [])
+# Fernet keys for API key secrets at rest, newest first: the first encrypts, all decrypt
+# (`manage.py reencrypt_api_keys` moves every secret to the first). Unset, a key derived from
+# SECRET_KEY encrypts, and rotating SECRET_KEY would lock every API key out: set it in
+# production. See ocr.models.secret_cipher.
+API_KEY_ENCRYPTION_KEY = env_list("API_KEY_ENCRYPTION_KEY", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# HTTPS only in production (DEBUG off); `make run` serves plain HTTP on 127.0.0.1 with DEBUG on.
+# Probes and scrapes reach the health check and the metrics over plain HTTP inside a cluster.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+# Only behind a proxy that sets the header itself (and strips it from clients): anyone else
+# could claim HTTPS with it.
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -181,6 +216,14 @@ else:
         }
     }
 
+# The rate limiter's per-minute counters must be shared by every worker: in Redis where there is
+# one, else in a table of the database with one-statement increments (quickvault.counters).
+CACHES["ratelimit"] = (
+    dict(CACHES["default"])
+    if REDIS_URL
+    else {"BACKEND": "quickvault.counters.DatabaseCounterCache", "LOCATION": "ocr_ratecounter"}
+)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -189,9 +232,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "purge-request-log": {"task": "ocr.tasks.purge_request_log", "schedule": 6 * 3600},
+    "purge-used-nonces": {"task": "ocr.tasks.purge_used_nonces", "schedule": 10 * 60},
 }
+# Beat's state lives outside the checkout.
+CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME") or str(
+    Path(tempfile.gettempdir()) / "quickvault-celerybeat-schedule"
+)
 
-RATELIMIT_USE_CACHE = "default"
+RATELIMIT_USE_CACHE = "ratelimit"
 # The limiter must not fail closed while Redis is unreachable.
 RATELIMIT_FAIL_OPEN = True
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
@@ -245,7 +293,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": f"/{STATIC_URL}favicon.svg",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # The schema and the docs page are public; the API's authenticators are async-only.
@@ -254,7 +302,14 @@ SPECTACULAR_SETTINGS = {
 
 # The service's own knobs. Read through django.conf.settings inside functions.
 QV_SIGNATURE_WINDOW_SECONDS = 300
-QV_TOKEN_TTL_SECONDS = 900
+# Tokens are issued for this long, and one that claims a longer life is refused, whatever it says.
+QV_TOKEN_TTL_SECONDS = env_int("QV_TOKEN_TTL_SECONDS", 900)
+# Where the nonces of signed requests are remembered, shared by every worker: "cache" (Redis)
+# or "database" (ocr.models.UsedNonce). With Redis unreachable the check fails closed (503 with
+# Retry-After) unless QV_NONCE_FAIL_OPEN is on; then the timestamp window alone bounds replays.
+QV_NONCE_STORE = env_str("QV_NONCE_STORE") or ("cache" if REDIS_URL else "database")
+QV_NONCE_FAIL_OPEN = env_bool("QV_NONCE_FAIL_OPEN", False)
+QV_NONCE_RETRY_AFTER_SECONDS = 5
 # Active keys are read from the cache; saving or deleting a key clears its entry. Short, because
 # without REDIS_URL each worker has a cache of its own that another worker's revocation can't
 # clear: this is how long such a worker may still accept a revoked key.

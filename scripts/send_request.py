@@ -31,12 +31,46 @@ def sign(*, secret: str, method: str, path: str, body: bytes) -> dict[str, str]:
     return {"X-Timestamp": timestamp, "X-Nonce": nonce, "X-Signature": signature}
 
 
-def demo_credentials() -> tuple[str, str]:
-    stored = Path(__file__).resolve().parent.parent / ".demo-api-key.json"
-    if stored.exists():
-        data = json.loads(stored.read_text())
-        return data["keyId"], data["secret"]
-    return "", ""
+DEMO_KEY_FILE = Path(__file__).resolve().parent.parent / ".demo-api-key.json"
+
+
+class Failure(Exception):
+    """A problem to report in one line (exit status 2)."""
+
+
+def demo_credentials(path: Path = DEMO_KEY_FILE) -> tuple[str, str]:
+    if not path.exists():
+        return "", ""
+    try:
+        data = json.loads(path.read_text())
+        return str(data["keyId"]), str(data["secret"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise Failure(
+            f"the key file {path} is not a JSON object with keyId and secret ({error}); "
+            "run `make run` again, or pass --key-id and --secret"
+        ) from None
+
+
+def read_body(file: str | None) -> bytes:
+    if not file:
+        return b""
+    try:
+        return Path(file).read_bytes()
+    except OSError as error:
+        raise Failure(f"cannot read {file}: {error.strerror or error}") from None
+
+
+def send(request: urllib.request.Request, *, url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except urllib.error.URLError as error:
+        reason = getattr(error.reason, "strerror", None) or error.reason
+        raise Failure(f"cannot reach {url}: {reason} (is the server running?)") from None
+    except TimeoutError:
+        raise Failure(f"no answer from {url} within 120 seconds") from None
 
 
 def main() -> int:
@@ -47,26 +81,29 @@ def main() -> int:
     parser.add_argument("--method", default=None, help="POST with a file, GET without")
     parser.add_argument("--key-id", default=os.environ.get("QV_KEY_ID"))
     parser.add_argument("--secret", default=os.environ.get("QV_SECRET"))
+    parser.add_argument("--key-file", type=Path, default=DEMO_KEY_FILE, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    try:
+        return run(args)
+    except Failure as failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 2
 
+
+def run(args: argparse.Namespace) -> int:
     key_id, secret = args.key_id, args.secret
     if not (key_id and secret):
-        key_id, secret = demo_credentials()
+        key_id, secret = demo_credentials(args.key_file)
     if not (key_id and secret):
-        parser.error("no API key: pass --key-id and --secret, or run `make run` once")
-    body = Path(args.file).read_bytes() if args.file else b""
+        raise Failure("no API key: pass --key-id and --secret, or run `make run` once")
+    body = read_body(args.file)
     method = args.method or ("POST" if args.file else "GET")
     headers = {"X-Api-Key": key_id, **sign(secret=secret, method=method, path=args.path, body=body)}
     if body:
         headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(
-        args.url.rstrip("/") + args.path, data=body or None, method=method, headers=headers
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            status, payload = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, payload = error.code, error.read()
+    url = args.url.rstrip("/") + args.path
+    request = urllib.request.Request(url, data=body or None, method=method, headers=headers)
+    status, payload = send(request, url=args.url)
     print(f"HTTP {status}", file=sys.stderr)
     try:
         print(json.dumps(json.loads(payload), ensure_ascii=False, indent=2))

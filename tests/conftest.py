@@ -1,8 +1,31 @@
+import os
+
 import pytest
 from django.core.cache import cache
 
 from ocr.models import ApiKey
 from tests.signing import SignedClient
+
+# The tests run with DEBUG off, as production does, with a key of their own (production refuses
+# to start without one) and over plain HTTP. Set in the environment too, for the servers and
+# commands the tests start.
+TEST_ENVIRONMENT = {
+    "SECRET_KEY": "tests-only-secret-key-" + "k" * 40,
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+}
+
+
+def pytest_configure(config) -> None:
+    from django.conf import settings
+
+    for name, value in TEST_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    settings.SECRET_KEY = os.environ["SECRET_KEY"]
+    settings.SECURE_SSL_REDIRECT = os.environ["SECURE_SSL_REDIRECT"] == "1"
+    settings.SESSION_COOKIE_SECURE = os.environ["SESSION_COOKIE_SECURE"] == "1"
+    settings.CSRF_COOKIE_SECURE = os.environ["CSRF_COOKIE_SECURE"] == "1"
 
 
 @pytest.fixture(autouse=True, scope="session")

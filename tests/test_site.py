@@ -105,3 +105,35 @@ def test_openapi_schema_is_valid_and_names_both_auth_schemes(tmp_path):
     schema = path.read_text()
     assert "signature:" in schema
     assert "scheme: bearer" in schema
+
+
+@pytest.mark.django_db
+def test_the_front_page_links_to_the_docs_admin_dashboard_and_health(client):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    for address in (
+        'href="/docs"',
+        'href="/admin/"',
+        'href="/dashboard/"',
+        'href="/api/v1/health"',
+    ):
+        assert address in page
+
+
+@pytest.mark.django_db
+def test_the_admins_view_site_link_leads_to_a_page(admin_client):
+    admin_page = admin_client.get("/admin/").content.decode()
+    assert 'href="/"' in admin_page
+
+    assert admin_client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_favicon_is_served_from_the_project(client):
+    response = client.get("/favicon.ico", follow=True)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("image/svg+xml")
+    assert response.redirect_chain[-1][0].startswith("/static/")

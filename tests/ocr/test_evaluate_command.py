@@ -1,5 +1,6 @@
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from ocr.casegen import SAMPLE_SET
 from ocr.evaluation import load_cases
-from prompts.models import PromptTemplate
+from prompts.models import ModelPrice, PromptTemplate
 
 
 def write_cases(tmp_path: Path, types: set[str]) -> Path:
@@ -68,3 +69,25 @@ def test_evaluate_reports_a_file_that_is_not_json_lines(tmp_path):
 
     with pytest.raises(CommandError, match=r"bad\.jsonl:1"):
         call_command("evaluate", str(path), stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_evaluate_reports_provider_model_tokens_and_cost(tmp_path, fake_openai):
+    cases = write_cases(tmp_path, {"idCard"})
+    fake_openai.add_cases(load_cases(cases))
+    ModelPrice.objects.update_or_create(
+        model="gpt-4o-mini",
+        defaults={"input_per_million": Decimal("1"), "output_per_million": Decimal("2")},
+    )
+    report = tmp_path / "report.json"
+    out = io.StringIO()
+
+    call_command("evaluate", str(cases), "--json", str(report), stdout=out, stderr=io.StringIO())
+
+    data = json.loads(report.read_text())
+    assert data["providers"] == {"openai": 6}
+    assert data["models"] == {"gpt-4o-mini": 6}
+    assert data["tokens"]["prompt"] > 0
+    assert data["tokens"]["total"] == data["tokens"]["prompt"] + data["tokens"]["completion"]
+    assert data["cost"] > 0
+    assert "gpt-4o-mini (6)" in out.getvalue()

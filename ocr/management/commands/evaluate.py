@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from ocr import pipeline
+from ocr.analysis import Analysis
 from ocr.evaluation import score_cases
 from ocr.exceptions import AnalysisError
 from prompts.configuration import get_configuration
@@ -48,6 +51,7 @@ class Command(BaseCommand):
         configuration = get_configuration()
         extracted: dict[str, dict[str, Any]] = {}
         detected: dict[str, str | None] = {}
+        spend = Spend()
         for case in tqdm(loaded, desc="Evaluating", unit="case", disable=None):
             item = pipeline.AnalyzeInput(
                 raw_texts=tuple(case["rawTexts"]),
@@ -66,11 +70,13 @@ class Command(BaseCommand):
                 continue
             detected[case["id"]] = analysis.document_type
             extracted[case["id"]] = analysis.fields
+            spend.add(analysis)
 
         result = score_cases(loaded, lambda case: extracted[case["id"]])
         if detect:
             right = sum(detected[c["id"]] == c["documentType"] for c in loaded)
             result["typeDetectionAccuracy"] = right / len(loaded)
+        result |= spend.as_report()
         self.print_table(result)
         if report:
             Path(report).write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
@@ -88,6 +94,47 @@ class Command(BaseCommand):
         write(f"{'invented values (of null fields)':<34}{result['inventedRate']:>10.4f}")
         if "typeDetectionAccuracy" in result:
             write(f"{'type detection':<34}{result['typeDetectionAccuracy']:>10.4f}")
+        write(f"{'providers':<34}{counted(result['providers'])}")
+        write(f"{'models':<34}{counted(result['models']) or '-'}")
+        tokens = result["tokens"]
+        write(f"{'tokens (prompt + completion)':<34}{tokens['prompt']} + {tokens['completion']}")
+        write(f"{'cost (USD, at the model prices)':<34}{result['cost']:.6f}")
+
+
+def counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} ({count})" for name, count in counts.items())
+
+
+class Spend:
+    """What answered the cases and what it cost: analyses by provider and by model, the model's
+    tokens and their cost at the prices staff set."""
+
+    def __init__(self) -> None:
+        self.providers: Counter[str] = Counter()
+        self.models: Counter[str] = Counter()
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.cost = Decimal(0)
+
+    def add(self, analysis: Analysis) -> None:
+        self.providers[analysis.provider] += 1
+        if analysis.model:
+            self.models[analysis.model] += 1
+        self.prompt_tokens += analysis.usage.prompt_tokens
+        self.completion_tokens += analysis.usage.completion_tokens
+        self.cost += analysis.cost
+
+    def as_report(self) -> dict[str, Any]:
+        return {
+            "providers": dict(self.providers.most_common()),
+            "models": dict(self.models.most_common()),
+            "tokens": {
+                "prompt": self.prompt_tokens,
+                "completion": self.completion_tokens,
+                "total": self.prompt_tokens + self.completion_tokens,
+            },
+            "cost": float(self.cost),
+        }
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
