@@ -152,7 +152,7 @@ def redis_down(settings):
     """The nonce check in Redis, with Redis at a closed port."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "quickvault.cache.AsyncRedisCache",
+            "BACKEND": "quickvault.runtime.cache.AsyncRedisCache",
             "LOCATION": CLOSED_REDIS_URL,
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
