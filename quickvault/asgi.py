@@ -15,6 +15,8 @@ from django.db import connections
 from django.dispatch import Signal
 from django.urls import set_script_prefix
 
+from quickvault.body_limit import BodyLimitMiddleware
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quickvault.settings")
 
 
@@ -203,4 +205,5 @@ def freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
-application = get_application()
+# Bodies are bounded before Django reads them (quickvault/body_limit.py).
+application = BodyLimitMiddleware(get_application())
