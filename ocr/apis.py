@@ -28,6 +28,7 @@ from ocr.errors import ApiError, api_error, invalid_request, not_found, payload_
 from ocr.exceptions import AnalysisError
 from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, Feedback, OcrRequest
+from ocr.parsers import storable
 from prompts.configuration import Configuration, aget_configuration
 from quickvault import circuit
 
@@ -340,10 +341,12 @@ class FeedbackApi(AsyncApiView):
             )
         await Feedback.objects.acreate(
             request=logged,
-            corrections={
-                key: mask_sensitive(value) if specs[key].sensitive else value
-                for key, value in corrections.items()
-            },
+            corrections=storable(
+                {
+                    key: mask_sensitive(value) if specs[key].sensitive else value
+                    for key, value in corrections.items()
+                }
+            ),
             corrected_fields=sorted(corrections),
             field_count=len(specs),
         )

@@ -220,7 +220,7 @@ REST_FRAMEWORK = {
         "ocr.auth.SignatureAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["ocr.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ocr.errors.api_exception_handler",
@@ -253,10 +253,16 @@ QV_MAX_LINES = 200
 QV_MAX_LINE_CHARS = 2000
 QV_MAX_TOTAL_CHARS = 20000
 QV_MAX_BATCH_ITEMS = 20
+# Request bodies (and model answers) nested deeper than this are refused before decoding.
+QV_MAX_JSON_DEPTH = 32
 QV_STORE_RAW_TEXT = env_bool("QV_STORE_RAW_TEXT", False)
 # The request log holds personal data; rows older than this are deleted.
 QV_LOG_RETENTION_DAYS = env_int("QV_LOG_RETENTION_DAYS", 90)
 QV_RESULT_CACHE_SECONDS = env_int("QV_RESULT_CACHE_SECONDS", 600)
+# A request-log row the database refuses is written again once, this much later, in the
+# background; at most this many wait (each lost one is logged with its tokens and cost).
+QV_LOG_RETRY_SECONDS = env_float("QV_LOG_RETRY_SECONDS", 5.0)
+QV_LOG_RETRY_MAX_ROWS = env_int("QV_LOG_RETRY_MAX_ROWS", 10000)
 
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
