@@ -239,7 +239,12 @@ async def extract(*, jobs: list[Job], configuration: Configuration) -> None:
         Document(document_type=job.type_config.key, fields=job.type_config.fields, lines=job.lines)
         for job in jobs
     ]
-    rules_results = [run_rules(document) for document in documents]
+    rules_results = []
+    for document in documents:
+        rules_results.append(run_rules(document))
+        # Each document's work is bounded (the size limits hold after normalisation); between
+        # documents the event loop serves other requests, so a batch never holds it for long.
+        await asyncio.sleep(0)
     if uses_model():
         model_results = await read_with_model(
             documents=documents, template=first.template, configuration=configuration
@@ -256,6 +261,7 @@ async def extract(*, jobs: list[Job], configuration: Configuration) -> None:
             )
         except AnalysisError as error:
             job.outcome = error
+        await asyncio.sleep(0)
 
 
 def run_rules(document: Document) -> ProviderResult | None:
