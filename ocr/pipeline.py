@@ -50,6 +50,7 @@ from ocr.providers import (
     get_provider,
 )
 from ocr.providers.openai import endpoint_configured
+from ocr.providers.openai.calls import shared_deadline
 from prompts.configuration import Configuration, TypeConfig
 from prompts.models import Experiment, PromptTemplate
 
@@ -112,9 +113,12 @@ async def analyze_batch(
     for job in jobs.values():
         if job.outcome is None:
             groups[(job.type_config.key, job.template.pk if job.template else None)].append(job)
-    await asyncio.gather(
-        *(extract(jobs=group, configuration=configuration) for group in groups.values())
-    )
+    # Every model call of the batch (merged calls, the calls of items they left out, retries)
+    # shares one deadline: the batch answers within the budget of one request.
+    with shared_deadline():
+        await asyncio.gather(
+            *(extract(jobs=group, configuration=configuration) for group in groups.values())
+        )
     for index, job in jobs.items():
         outcomes[index] = await settle(api_key=api_key, job=job)
     return [outcome for outcome in outcomes if outcome is not None]

@@ -135,39 +135,47 @@ DATABASES = {"default": database_config()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "quickvault.cache.AsyncRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "qv"),
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                # A Redis outage degrades to cache misses instead of failing requests.
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
-                # Past max_connections a blocking pool waits (up to a second) for a free
-                # connection; the default pool would fail the call, which the nonce check
-                # would then have to treat as Redis being down.
-                "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
-                "CONNECTION_POOL_KWARGS": {
-                    "max_connections": env_int("REDIS_MAX_CONNECTIONS", 100),
-                    "timeout": 1,
-                },
-            },
-        }
-    }
-    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-else:
-    CACHES = {
-        "default": {
+# A Redis call's total time; a hung Redis costs a request at most this once, then it is skipped
+# for QV_REDIS_SKIP_SECONDS (quickvault/redis_guard.py).
+QV_REDIS_TIMEOUT_SECONDS = env_float("QV_REDIS_TIMEOUT_SECONDS", 0.5)
+QV_REDIS_SKIP_SECONDS = env_float("QV_REDIS_SKIP_SECONDS", 5.0)
+
+
+def cache_config(redis_url: str) -> dict:
+    """The default cache: Redis at `redis_url`, else the in-process cache."""
+    if not redis_url:
+        return {
             "BACKEND": "quickvault.cache.InlineLocMemCache",
             "LOCATION": "quickvault",
             "OPTIONS": {"MAX_ENTRIES": 10000},
         }
+    return {
+        "BACKEND": "quickvault.redis_guard.GuardedAsyncRedisCache",
+        "LOCATION": redis_url,
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "qv"),
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            # A Redis outage degrades to cache misses instead of failing requests.
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": QV_REDIS_TIMEOUT_SECONDS,
+            "SOCKET_TIMEOUT": QV_REDIS_TIMEOUT_SECONDS,
+            # Past max_connections a blocking pool waits (briefly) for a free connection; the
+            # default pool would fail the call, which the nonce check would then have to treat
+            # as Redis being down.
+            "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
+            "CONNECTION_POOL_KWARGS": {
+                "max_connections": env_int("REDIS_MAX_CONNECTIONS", 100),
+                "timeout": 2 * QV_REDIS_TIMEOUT_SECONDS,
+            },
+        },
     }
+
+
+CACHES = {"default": cache_config(REDIS_URL)}
+if REDIS_URL:
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    # An outage is logged once by quickvault/redis_guard.py, not once per call.
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

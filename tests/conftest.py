@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import cache
 
 from ocr.models import ApiKey
+from quickvault.redis_guard import redis_breaker
 from tests.signing import SignedClient
 
 
@@ -16,9 +17,12 @@ def eager_tasks():
 
 @pytest.fixture(autouse=True)
 def clean_cache():
+    # A failure in one test would otherwise have this process skip Redis in the next ones.
+    redis_breaker.reset()
     cache.clear()
     yield
     cache.clear()
+    redis_breaker.reset()
 
 
 @pytest.fixture
