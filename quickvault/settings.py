@@ -183,6 +183,20 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# As Celery's documentation advises for work that must not be lost: a task is acknowledged once
+# it has run, so a worker killed mid-run leaves it to run again (every task is idempotent), and
+# one whose worker process died is re-queued, not dropped. One task reserved at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task that runs past the soft limit is told to stop (SoftTimeLimitExceeded), past the hard
+# one it is killed. Both stay below the broker's visibility timeout: a task still running when
+# that passes would be handed to a second worker as well.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+}
 CELERY_BEAT_SCHEDULE = {
     "purge-request-log": {"task": "ocr.tasks.purge_request_log", "schedule": 6 * 3600},
 }
