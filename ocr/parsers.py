@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import unicodedata
 from itertools import accumulate
 from typing import Any
 
@@ -97,3 +98,23 @@ class BoundedJSONParser(JSONParser):
 
 def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def check_normalised_size(lines: list[str], *, name: str) -> None:
+    """413 where the lines pass the limits as sent but not once normalised (NFKC), the form
+    every later step reads: one character may expand to 18 ("\ufdfa"), and the work of an
+    analysis grows with the normalised text, so the limits hold for it too. Normalising is one
+    pass in C over at most QV_MAX_TOTAL_CHARS characters."""
+    from ocr.errors import payload_too_large  # see BoundedJSONParser.parse
+
+    normalised = [len(unicodedata.normalize("NFKC", line)) for line in lines]
+    if any(length > settings.QV_MAX_LINE_CHARS for length in normalised):
+        raise payload_too_large(
+            f"A line is over {settings.QV_MAX_LINE_CHARS} characters once normalised (NFKC).",
+            {name: {"maxLineChars": settings.QV_MAX_LINE_CHARS, "normalization": "NFKC"}},
+        )
+    if sum(normalised) > settings.QV_MAX_TOTAL_CHARS:
+        raise payload_too_large(
+            f"More than {settings.QV_MAX_TOTAL_CHARS} characters in all once normalised (NFKC).",
+            {name: {"maxTotalChars": settings.QV_MAX_TOTAL_CHARS, "normalization": "NFKC"}},
+        )
