@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ocr.parsers import json_depth, storable
+from ocr.parsers import nests_deeper_than, storable
 
 # A fenced block: ```json ... ``` (the language tag is optional; the closing fence may be missing
 # when the answer was cut off).
@@ -93,7 +93,7 @@ def _decode_objects(text: str) -> Iterable[Any]:
 def _values(text: str) -> Iterable[Any]:
     """Every JSON object or array found in the answer: fenced blocks first, then the text.
     Raises ModelOutputError for an answer nested deeper than MAX_ANSWER_DEPTH."""
-    if json_depth(text) > MAX_ANSWER_DEPTH:
+    if nests_deeper_than(text, MAX_ANSWER_DEPTH):
         raise ModelOutputError(f"The answer nests deeper than {MAX_ANSWER_DEPTH} levels.")
     for candidate in _candidate_texts(text):
         for value in _decode_objects(candidate):

@@ -1,8 +1,8 @@
 """Reading request bodies: JSON with its nesting bounded before it is decoded, and text made
 storable.
 
-``json_depth`` measures how deeply a JSON text nests without decoding it, in time linear in its
-length and with no recursion, so a body of ``[[[[...`` is refused (400) instead of exhausting the
+``nests_deeper_than`` tells whether a JSON text nests deeper than a limit without decoding it,
+in C and with no recursion, so a body of ``[[[[...`` is refused (400) instead of exhausting the
 decoder's recursion (a 500). ``BoundedJSONParser`` is DRF's JSON parser with that check first and
 lone surrogates (``"\\ud800"``, which no UTF-8 text can hold) replaced. ``storable`` makes any
 decoded value safe for every database the service runs on: no NUL (PostgreSQL refuses it in text
@@ -15,7 +15,6 @@ import codecs
 import json
 import re
 import unicodedata
-from itertools import accumulate
 from typing import Any
 
 from django.conf import settings
@@ -24,20 +23,38 @@ from rest_framework.parsers import JSONParser
 
 # A JSON string literal (escapes included): brackets inside one do not nest.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_BRACKETS = re.compile(r"[^\[\]{}]+")
-_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# As bytes (every byte of a non-ASCII character is >= 0x80): all but the brackets are deleted,
+# and the brackets made parentheses, in one C pass.
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_AS_PARENS = bytes.maketrans(b"[{]}", b"(())")
 # A \uD800-\uDFFF escape: where none is in the text, no decoded string holds a surrogate.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
 
 
-def json_depth(text: str) -> int:
-    """The deepest nesting of arrays and objects in `text`, read as JSON (0 for a scalar)."""
-    brackets = _BRACKETS.sub("", _STRING.sub("", text))
-    if not brackets:
-        return 0
-    return max(0, max(accumulate(map(_STEP.__getitem__, brackets))))
+def nests_deeper_than(text: str, limit: int) -> bool:
+    """Whether `text`, read as JSON, nests arrays and objects more than `limit` deep.
+
+    Without decoding or recursion, and in C: strings are cut out, every bracket becomes ( or ),
+    and then each pass deletes the innermost pairs, "()". A text of depth d is empty after d
+    passes, so at most `limit` passes over it are made (none for a text with no more brackets
+    than `limit`, which is nearly every request), and a run of more than `limit` openers ends
+    them at once. Unbalanced brackets, which no valid JSON has, count as too deep.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    outside_strings = _STRING.sub("", text).encode("utf-8", "surrogatepass")
+    brackets = outside_strings.translate(_AS_PARENS, _NOT_BRACKETS)
+    # More than `limit` openers in a row nest too deep whatever follows: one fast search.
+    too_deep = b"(" * (limit + 1)
+    for _ in range(limit):
+        if not brackets:
+            return False
+        if too_deep in brackets:
+            return True
+        brackets = brackets.replace(b"()", b"")
+    return bool(brackets)
 
 
 def storable(value: Any) -> Any:
@@ -64,7 +81,7 @@ def _without_surrogates(value: Any) -> Any:
 
 def loads_bounded(text: str, *, max_depth: int) -> Any:
     """json.loads for untrusted text: ValueError where it nests deeper than `max_depth`."""
-    if json_depth(text) > max_depth:
+    if nests_deeper_than(text, max_depth):
         raise ValueError(f"JSON nested deeper than {max_depth} levels")
     return json.loads(text)
 
@@ -84,7 +101,7 @@ class BoundedJSONParser(JSONParser):
         from ocr.errors import invalid_request
 
         limit = settings.QV_MAX_JSON_DEPTH
-        if json_depth(text) > limit:
+        if nests_deeper_than(text, limit):
             raise invalid_request(
                 f"The body nests JSON deeper than {limit} levels.",
                 {"body": [f"Nested deeper than {limit} levels."]},
@@ -107,13 +124,23 @@ def check_normalised_size(lines: list[str], *, name: str) -> None:
     pass in C over at most QV_MAX_TOTAL_CHARS characters."""
     from ocr.errors import payload_too_large  # see BoundedJSONParser.parse
 
-    normalised = [len(unicodedata.normalize("NFKC", line)) for line in lines]
-    if any(length > settings.QV_MAX_LINE_CHARS for length in normalised):
-        raise payload_too_large(
-            f"A line is over {settings.QV_MAX_LINE_CHARS} characters once normalised (NFKC).",
-            {name: {"maxLineChars": settings.QV_MAX_LINE_CHARS, "normalization": "NFKC"}},
-        )
-    if sum(normalised) > settings.QV_MAX_TOTAL_CHARS:
+    total = 0
+    for line in lines:
+        # The quick check (no copy) passes nearly every line; only the others are normalised,
+        # and the loop stops at the first line that takes the text over a limit.
+        if unicodedata.is_normalized("NFKC", line):
+            length = len(line)
+        else:
+            length = len(unicodedata.normalize("NFKC", line))
+        if length > settings.QV_MAX_LINE_CHARS:
+            raise payload_too_large(
+                f"A line is over {settings.QV_MAX_LINE_CHARS} characters once normalised (NFKC).",
+                {name: {"maxLineChars": settings.QV_MAX_LINE_CHARS, "normalization": "NFKC"}},
+            )
+        total += length
+        if total > settings.QV_MAX_TOTAL_CHARS:
+            break
+    if total > settings.QV_MAX_TOTAL_CHARS:
         raise payload_too_large(
             f"More than {settings.QV_MAX_TOTAL_CHARS} characters in all once normalised (NFKC).",
             {name: {"maxTotalChars": settings.QV_MAX_TOTAL_CHARS, "normalization": "NFKC"}},
