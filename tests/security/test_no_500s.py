@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection
 
 from ocr import request_log
+from ocr.errors import exception_response
 from ocr.models import Feedback, OcrRequest
 from ocr.parsers import storable
 from tests.documents import ID_CARD, ID_FIELDS
@@ -128,4 +129,12 @@ def test_a_database_outage_is_a_503_with_retry_after_in_the_envelope(signed_clie
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "service_unavailable"
+    assert int(response["Retry-After"]) > 0
+
+
+def test_a_database_error_outside_the_views_is_a_503_envelope_too():
+    response = exception_response(InterfaceError("connection already closed"))
+
+    assert response.status_code == 503
+    assert json.loads(response.content)["error"]["code"] == "service_unavailable"
     assert int(response["Retry-After"]) > 0
