@@ -7,7 +7,16 @@ from ocr.models import ApiKey, Feedback, OcrRequest
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "key_id", "status", "rate_limit", "last_used_at", "created_at"]
+    list_display = [
+        "name",
+        "key_id",
+        "status",
+        "rate_limit",
+        "daily_request_quota",
+        "daily_token_quota",
+        "last_used_at",
+        "created_at",
+    ]
     list_filter = ["status"]
     search_fields = ["name", "key_id"]
     readonly_fields = ["key_id", "status", "created_at", "revoked_at", "last_used_at"]
@@ -15,6 +24,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "name",
         "key_id",
         "rate_limit",
+        "daily_request_quota",
+        "daily_token_quota",
         "allowed_document_types",
         "status",
         "created_at",
@@ -29,7 +40,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return
         issued, secret = ApiKey.issue(name=obj.name, rate_limit=obj.rate_limit)
         issued.allowed_document_types = obj.allowed_document_types
-        issued.save(update_fields=["allowed_document_types"])
+        issued.daily_request_quota = obj.daily_request_quota
+        issued.daily_token_quota = obj.daily_token_quota
+        issued.save(
+            update_fields=["allowed_document_types", "daily_request_quota", "daily_token_quota"]
+        )
         obj.pk = issued.pk
         obj.key_id = issued.key_id
         # The only time the secret is shown; it is not stored in a form that can be shown again.

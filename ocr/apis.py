@@ -22,12 +22,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 import quickvault
-from ocr import pipeline
+from ocr import idempotency, pipeline, quotas
 from ocr.auth import ApiClient, SignatureAuthentication, issue_token
 from ocr.errors import ApiError, api_error, invalid_request, not_found, payload_too_large
 from ocr.exceptions import AnalysisError
 from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, Feedback, OcrRequest
+from ocr.parsers import check_normalised_size, storable
 from prompts.configuration import Configuration, aget_configuration
 from quickvault import circuit
 
@@ -55,7 +56,7 @@ ERROR_SERIALIZER = inline_serializer(
         )
     },
 )
-ERROR_RESPONSES = {status: ERROR_SERIALIZER for status in (400, 401, 403, 413, 415, 429)}
+ERROR_RESPONSES = {status: ERROR_SERIALIZER for status in (400, 401, 403, 413, 415, 429, 503)}
 
 
 class StrictCharField(serializers.CharField):
@@ -176,6 +177,7 @@ def check_size_limits(data: Any, *, prefix: str = "") -> None:
             f"More than {settings.QV_MAX_TOTAL_CHARS} characters in all.",
             {name: {"maxTotalChars": settings.QV_MAX_TOTAL_CHARS}},
         )
+    check_normalised_size(lines, name=name)
 
 
 class AnalyzeOptionsSerializer(serializers.Serializer):
@@ -233,19 +235,31 @@ def parse_analyze_item(data: Any, *, prefix: str = "") -> pipeline.AnalyzeInput:
 class AnalyzeApi(AsyncApiView):
     @extend_schema(
         operation_id="analyze",
-        parameters=SIGNATURE_HEADERS,
+        parameters=[*SIGNATURE_HEADERS, idempotency.SCHEMA_PARAMETER],
         request=AnalyzeInputSerializer,
-        responses={200: AnalyzeOutputSerializer, 502: ERROR_SERIALIZER, 504: ERROR_SERIALIZER}
+        responses={
+            200: AnalyzeOutputSerializer,
+            409: ERROR_SERIALIZER,
+            502: ERROR_SERIALIZER,
+            504: ERROR_SERIALIZER,
+        }
         | ERROR_RESPONSES,
     )
     async def post(self, request: Request) -> Response:
         api_key = client_key(request)
+        return await idempotency.respond(
+            request=request, key_id=api_key.key_id, serve=lambda: self.serve(request, api_key)
+        )
+
+    async def serve(self, request: Request, api_key: ApiKey) -> Response:
         item = parse_analyze_item(request.data)
         if api_key.rate_limit:
             await sync_to_async(enforce_rate_limit)(request=request, api_key=api_key, analyses=1)
+        await quotas.enforce_daily_quotas(api_key=api_key, analyses=1)
         analysis = await pipeline.analyze(
             api_key=api_key, item=item, configuration=self.configuration
         )
+        await quotas.record_tokens(api_key=api_key, tokens=quotas.tokens_paid([analysis]))
         return Response(analysis.as_response())
 
 
@@ -256,18 +270,24 @@ class BatchAnalyzeInputSerializer(serializers.Serializer):
 class BatchAnalyzeApi(AsyncApiView):
     @extend_schema(
         operation_id="batch_analyze",
-        parameters=SIGNATURE_HEADERS,
+        parameters=[*SIGNATURE_HEADERS, idempotency.SCHEMA_PARAMETER],
         request=BatchAnalyzeInputSerializer,
         responses={
             200: inline_serializer(
                 "BatchAnalyzeOutput",
                 {"results": serializers.ListField(child=serializers.DictField())},
-            )
+            ),
+            409: ERROR_SERIALIZER,
         }
         | ERROR_RESPONSES,
     )
     async def post(self, request: Request) -> Response:
         api_key = client_key(request)
+        return await idempotency.respond(
+            request=request, key_id=api_key.key_id, serve=lambda: self.serve(request, api_key)
+        )
+
+    async def serve(self, request: Request, api_key: ApiKey) -> Response:
         data = request.data
         items = data.get("items") if isinstance(data, dict) else None
         if not isinstance(items, list) or not items:
@@ -290,12 +310,14 @@ class BatchAnalyzeApi(AsyncApiView):
                 analyses=sum(1 for item in parsed if not isinstance(item, ApiError)),
             )
         valid = [item for item in parsed if not isinstance(item, ApiError)]
+        await quotas.enforce_daily_quotas(api_key=api_key, analyses=len(valid))
         analysed = iter(
             await pipeline.analyze_batch(
                 api_key=api_key, items=valid, configuration=self.configuration
             )
         )
         results = [item if isinstance(item, ApiError) else next(analysed) for item in parsed]
+        await quotas.record_tokens(api_key=api_key, tokens=quotas.tokens_paid(results))
         return Response({"results": [batch_result(result) for result in results]})
 
 
@@ -340,10 +362,12 @@ class FeedbackApi(AsyncApiView):
             )
         await Feedback.objects.acreate(
             request=logged,
-            corrections={
-                key: mask_sensitive(value) if specs[key].sensitive else value
-                for key, value in corrections.items()
-            },
+            corrections=storable(
+                {
+                    key: mask_sensitive(value) if specs[key].sensitive else value
+                    for key, value in corrections.items()
+                }
+            ),
             corrected_fields=sorted(corrections),
             field_count=len(specs),
         )

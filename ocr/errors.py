@@ -10,6 +10,7 @@ import logging
 from enum import StrEnum
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -172,6 +173,32 @@ STATUS_CODES = {
     504: "upstream_timeout",
 }
 
+# Errors that mean the database cannot be reached (down, restarting, out of connections): a
+# client should come back, not report a bug.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable() -> ApiError:
+    return service_unavailable(
+        "The database cannot be reached; try again shortly.",
+        retry_after=DATABASE_RETRY_AFTER_SECONDS,
+    )
+
+
+def exception_response(exception: Exception) -> JsonResponse:
+    """The envelope for an error that escaped the views (middleware path): 503 with Retry-After
+    where the database is unreachable, else a logged 500."""
+    if isinstance(exception, DATABASE_UNAVAILABLE):
+        logger.warning("Database unreachable: %s", type(exception).__name__)
+        error = database_unavailable()
+        response = JsonResponse(error.as_dict(), status=error.status_code)
+        for name, value in error.headers.items():
+            response[name] = value
+        return response
+    logger.error("Unhandled error", exc_info=exception)
+    return json_error(500, "An unexpected error occurred.")
+
 
 def json_error(status_code: int, message: str, details: dict | None = None) -> JsonResponse:
     code = STATUS_CODES.get(status_code, "internal_error")
@@ -182,6 +209,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's handler, re-shaped into the envelope; anything unexpected becomes a logged 500."""
     if isinstance(exc, AnalysisError):
         exc = api_error(exc)
+    elif isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.warning("Database unreachable: %s", type(exc).__name__)
+        exc = database_unavailable()
     if isinstance(exc, ApiError):
         return Response(exc.as_dict(), status=exc.status_code, headers=exc.headers)
     if isinstance(exc, exceptions.ParseError):

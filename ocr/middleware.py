@@ -9,7 +9,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
-from ocr.errors import json_error
+from ocr.errors import exception_response, json_error
 from quickvault.runtime import API_PREFIX
 
 logger = logging.getLogger(__name__)
@@ -64,5 +64,4 @@ class ApiErrorMiddleware:
             return None
         if isinstance(exception, RequestDataTooBig):
             return json_error(413, "The body is too large.")
-        logger.exception("Unhandled error on %s", request.path)
-        return json_error(500, "An unexpected error occurred.")
+        return exception_response(exception)

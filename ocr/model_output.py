@@ -19,6 +19,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ocr.parsers import nests_deeper_than, storable
+
 # A fenced block: ```json ... ``` (the language tag is optional; the closing fence may be missing
 # when the answer was cut off).
 _FENCE = re.compile(r"```[ \t]*(?:json|JSON|javascript)?[ \t]*\n?(.*?)(?:```|\Z)", re.S)
@@ -30,6 +32,9 @@ _NULL_WORDS = frozenset(
 )
 # Longest string value accepted for one field; anything longer is not a field value.
 MAX_VALUE_CHARS = 500
+# Deepest nesting read from an answer: the shipped shapes nest 3 deep; a deeper answer is not
+# one of them, and decoding it could exhaust the decoder's recursion.
+MAX_ANSWER_DEPTH = 32
 
 
 class ModelOutputError(ValueError):
@@ -79,14 +84,17 @@ def _decode_objects(text: str) -> Iterable[Any]:
         for candidate in (text[start:], _TRAILING_COMMA.sub(r"\1", text[start:])):
             try:
                 value, _ = decoder.raw_decode(candidate)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 continue
             yield value
             break
 
 
 def _values(text: str) -> Iterable[Any]:
-    """Every JSON object or array found in the answer: fenced blocks first, then the text."""
+    """Every JSON object or array found in the answer: fenced blocks first, then the text.
+    Raises ModelOutputError for an answer nested deeper than MAX_ANSWER_DEPTH."""
+    if nests_deeper_than(text, MAX_ANSWER_DEPTH):
+        raise ModelOutputError(f"The answer nests deeper than {MAX_ANSWER_DEPTH} levels.")
     for candidate in _candidate_texts(text):
         for value in _decode_objects(candidate):
             if isinstance(value, dict | list):
@@ -157,7 +165,8 @@ def _scalar(value: Any) -> str | None:
         text = value
     else:
         return None
-    text = unicodedata.normalize("NFC", text).strip()
+    # NUL and lone surrogates can be neither stored nor sent back as UTF-8.
+    text = unicodedata.normalize("NFC", storable(text)).strip()
     if text.lower() in _NULL_WORDS or len(text) > MAX_VALUE_CHARS:
         return None
     return text

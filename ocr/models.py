@@ -86,6 +86,12 @@ class ApiKey(models.Model):
     allowed_document_types = models.JSONField(
         default=list, blank=True, help_text="Document type keys this key may use; empty means all."
     )
+    daily_request_quota = models.PositiveIntegerField(
+        default=0, help_text="Analyses a UTC day (a batch counts each item); 0 means no quota."
+    )
+    daily_token_quota = models.PositiveBigIntegerField(
+        default=0, help_text="Model tokens (prompt and completion) a UTC day; 0 means no quota."
+    )
     status = models.CharField(
         max_length=16, choices=ApiKeyStatus.choices, default=ApiKeyStatus.ACTIVE
     )

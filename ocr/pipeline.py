@@ -50,6 +50,7 @@ from ocr.providers import (
     get_provider,
 )
 from ocr.providers.openai import endpoint_configured
+from ocr.providers.openai.calls import shared_deadline
 from prompts.configuration import Configuration, TypeConfig
 from prompts.models import Experiment, PromptTemplate
 
@@ -112,9 +113,12 @@ async def analyze_batch(
     for job in jobs.values():
         if job.outcome is None:
             groups[(job.type_config.key, job.template.pk if job.template else None)].append(job)
-    await asyncio.gather(
-        *(extract(jobs=group, configuration=configuration) for group in groups.values())
-    )
+    # Every model call of the batch (merged calls, the calls of items they left out, retries)
+    # shares one deadline: the batch answers within the budget of one request.
+    with shared_deadline():
+        await asyncio.gather(
+            *(extract(jobs=group, configuration=configuration) for group in groups.values())
+        )
     for index, job in jobs.items():
         outcomes[index] = await settle(api_key=api_key, job=job)
     return [outcome for outcome in outcomes if outcome is not None]
@@ -254,7 +258,12 @@ async def extract(*, jobs: list[Job], configuration: Configuration) -> None:
         Document(document_type=job.type_config.key, fields=job.type_config.fields, lines=job.lines)
         for job in jobs
     ]
-    rules_results = [run_rules(document) for document in documents]
+    rules_results = []
+    for document in documents:
+        rules_results.append(run_rules(document))
+        # Each document's work is bounded (the size limits hold after normalisation); between
+        # documents the event loop serves other requests, so a batch never holds it for long.
+        await asyncio.sleep(0)
     if uses_model():
         model_results = await read_with_model(
             documents=documents, template=first.template, configuration=configuration
@@ -271,6 +280,7 @@ async def extract(*, jobs: list[Job], configuration: Configuration) -> None:
             )
         except AnalysisError as error:
             job.outcome = error
+        await asyncio.sleep(0)
 
 
 def run_rules(document: Document) -> ProviderResult | None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,6 +29,7 @@ from django.db.models.sql import InsertQuery
 
 from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, OcrRequest, RequestStatus
+from ocr.parsers import storable
 
 if TYPE_CHECKING:
     from ocr.analysis import Analysis
@@ -60,9 +63,10 @@ def success_row(
         status=RequestStatus.SUCCESS,
         confidence=analysis.confidence,
         field_confidence=analysis.field_confidence,
-        fields=masked_fields(analysis),
-        validation=analysis.validation,
-        warnings=analysis.warnings,
+        # Free of NUL and lone surrogates, which PostgreSQL refuses: a model may answer them.
+        fields=storable(masked_fields(analysis)),
+        validation=storable(analysis.validation),
+        warnings=storable(analysis.warnings),
         processing_time_ms=analysis.processing_time_ms,
         cached=analysis.cached,
         prompt_tokens=analysis.usage.prompt_tokens,
@@ -70,7 +74,7 @@ def success_row(
         cost=analysis.cost,
         prompt_tokens_unmerged=analysis.usage.prompt_tokens_unmerged,
         batch_id=analysis.batch_id,
-        raw_text="\n".join(lines) if settings.QV_STORE_RAW_TEXT else "",
+        raw_text=storable("\n".join(lines)) if settings.QV_STORE_RAW_TEXT else "",
     )
 
 
@@ -231,11 +235,119 @@ async def write_row(row: OcrRequest) -> None:
     await queued.committed
 
 
+async def write_row_or_retry(row: OcrRequest) -> None:
+    """write_row, except that a row the database refuses (down, or a bad value) does not fail
+    the request that was served: the error is logged and the row written again later, once
+    (``retry_later``)."""
+    try:
+        await write_row(row)
+    except Exception as error:
+        logger.error(
+            "Request log row %s not written (%s: %s); retrying in the background",
+            row.request_id,
+            type(error).__name__,
+            error,
+        )
+        retry_later(row)
+
+
+class _Retries:
+    """Rows to write again, each once, after QV_LOG_RETRY_SECONDS, by one background thread
+    (independent of any event loop, so a retry outlives the request). Bounded by
+    QV_LOG_RETRY_MAX_ROWS; a row over the bound, or refused again, is logged as lost."""
+
+    def __init__(self) -> None:
+        self.due: list[tuple[float, OcrRequest]] = []
+        self.condition = threading.Condition()
+        self.thread: threading.Thread | None = None
+
+    def add(self, row: OcrRequest) -> None:
+        with self.condition:
+            if len(self.due) >= settings.QV_LOG_RETRY_MAX_ROWS:
+                _log_lost(row, "the retry queue is full")
+                return
+            self.due.append((time.monotonic() + settings.QV_LOG_RETRY_SECONDS, row))
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self.run, name="request-log-retry", daemon=True
+                )
+                self.thread.start()
+            self.condition.notify()
+
+    def take(self, *, everything: bool = False) -> list[OcrRequest]:
+        """Remove and return the rows that are due (all of them with `everything`)."""
+        with self.condition:
+            now = time.monotonic()
+            rows = [row for due, row in self.due if everything or due <= now]
+            self.due = [] if everything else [(d, r) for d, r in self.due if d > now]
+            return rows
+
+    def run(self) -> None:
+        while True:
+            with self.condition:
+                if self.due:
+                    wait = min(due for due, _ in self.due) - time.monotonic()
+                    if wait > 0:
+                        self.condition.wait(wait)
+                else:
+                    self.condition.wait()
+            write_again(self.take())
+
+
+_retries = _Retries()
+
+
+def retry_later(row: OcrRequest) -> None:
+    """Write `row` again after QV_LOG_RETRY_SECONDS, from a background thread."""
+    _retries.add(row)
+
+
+def retry_now() -> int:
+    """Write every row waiting for its retry now, on this thread; returns how many were written
+    (for shutdown and tests)."""
+    return write_again(_retries.take(everything=True))
+
+
+def write_again(rows: list[OcrRequest]) -> int:
+    """The one retry of `rows`: each one refused again is logged as lost."""
+    if not rows:
+        return 0
+    written = 0
+    try:
+        outcomes = insert_rows(rows)
+    except Exception as error:
+        outcomes = [error] * len(rows)
+    finally:
+        if threading.current_thread().name == "request-log-retry":
+            connections.close_all()
+    for row, outcome in zip(rows, outcomes, strict=True):
+        if outcome is None:
+            written += 1
+        else:
+            _log_lost(row, f"{type(outcome).__name__}: {outcome}")
+    return written
+
+
+def _log_lost(row: OcrRequest, why: str) -> None:
+    # What was paid for stays findable: the request, the tokens and the cost (never the values).
+    logger.error(
+        "Request log row %s lost (%s): key=%s type=%s model=%s tokens=%s+%s cost=%s",
+        row.request_id,
+        why,
+        row.api_key_id,
+        row.document_type,
+        row.model,
+        row.prompt_tokens,
+        row.completion_tokens,
+        row.cost,
+    )
+
+
 async def record_success(
     *, api_key: ApiKey | None, analysis: Analysis, lines: tuple[str, ...]
 ) -> None:
-    """Log a served analysis; returns once its row is committed."""
-    await write_row(success_row(api_key=api_key, analysis=analysis, lines=lines))
+    """Log a served analysis; returns once its row is committed, or queued for a retry."""
+    await write_row_or_retry(success_row(api_key=api_key, analysis=analysis, lines=lines))
 
 
 async def record_failure(
@@ -245,8 +357,9 @@ async def record_failure(
     error_code: str,
     experiment: dict[str, Any] | None = None,
 ) -> None:
-    """Log an analysis that failed with `error_code`; return once its row is committed."""
-    await write_row(
+    """Log an analysis that failed with `error_code`; return once its row is committed, or
+    queued for a retry."""
+    await write_row_or_retry(
         failure_row(
             api_key=api_key,
             document_type=document_type,

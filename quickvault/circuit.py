@@ -71,7 +71,8 @@ def _ttl(seconds: float) -> int:
     return max(1, math.ceil(seconds))
 
 
-async def _incr(key: str, *, ttl: int) -> int:
+async def _incr(key: str, *, ttl: int) -> int | None:
+    # None where the cache cannot be reached (it ignores the error and answers None).
     # Incremented first: the key exists for all but the first call of a window, so this is one
     # round trip to the cache where adding first took two.
     try:
@@ -146,6 +147,9 @@ async def record_failure(breaker: Breaker) -> None:
     ttl = _ttl(breaker.window_seconds * 2)
     calls = await _incr(calls_key, ttl=ttl)
     failures = await _incr(failures_key, ttl=ttl)
+    if calls is None or failures is None:
+        # The cache (Redis) is unreachable: nothing is counted, and nothing can be opened.
+        return
     if failures >= breaker.min_failures and failures >= breaker.failure_ratio * calls:
         await trip(breaker)
 

@@ -174,48 +174,56 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 QV_FAST_API_PATH = env_bool("QV_FAST_API_PATH", True)
 
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": (
-                "quickvault.runtime.cache.AsyncRedisCache"
-                if QV_FAST_API_PATH
-                else "django_redis.cache.RedisCache"
-            ),
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "qv"),
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                # A Redis outage degrades to cache misses instead of failing requests.
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
-                # Past max_connections a blocking pool waits (up to a second) for a free
-                # connection; the default pool would fail the call, which the nonce check
-                # would then have to treat as Redis being down.
-                "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
-                "CONNECTION_POOL_KWARGS": {
-                    "max_connections": env_int("REDIS_MAX_CONNECTIONS", 100),
-                    "timeout": 1,
-                },
-            },
-        }
-    }
-    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-else:
-    CACHES = {
-        "default": {
+# A Redis call's total time; a hung Redis costs a request at most this once, then it is skipped
+# for QV_REDIS_SKIP_SECONDS (quickvault/redis_guard.py).
+QV_REDIS_TIMEOUT_SECONDS = env_float("QV_REDIS_TIMEOUT_SECONDS", 0.5)
+QV_REDIS_SKIP_SECONDS = env_float("QV_REDIS_SKIP_SECONDS", 5.0)
+
+
+def cache_config(redis_url: str, *, fast_path: bool) -> dict:
+    """The default cache: Redis at `redis_url`, else the in-process cache; the fast path's
+    backends (quickvault/runtime) or the stock ones."""
+    if not redis_url:
+        return {
             "BACKEND": (
                 "quickvault.runtime.cache.InlineLocMemCache"
-                if QV_FAST_API_PATH
+                if fast_path
                 else "django.core.cache.backends.locmem.LocMemCache"
             ),
             "LOCATION": "quickvault",
             "OPTIONS": {"MAX_ENTRIES": 10000},
         }
+    return {
+        "BACKEND": (
+            "quickvault.redis_guard.GuardedAsyncRedisCache"
+            if fast_path
+            else "quickvault.redis_guard.GuardedRedisCache"
+        ),
+        "LOCATION": redis_url,
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "qv"),
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            # A Redis outage degrades to cache misses instead of failing requests.
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": QV_REDIS_TIMEOUT_SECONDS,
+            "SOCKET_TIMEOUT": QV_REDIS_TIMEOUT_SECONDS,
+            # Past max_connections a blocking pool waits (briefly) for a free connection; the
+            # default pool would fail the call, which the nonce check would then have to treat
+            # as Redis being down.
+            "CONNECTION_POOL_CLASS": "redis.BlockingConnectionPool",
+            "CONNECTION_POOL_KWARGS": {
+                "max_connections": env_int("REDIS_MAX_CONNECTIONS", 100),
+                "timeout": 2 * QV_REDIS_TIMEOUT_SECONDS,
+            },
+        },
     }
 
+
+CACHES = {"default": cache_config(REDIS_URL, fast_path=QV_FAST_API_PATH)}
+if REDIS_URL:
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    # An outage is logged once by quickvault/redis_guard.py, not once per call.
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 # The rate limiter's per-minute counters must be shared by every worker: in Redis where there is
 # one, else in a table of the database with one-statement increments (quickvault.counters).
 CACHES["ratelimit"] = (
@@ -230,6 +238,20 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# As Celery's documentation advises for work that must not be lost: a task is acknowledged once
+# it has run, so a worker killed mid-run leaves it to run again (every task is idempotent), and
+# one whose worker process died is re-queued, not dropped. One task reserved at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task that runs past the soft limit is told to stop (SoftTimeLimitExceeded), past the hard
+# one it is killed. Both stay below the broker's visibility timeout: a task still running when
+# that passes would be handed to a second worker as well.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+}
 CELERY_BEAT_SCHEDULE = {
     "purge-request-log": {"task": "ocr.tasks.purge_request_log", "schedule": 6 * 3600},
     "purge-used-nonces": {"task": "ocr.tasks.purge_used_nonces", "schedule": 10 * 60},
@@ -280,7 +302,7 @@ REST_FRAMEWORK = {
         "ocr.auth.SignatureAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["ocr.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ocr.errors.api_exception_handler",
@@ -320,10 +342,16 @@ QV_MAX_LINES = 200
 QV_MAX_LINE_CHARS = 2000
 QV_MAX_TOTAL_CHARS = 20000
 QV_MAX_BATCH_ITEMS = 20
+# Request bodies (and model answers) nested deeper than this are refused before decoding.
+QV_MAX_JSON_DEPTH = 32
 QV_STORE_RAW_TEXT = env_bool("QV_STORE_RAW_TEXT", False)
 # The request log holds personal data; rows older than this are deleted.
 QV_LOG_RETENTION_DAYS = env_int("QV_LOG_RETENTION_DAYS", 90)
 QV_RESULT_CACHE_SECONDS = env_int("QV_RESULT_CACHE_SECONDS", 600)
+# A request-log row the database refuses is written again once, this much later, in the
+# background; at most this many wait (each lost one is logged with its tokens and cost).
+QV_LOG_RETRY_SECONDS = env_float("QV_LOG_RETRY_SECONDS", 5.0)
+QV_LOG_RETRY_MAX_ROWS = env_int("QV_LOG_RETRY_MAX_ROWS", 10000)
 
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")

@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from ocr.models import ApiKey
+from quickvault.redis_guard import redis_breaker
 from tests.signing import SignedClient
 
 # The tests run with DEBUG off, as production does, with a key of their own (production refuses
@@ -39,9 +40,12 @@ def eager_tasks():
 
 @pytest.fixture(autouse=True)
 def clean_cache():
+    # A failure in one test would otherwise have this process skip Redis in the next ones.
+    redis_breaker.reset()
     cache.clear()
     yield
     cache.clear()
+    redis_breaker.reset()
 
 
 @pytest.fixture

@@ -59,7 +59,13 @@ def test_change_page_opens(admin_client, logged_request, app_label, model_name):
 def test_adding_a_key_in_the_admin_shows_its_secret_once(admin_client):
     response = admin_client.post(
         reverse("admin:ocr_apikey_add"),
-        {"name": "Android app", "rate_limit": "30", "allowed_document_types": "[]"},
+        {
+            "name": "Android app",
+            "rate_limit": "30",
+            "daily_request_quota": "0",
+            "daily_token_quota": "0",
+            "allowed_document_types": "[]",
+        },
         follow=True,
     )
 
@@ -69,6 +75,23 @@ def test_adding_a_key_in_the_admin_shows_its_secret_once(admin_client):
     secret = next(m for m in shown if key.key_id in m).split("secret ")[1].split(" ")[0]
     assert key.signing_secret() == secret.encode()
     assert secret not in key.encrypted_secret
+
+
+@pytest.mark.django_db
+def test_daily_quotas_are_set_when_a_key_is_added_in_the_admin(admin_client):
+    admin_client.post(
+        reverse("admin:ocr_apikey_add"),
+        {
+            "name": "Budget app",
+            "rate_limit": "30",
+            "daily_request_quota": "1000",
+            "daily_token_quota": "250000",
+            "allowed_document_types": "[]",
+        },
+    )
+
+    key = ApiKey.objects.get(name="Budget app")
+    assert (key.daily_request_quota, key.daily_token_quota) == (1000, 250000)
 
 
 @pytest.mark.django_db

@@ -119,6 +119,11 @@ def rate_limited(retry_after: str = "1") -> Behaviour:
     return Behaviour("error", status=429, retry_after=retry_after)
 
 
+def not_json(content: str = "<html><body>Bad gateway</body></html>") -> Behaviour:
+    """A 200 whose HTTP body is this text (text/html), not a chat completion."""
+    return Behaviour("not_json", content=content)
+
+
 def hang(seconds: float = 60.0) -> Behaviour:
     """No answer until the client gives up (or ``seconds`` pass)."""
     return Behaviour("hang", seconds=seconds)
@@ -260,6 +265,8 @@ class _Reply:
     status: int = 200
     body: dict[str, Any] | None = None
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    # Sent as is (text/html) instead of the JSON of ``body``.
+    raw_body: bytes | None = None
 
 
 class FakeOpenAI:
@@ -438,7 +445,10 @@ class FakeOpenAI:
         if reply is None:
             return
         payload = json.dumps(reply.body, ensure_ascii=False).encode()
-        headers = [(b"content-type", b"application/json"), *reply.headers]
+        content_type = b"application/json"
+        if reply.raw_body is not None:
+            payload, content_type = reply.raw_body, b"text/html"
+        headers = [(b"content-type", content_type), *reply.headers]
         headers.append((b"content-length", str(len(payload)).encode()))
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
@@ -514,6 +524,8 @@ class FakeOpenAI:
             reply = _error_reply(behaviour.status, f"Fake error {behaviour.status}.", code)
             reply.headers = headers
             return reply
+        if behaviour.kind == "not_json":
+            return _Reply(raw_body=(behaviour.content or "").encode())
         finish_reason = "stop"
         if behaviour.kind == "raw":
             content = behaviour.content or ""

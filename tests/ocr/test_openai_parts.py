@@ -110,11 +110,11 @@ def test_retry_after_may_be_an_http_date():
     assert 25 <= seconds <= 31
 
 
-def test_rate_limit_is_retried_after_what_the_server_asks():
+def test_rate_limit_is_retried_after_what_the_server_asks_and_counts_as_an_outage():
     error = status_error(status(429, {"retry-after": "7"}))
 
     assert not error.permanent
-    assert not error.outage
+    assert error.outage
     assert error.retry_after == 7.0
 
 

@@ -1,3 +1,10 @@
+"""``manage.py purge_request_log``: the retention purge, without Celery beat.
+
+For a scheduler outside the service (a Kubernetes CronJob, cron, ``make purge``); the beat
+schedule runs the same function through ``ocr.tasks.purge_request_log``. Running it twice, or
+at the same time as the task, deletes nothing twice.
+"""
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ocr.retention import purge_request_log

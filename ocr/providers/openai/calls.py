@@ -4,7 +4,11 @@ A call:
 
 - is refused at once while the circuit breaker (``ocr.circuit``, shared through the cache) is open;
 - has a timeout per attempt (OPENAI_TIMEOUT_SECONDS) and a total budget per request
-  (OPENAI_REQUEST_BUDGET_SECONDS) that attempts and waits together never exceed;
+  (OPENAI_REQUEST_BUDGET_SECONDS) that attempts and waits together never exceed; the calls made
+  within ``shared_deadline`` (a batch's merged calls, and the calls of the items a merged answer
+  left out) share one deadline instead of a budget each;
+- counts 429s toward the circuit breaker (a model that keeps refusing is an outage), and fails
+  at once, to the fallback, when the server's Retry-After reaches past the deadline;
 - is retried with tenacity, OPENAI_MAX_ATTEMPTS in all, with exponential back-off and jitter, or
   after the server's Retry-After where it sends one, on timeouts, connection errors, 408/409/429,
   5xx, and on answers that are cut off or hold no JSON (with more room for a cut-off one);
@@ -21,11 +25,13 @@ shapes it; the pipeline normalises, validates and grounds it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import email.utils
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,11 +54,17 @@ MIN_ATTEMPT_SECONDS = 0.2
 GUARD_SLACK_SECONDS = 0.5
 # Statuses worth another attempt, besides 5xx.
 RETRY_STATUSES = frozenset({408, 409, 429})
+RATE_LIMITED_STATUS = 429
 # Statuses from 500 up are the endpoint's own failure: retried, and counted as an outage.
 SERVER_ERROR_STATUS = 500
 # A wrong key or a forbidden model fails every request alike: an outage, not a retry.
 AUTH_STATUSES = frozenset({401, 403})
 MILLISECONDS_PER_SECOND = 1000
+# The deadline (time.monotonic()) that every call in the current context shares; None: each
+# call has a budget of its own.
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "model_call_deadline", default=None
+)
 # Base URLs whose endpoint refused response_format; they are asked without it from then on.
 _no_json_mode: set[str] = set()
 
@@ -111,6 +123,31 @@ class _CallState:
     completion_tokens: int = 0
 
 
+@contextlib.contextmanager
+def shared_deadline(seconds: float | None = None) -> Iterator[float]:
+    """Make every model call within the block (and the tasks it starts) end by one deadline,
+    `seconds` (by default OPENAI_REQUEST_BUDGET_SECONDS) from now: a batch stays within the
+    budget of one request, however many merged calls and retries it makes. Nested blocks keep
+    the outer, earlier deadline. Yields the deadline (time.monotonic())."""
+    budget = settings.OPENAI_REQUEST_BUDGET_SECONDS if seconds is None else seconds
+    deadline = time.monotonic() + budget
+    outer = _deadline.get()
+    if outer is not None:
+        deadline = min(deadline, outer)
+    token = _deadline.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _deadline.reset(token)
+
+
+def call_deadline() -> float:
+    """The deadline of a call starting now: the shared one, or a budget of its own."""
+    own = time.monotonic() + settings.OPENAI_REQUEST_BUDGET_SECONDS
+    shared = _deadline.get()
+    return own if shared is None else min(own, shared)
+
+
 def retry_after_seconds(headers: httpx.Headers | None) -> float | None:
     """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date); None where
     neither is there or readable."""
@@ -160,8 +197,12 @@ def _stop_at(deadline: float) -> Callable[[RetryCallState], bool]:
     def stop(retry_state: RetryCallState) -> bool:
         failure = _failure(retry_state)
         retry_after = failure.retry_after if failure is not None else None
-        if retry_after is not None and retry_after > settings.OPENAI_RETRY_AFTER_MAX_SECONDS:
-            # The endpoint asks for a longer pause than a waiting client should sit through.
+        if retry_after is not None and (
+            retry_after > settings.OPENAI_RETRY_AFTER_MAX_SECONDS
+            or time.monotonic() + retry_after + MIN_ATTEMPT_SECONDS >= deadline
+        ):
+            # The endpoint asks for a longer pause than a waiting client should sit through,
+            # or than the deadline leaves: fail now, to the fallback, rather than wait for it.
             return True
         next_start = time.monotonic() + (retry_state.upcoming_sleep or 0)
         return next_start + MIN_ATTEMPT_SECONDS >= deadline
@@ -186,6 +227,12 @@ def status_error(error: openai.APIStatusError) -> AttemptError:
     """What an HTTP error status from the endpoint means for the call."""
     status = error.status_code
     retry_after = retry_after_seconds(error.response.headers if error.response else None)
+    if status == RATE_LIMITED_STATUS:
+        # Refused for load or quota: retried, and counted as an outage, so that a model that
+        # keeps refusing opens the breaker instead of costing every request its retries.
+        return AttemptError(
+            f"model endpoint answered {status}", outage=True, retry_after=retry_after
+        )
     if status in RETRY_STATUSES:
         return AttemptError(f"model endpoint answered {status}", retry_after=retry_after)
     if status >= SERVER_ERROR_STATUS:
@@ -324,8 +371,8 @@ async def complete(
     """
     if not model.strip():
         raise ModelCallError("no model was named for the call", permanent=True)
-    budget = settings.OPENAI_REQUEST_BUDGET_SECONDS
-    deadline = time.monotonic() + budget
+    deadline = call_deadline()
+    budget = max(0.0, deadline - time.monotonic())
     state = _CallState(
         model=model,
         max_tokens=max_tokens,
