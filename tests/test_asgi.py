@@ -154,7 +154,7 @@ def test_the_application_served_is_the_one_the_switch_picks():
     from quickvault.asgi import application
 
     expected = QuickVaultASGIHandler if settings.QV_FAST_API_PATH else ASGIHandler
-    assert type(application) is expected
+    assert type(application.app) is expected
 
 
 # release_connections() tidies the connections of the thread that runs the API's database work.

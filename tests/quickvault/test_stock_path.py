@@ -58,8 +58,8 @@ def configured_backend(*, fast: bool, redis_url: str | None) -> str:
     [
         (True, None, "quickvault.runtime.cache.InlineLocMemCache"),
         (False, None, STOCK_LOCMEM),
-        (True, "redis://127.0.0.1:6379/0", "quickvault.runtime.cache.AsyncRedisCache"),
-        (False, "redis://127.0.0.1:6379/0", "django_redis.cache.RedisCache"),
+        (True, "redis://127.0.0.1:6379/0", "quickvault.redis_guard.GuardedAsyncRedisCache"),
+        (False, "redis://127.0.0.1:6379/0", "quickvault.redis_guard.GuardedRedisCache"),
     ],
     ids=["fast-locmem", "stock-locmem", "fast-redis", "stock-redis"],
 )

@@ -57,6 +57,6 @@ def test_running_the_purge_twice_deletes_nothing_the_second_time(settings):
     call_command("purge_request_log", stdout=out)
 
     assert out.getvalue().splitlines() == [
-        "Deleted 1 request-log row(s).",
-        "Deleted 0 request-log row(s).",
+        "Deleted 1 request log rows.",
+        "Deleted 0 request log rows.",
     ]

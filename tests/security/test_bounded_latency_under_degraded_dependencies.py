@@ -78,7 +78,9 @@ def hung_redis(settings):
     server = HungRedis()
     redis_breaker.reset()
     settings.CACHES = {
-        "default": project_settings.cache_config(f"redis://127.0.0.1:{server.port}/0")
+        "default": project_settings.cache_config(
+            f"redis://127.0.0.1:{server.port}/0", fast_path=True
+        )
     }
     yield server
     server.stop()
