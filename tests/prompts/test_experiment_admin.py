@@ -162,7 +162,7 @@ def test_promote_button_makes_the_default_and_stops(admin_client, experiment, ca
     assert experiment.status == ExperimentStatus.STOPPED
 
 
-def test_promote_needs_a_post(admin_client, experiment, control):
+def test_promote_asks_for_a_confirmation_naming_the_version(admin_client, experiment, control):
     experiment.start()
     variant = experiment.variants.get(name="candidate")
 
@@ -170,8 +170,18 @@ def test_promote_needs_a_post(admin_client, experiment, control):
         reverse("admin:prompts_experiment_promote", args=[experiment.pk, variant.pk])
     )
 
-    assert response.status_code == 405
+    assert response.status_code == 200
+    assert "Yes, promote idCard@1.1.0" in response.content.decode()
     assert PromptTemplate.objects.defaults().for_type("idCard").get() == control
+
+
+def test_a_stopped_experiment_shows_no_promote_button(admin_client, experiment):
+    experiment.start()
+    experiment.stop()
+
+    response = admin_client.get(change_url(experiment))
+
+    assert "Promote candidate" not in response.content.decode()
 
 
 def test_running_experiments_variants_cannot_be_edited(admin_client, experiment):
