@@ -257,3 +257,7 @@ class ExperimentAdmin(admin.ModelAdmin):
                 request.user.has_perm(RELEASE_PERMISSION)
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+# Test sets and evaluation runs (their admin starts runs through the ocr app).
+from analytics import evaluation_admin  # noqa: E402, F401

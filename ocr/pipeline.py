@@ -64,6 +64,8 @@ class AnalyzeInput:
     # Serve with this template instead of the type's default (evaluation of a draft version);
     # it overrides any running experiment.
     template_id: int | None = None
+    # False for an evaluation: the answer enters no request log, dashboard or metric.
+    record: bool = True
 
 
 @dataclass
@@ -339,6 +341,8 @@ async def settle(*, api_key: ApiKey | None, job: Job) -> Analysis | AnalysisErro
     """Cache (where it may be) and log the job's outcome; return it."""
     outcome = job.outcome
     if isinstance(outcome, AnalysisError):
+        if not job.item.record:
+            return outcome
         await request_log.record_failure(
             api_key=api_key,
             document_type=job.type_config.key,
@@ -353,5 +357,6 @@ async def settle(*, api_key: ApiKey | None, job: Job) -> Analysis | AnalysisErro
     if job.item.use_cache and outcome.cacheable and not outcome.cached:
         await cache.aset(job.cache_key, outcome, settings.QV_RESULT_CACHE_SECONDS)
     outcome.processing_time_ms = int((time.perf_counter() - job.started) * 1000)
-    await request_log.record_success(api_key=api_key, analysis=outcome, lines=job.lines)
+    if job.item.record:
+        await request_log.record_success(api_key=api_key, analysis=outcome, lines=job.lines)
     return outcome

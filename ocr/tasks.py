@@ -1,8 +1,20 @@
 from celery import shared_task
+from django.db import transaction
 
+from ocr import evaluation_runs
 from ocr.retention import purge_request_log as purge
 
 
 @shared_task(name="ocr.tasks.purge_request_log")
 def purge_request_log() -> int:
     return purge()
+
+
+@shared_task(name="ocr.tasks.run_evaluation")
+def run_evaluation(run_id: int) -> None:
+    evaluation_runs.run_evaluation(run_id=run_id)
+
+
+def enqueue_evaluation(run_id: int) -> None:
+    """Run evaluation ``run_id`` once the current transaction commits."""
+    transaction.on_commit(lambda: run_evaluation.delay(run_id))

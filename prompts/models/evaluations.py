@@ -56,7 +56,9 @@ class EvaluationRun(models.Model):
     completion_tokens = models.PositiveIntegerField(default=0)
     cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     by_field = models.JSONField(
-        default=dict, blank=True, help_text="{document type: {field: accuracy}}."
+        default=dict,
+        blank=True,
+        help_text="Per document type: fieldAccuracy, documentAccuracy, cases, byField.",
     )
     case_results = models.JSONField(
         default=list, blank=True, help_text="Per case: id, type, expected, extracted, wrong."
