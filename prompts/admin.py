@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
+from prompts.admin_transfer import TemplateTransferMixin
 from prompts.diff import diff_sections
 from prompts.models import (
     DocumentType,
@@ -200,7 +201,7 @@ def normalise_newlines(text: str) -> str:
 
 
 @admin.register(PromptTemplate)
-class PromptTemplateAdmin(admin.ModelAdmin):
+class PromptTemplateAdmin(TemplateTransferMixin, admin.ModelAdmin):
     form = PromptTemplateForm
     list_display = [
         "name",
@@ -216,6 +217,7 @@ class PromptTemplateAdmin(admin.ModelAdmin):
     search_fields = ["name", "version", "system_prompt", "user_prompt", "notes"]
     actions = ["make_default", "archive", "copy_as_new_version"]
     change_form_template = "admin/prompts/prompttemplate/change_form.html"
+    change_list_template = "admin/prompts/prompttemplate/change_list.html"
     object_history_template = "admin/prompts/prompttemplate/object_history.html"
     fieldsets = [
         (None, {"fields": ["document_type", "name", "version", "status", "is_default", "notes"]}),
@@ -291,6 +293,7 @@ class PromptTemplateAdmin(admin.ModelAdmin):
                 view(self.diff_view),
                 name="prompts_prompttemplate_diff",
             ),
+            *self.transfer_urls(),
             *super().get_urls(),
         ]
 
