@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_POST
 
+from analytics.playground import playground_view
 from ocr.evaluation_runs import new_run
 from ocr.tasks import enqueue_evaluation
 from prompts.models import (
@@ -173,6 +174,11 @@ class EvaluationRunAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("start/", view(self.start_view), name="prompts_evaluationrun_start"),
+            path(
+                "playground/<int:template_id>/",
+                view(lambda request, template_id: playground_view(self, request, template_id)),
+                name="prompts_prompttemplate_playground",
+            ),
             path(
                 "compare/<int:first>/<int:second>/",
                 view(self.compare_view),
