@@ -21,6 +21,7 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
 from analytics.services import variant_results
+from analytics.srm import sample_ratio
 from prompts.models import (
     Experiment,
     ExperimentStatus,
@@ -62,6 +63,23 @@ class ExperimentVariantInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Experiment | None = None) -> bool:
         return editable(obj) and super().has_delete_permission(request, obj)
+
+
+def observed_split(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The traffic each variant served beside its weight, with the sample-ratio-mismatch test."""
+    variants = [row for row in rows if row.get("id")]
+    ratio = sample_ratio(
+        counts=[row["count"] for row in variants], weights=[row["weight"] for row in variants]
+    )
+    return {
+        "ratio": ratio,
+        "rows": [
+            {"variant": row["variant"], "count": count, "observed": seen, "expected": wanted}
+            for row, count, seen, wanted in zip(
+                variants, ratio.counts, ratio.observed, ratio.expected, strict=False
+            )
+        ],
+    }
 
 
 def editable(experiment: Experiment | None) -> bool:
@@ -252,7 +270,9 @@ class ExperimentAdmin(admin.ModelAdmin):
         obj: Experiment | None = None,
     ) -> HttpResponse:
         if obj is not None and obj.pk:
-            context["variant_results"] = variant_results(experiments=[obj])[obj.pk]
+            rows = variant_results(experiments=[obj])[obj.pk]
+            context["variant_results"] = rows
+            context["split"] = observed_split(rows)
             context["can_promote"] = obj.status == ExperimentStatus.RUNNING and (
                 request.user.has_perm(RELEASE_PERMISSION)
             )

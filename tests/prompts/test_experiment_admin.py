@@ -209,3 +209,38 @@ def test_request_log_filters_by_experiment(admin_client, experiment):
     )
 
     assert list(response.context["cl"].result_list) == [served]
+
+
+def test_the_observed_split_and_a_sample_ratio_mismatch_are_shown(admin_client, experiment):
+    experiment.start()
+    OcrRequest.objects.bulk_create(
+        OcrRequest(
+            document_type="idCard",
+            status=RequestStatus.SUCCESS,
+            experiment=experiment,
+            experiment_variant=name,
+        )
+        for name, count in (("control", 216), ("candidate", 104))
+        for _ in range(count)
+    )
+
+    page = admin_client.get(change_url(experiment)).content.decode()
+
+    assert "control 216 (68% against 50% by weight); candidate 104 (32% against 50%" in page
+    assert "Sample ratio mismatch" in page
+
+
+def test_a_split_that_follows_the_weights_shows_no_warning(admin_client, experiment):
+    experiment.start()
+    OcrRequest.objects.bulk_create(
+        OcrRequest(
+            document_type="idCard",
+            status=RequestStatus.SUCCESS,
+            experiment=experiment,
+            experiment_variant=name,
+        )
+        for name, count in (("control", 52), ("candidate", 48))
+        for _ in range(count)
+    )
+
+    assert "Sample ratio mismatch" not in admin_client.get(change_url(experiment)).content.decode()
