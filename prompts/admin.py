@@ -86,7 +86,7 @@ class DocumentTypeAdmin(admin.ModelAdmin):
         if request.method == "POST":
             done = rollback(doc_type, user=request.user)
             self.message_user(
-                request, f"{doc_type.key} is served by {done.to_version} again (rolled back)."
+                request, f"Rolled back: {doc_type.key} is served by {done.to_version} again."
             )
             return redirect(change_url)
         current = PromptTemplate.objects.defaults().filter(document_type=doc_type).first()
