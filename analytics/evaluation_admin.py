@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from analytics.playground import playground_view
 from ocr.evaluation_runs import new_run
+from ocr.feedback_cases import add_cases_from_feedback
 from ocr.tasks import enqueue_evaluation
 from prompts.models import (
     DocumentType,
@@ -79,6 +80,11 @@ class TestSetAdmin(admin.ModelAdmin):
                 name="prompts_testset_import",
             ),
             path("<int:set_id>/export/", view(self.export_view), name="prompts_testset_export"),
+            path(
+                "<int:set_id>/from-feedback/",
+                view(require_POST(self.from_feedback_view)),
+                name="prompts_testset_from_feedback",
+            ),
             *super().get_urls(),
         ]
 
@@ -106,6 +112,30 @@ class TestSetAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, f"Imported {count} case(s) into “{test_set}”.")
         return redirect("admin:prompts_testset_change", set_id)
+
+    def from_feedback_view(self, request: HttpRequest, set_id: int) -> HttpResponse:
+        """POST document_type (and limit): add cases from logged requests with feedback."""
+        test_set = get_object_or_404(TestSet, pk=set_id)
+        if not self.has_change_permission(request, test_set):
+            raise PermissionDenied
+        key = request.POST.get("document_type", "")
+        limit = request.POST.get("limit", "")
+        if not DocumentType.objects.filter(key=key).exists() or not limit.isdigit():
+            self.message_user(request, "Choose a document type and a number.", messages.ERROR)
+            return redirect("admin:prompts_testset_change", set_id)
+        added = add_cases_from_feedback(test_set=test_set, document_type=key, limit=int(limit))
+        self.message_user(
+            request,
+            f"Added {added} case(s) of {key} from logged requests with feedback (only those "
+            "whose raw text was kept; sensitive fields, logged masked, are left out).",
+        )
+        return redirect("admin:prompts_testset_change", set_id)
+
+    def render_change_form(
+        self, request, context, add=False, change=False, form_url="", obj=None
+    ) -> HttpResponse:
+        context["document_types"] = DocumentType.objects.values_list("key", flat=True)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def export_view(self, request: HttpRequest, set_id: int) -> HttpResponse:
         """GET: the set's cases as a JSON Lines download."""

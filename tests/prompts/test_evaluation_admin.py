@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from ocr.casegen import SAMPLE_SET
 from ocr.evaluation import load_cases
-from ocr.models import OcrRequest
+from ocr.models import Feedback, OcrRequest
 from prompts.models import EvaluationRun, PromptTemplate, TestSet
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +123,28 @@ def test_comparing_two_runs_highlights_a_regression(admin_client, test_set, defa
 
     assert '<tr class="regression"><td>bankCard</td><td>cardNumber</td>' in page
     assert "(regression)" in page
+
+
+def test_cases_come_from_logged_requests_with_feedback_and_kept_raw_text(admin_client, test_set):
+    kept = OcrRequest.objects.create(
+        document_type="bankCard",
+        status="success",
+        fields={"cardNumber": "622***********854", "bankName": "ICBC", "cardType": "debit"},
+        raw_text="line one\nline two",
+    )
+    Feedback.objects.create(
+        request=kept, corrections={"bankName": "Bank of China"}, corrected_fields=["bankName"]
+    )
+    not_kept = OcrRequest.objects.create(document_type="bankCard", status="success", raw_text="")
+    Feedback.objects.create(request=not_kept, corrections={}, corrected_fields=[])
+    OcrRequest.objects.create(document_type="bankCard", status="success", raw_text="no feedback")
+
+    admin_client.post(
+        reverse("admin:prompts_testset_from_feedback", args=[test_set.pk]),
+        {"document_type": "bankCard", "limit": "10"},
+    )
+
+    case = test_set.cases.get(case_id=str(kept.request_id))
+    assert case.raw_texts == ["line one", "line two"]
+    assert case.expected == {"bankName": "Bank of China", "cardType": "debit"}
+    assert test_set.cases.count() == 4
