@@ -181,3 +181,20 @@ def run_report(run: EvaluationRun) -> dict[str, Any]:
         "byDocumentType": run.by_field,
         "cases": run.case_results,
     }
+
+
+def new_gated_default_runs() -> list[EvaluationRun]:
+    """A queued run of each active type's default on the type's gate set (the periodic check
+    that the default still measures as it did; see ``prompts.releases.gate_drops``)."""
+    runs = []
+    defaults = (
+        PromptTemplate.objects.defaults()
+        .select_related("document_type__gate_test_set")
+        .filter(document_type__is_active=True, document_type__gate_test_set__isnull=False)
+    )
+    for template in defaults:
+        try:
+            runs.append(new_run(template=template, test_set=template.document_type.gate_test_set))
+        except ValueError:
+            logger.warning("The gate set of %s has no case of its type", template.document_type)
+    return runs

@@ -15,6 +15,15 @@ def run_evaluation(run_id: int) -> None:
     evaluation_runs.run_evaluation(run_id=run_id)
 
 
+@shared_task(name="ocr.tasks.evaluate_gated_defaults")
+def evaluate_gated_defaults() -> int:
+    """Re-evaluate each type's default on its gate set (a Celery beat schedule runs it)."""
+    runs = evaluation_runs.new_gated_default_runs()
+    for run in runs:
+        enqueue_evaluation(run.pk)
+    return len(runs)
+
+
 def enqueue_evaluation(run_id: int) -> None:
     """Run evaluation ``run_id`` once the current transaction commits."""
     transaction.on_commit(lambda: run_evaluation.delay(run_id))

@@ -30,6 +30,7 @@ from prompts.releases import (
     OVERRIDE_PERMISSION,
     RELEASE_PERMISSION,
     check_gate,
+    gate_drops,
     release,
     rollback,
     rollback_target,
@@ -112,6 +113,7 @@ class DocumentTypeAdmin(admin.ModelAdmin):
                 "released_by"
             )[:RELEASES_SHOWN]
             context["rollback_target"] = rollback_target(obj)
+            context["gate_drop"] = next(iter(gate_drops(keys=[obj.key])), None)
             context["can_release"] = request.user.has_perm(RELEASE_PERMISSION)
         return super().render_change_form(request, context, add, change, form_url, obj)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from prompts.models import (
     EvaluationRun,
@@ -206,3 +207,31 @@ def promote(
         experiment.outcome = f"Promoted {variant.name} ({variant.template.label})."
         experiment.save(update_fields=["outcome", "updated_at"])
     return done
+
+
+def gate_drops(*, keys: list[str] | None = None) -> list[dict]:
+    """The types (of ``keys``, or all) whose default measured worse on the gate set, beyond the
+    tolerance, in its latest finished run than in the one before:
+    [{"type", "template", "latest", "previous"}]."""
+    drops = []
+    defaults = PromptTemplate.objects.defaults().select_related("document_type__gate_test_set")
+    if keys is not None:
+        defaults = defaults.filter(document_type__key__in=keys)
+    for template in defaults.filter(document_type__gate_test_set__isnull=False):
+        doc_type = template.document_type
+        runs = list(
+            EvaluationRun.objects.finished()
+            .filter(template=template, test_set=doc_type.gate_test_set)
+            .order_by(F("finished_at").desc(nulls_last=True), "-id")[:2]
+        )
+        if len(runs) < 2:
+            continue
+        latest, previous = runs
+        tolerance = doc_type.gate_tolerance
+        if (latest.field_accuracy or 0) < (previous.field_accuracy or 0) - tolerance or (
+            latest.invented_rate or 0
+        ) > (previous.invented_rate or 0) + tolerance:
+            drops.append(
+                {"type": doc_type.key, "template": template, "latest": latest, "previous": previous}
+            )
+    return drops

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 
 
 class EvaluationStatus(models.TextChoices):
@@ -26,7 +27,7 @@ class EvaluationRunQuerySet(models.QuerySet):
         return (
             self.finished()
             .filter(template_id=template_id, test_set_id=test_set_id)
-            .order_by("-finished_at", "-id")
+            .order_by(F("finished_at").desc(nulls_last=True), "-id")
             .first()
         )
 

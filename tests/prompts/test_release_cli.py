@@ -177,3 +177,15 @@ def test_testsets_import_lists_every_bad_line(tmp_path, db):
 
     assert "Line 1: not JSON" in str(failed.value)
     assert "Line 2: unknown document type 'nope'" in str(failed.value)
+
+
+def test_the_periodic_task_re_evaluates_each_gated_default(
+    gated, django_capture_on_commit_callbacks
+):
+    from ocr.tasks import evaluate_gated_defaults
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert evaluate_gated_defaults() == 1
+
+    runs = EvaluationRun.objects.filter(template=gated).order_by("id")
+    assert [run.status for run in runs] == ["finished", "finished"]

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from prompts.models import DocumentType, EvaluationRun, PromptTemplate, Release, TestSet
 from prompts.releases import ReleaseRefused, release, rollback
@@ -42,6 +43,7 @@ def finished_run(template, test_set, *, accuracy: float, invented: float) -> Eva
         status="finished",
         field_accuracy=accuracy,
         invented_rate=invented,
+        finished_at=timezone.now(),
     )
 
 
@@ -151,3 +153,15 @@ def test_staff_without_the_release_permission_cannot_activate(client, draft):
     response = client.post(reverse("admin:prompts_prompttemplate_activate", args=[draft.pk]))
 
     assert response.status_code == 403
+
+
+def test_a_default_that_measures_worse_than_before_shows_on_its_type(admin_client, gate, default):
+    finished_run(default, gate, accuracy=0.80, invented=0.01)
+    id_card = DocumentType.objects.get(key="idCard")
+
+    page = admin_client.get(
+        reverse("admin:prompts_documenttype_change", args=[id_card.pk])
+    ).content.decode()
+
+    assert "measured worse on the gate set than before" in page
+    assert "field accuracy 0.8000" in page and "field accuracy 0.9500" in page
