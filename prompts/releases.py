@@ -109,10 +109,12 @@ def release(
     Raises ReleaseRefused (a ValidationError) with the gate's message where the gate refuses and
     there is no override: an override needs a non-blank reason and, for a ``user``, the
     ``override_release_gate`` permission (the command line, with no user, is trusted). Raises
-    ValidationError for an archived template.
+    ValidationError for an archived template or the default itself.
     """
     if template.status == TemplateStatus.ARCHIVED:
         raise ValidationError(f"{template.label} is archived; save it as a new version first.")
+    if template.is_default:
+        raise ValidationError(f"{template.label} is already the default.")
     gate = check_gate(template)
     reason = override_reason.strip()
     if not gate.allowed:

@@ -32,7 +32,8 @@ def logged_request(db, api_key):
         name="candidate", template=default.new_version(version="1.1.0"), weight=1
     )
     experiment.start()
-    release(default)  # the release history
+    id_card = PromptTemplate.objects.defaults().for_type("idCard").get()
+    release(id_card.new_version(version="1.0.1"))  # the release history
     test_set = TestSet.objects.create(name="gate")
     TestCase.objects.create(
         test_set=test_set, case_id="c1", document_type="bankCard", raw_texts=["6222"]

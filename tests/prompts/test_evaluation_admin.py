@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -87,9 +88,7 @@ def test_a_test_set_is_imported_and_exported_as_json_lines(admin_client, cases):
     exported = admin_client.get(reverse("admin:prompts_testset_export", args=[test_set.pk]))
 
     assert test_set.cases.count() == 3
-    assert b"".join(exported.streaming_content if exported.streaming else [exported.content]) == (
-        body.encode()
-    )
+    assert [json.loads(line) for line in exported.content.decode().splitlines()] == cases
 
 
 def test_a_bad_upload_is_reported_per_line_and_keeps_the_cases(admin_client, test_set):
@@ -148,3 +147,11 @@ def test_cases_come_from_logged_requests_with_feedback_and_kept_raw_text(admin_c
     assert case.raw_texts == ["line one", "line two"]
     assert case.expected == {"bankName": "Bank of China", "cardType": "debit"}
     assert test_set.cases.count() == 4
+
+
+def test_a_case_edited_in_the_admin_needs_a_known_type(test_set):
+    case = test_set.cases.first()
+    case.document_type = "nope"
+
+    with pytest.raises(ValidationError, match="unknown document type"):
+        case.full_clean()

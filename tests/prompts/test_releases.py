@@ -165,3 +165,10 @@ def test_a_default_that_measures_worse_than_before_shows_on_its_type(admin_clien
 
     assert "measured worse on the gate set than before" in page
     assert "field accuracy 0.8000" in page and "field accuracy 0.9500" in page
+
+
+def test_the_default_itself_is_not_released_again(default):
+    with pytest.raises(ValidationError, match="already the default"):
+        release(default)
+
+    assert not Release.objects.exists()

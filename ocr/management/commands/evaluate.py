@@ -51,6 +51,8 @@ class Command(BaseCommand):
         **options,
     ) -> None:
         if testset is not None:
+            if cases is not None:
+                raise CommandError("Name either a JSON Lines file or --testset, not both.")
             self.evaluate_test_set(template=template, testset=testset, save=save, report=report)
             return
         if cases is None:
