@@ -109,12 +109,15 @@ def release(
     Raises ReleaseRefused (a ValidationError) with the gate's message where the gate refuses and
     there is no override: an override needs a non-blank reason and, for a ``user``, the
     ``override_release_gate`` permission (the command line, with no user, is trusted). Raises
-    ValidationError for an archived template or the default itself.
+    ValidationError for an archived template, the default itself, or a ``user`` without the
+    ``release_template`` permission.
     """
     if template.status == TemplateStatus.ARCHIVED:
         raise ValidationError(f"{template.label} is archived; save it as a new version first.")
     if template.is_default:
         raise ValidationError(f"{template.label} is already the default.")
+    if user is not None and not user.has_perm(RELEASE_PERMISSION):
+        raise ValidationError("You may not release template versions.")
     gate = check_gate(template)
     reason = override_reason.strip()
     if not gate.allowed:
@@ -159,8 +162,11 @@ def rollback(document_type, *, user=None) -> Release:
     """Make the version the type's latest release replaced the default again, and record it.
 
     A rollback returns to a version that served before, so it does not pass the gate. Raises
-    ValidationError where there is nothing to roll back to.
+    ValidationError where there is nothing to roll back to, or for a ``user`` without the
+    ``release_template`` permission.
     """
+    if user is not None and not user.has_perm(RELEASE_PERMISSION):
+        raise ValidationError("You may not release template versions.")
     target = rollback_target(document_type)
     if target is None:
         raise ValidationError(f"{document_type.key} has no earlier released version to go back to.")

@@ -81,6 +81,10 @@ def test_a_prompt_engineer_releases_a_better_version_through_the_gate(
         page.goto(f"{admin}/experiment/add/")
         page.fill("#id_name", "shorter system prompt")
         page.select_option("#id_document_type", label="bankCard")
+        seen["other types offered"] = page.eval_on_selector(
+            "#id_variants-0-template",
+            "s => [...s.options].filter(o => !o.disabled && o.text.startsWith('idCard')).length",
+        )
         page.fill("#id_variants-0-name", "control")
         page.select_option("#id_variants-0-template", label="bankCard 1.0.0 (Active)")
         page.fill("#id_variants-1-name", "candidate")
@@ -107,6 +111,7 @@ def test_a_prompt_engineer_releases_a_better_version_through_the_gate(
     assert seen["passed"].startswith("Passed.")
     assert "The default of bankCard is now bankCard@1.0.2." in seen["activated"]
     assert "Rolled back: bankCard is served by 1.0.0 again." in seen["rolled back"]
+    assert seen["other types offered"] == 0
     assert "now serves bankCard by default" in seen["promoted"]
     assert cases[0]["expected"]["cardNumber"] in seen["playground"]
     assert PromptTemplate.objects.defaults().for_type("bankCard").get().version == "1.0.2"

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -69,3 +70,15 @@ def test_a_file_that_is_not_json_is_refused_clearly(admin_client):
     )
 
     assert "Cannot import this file: not a JSON export." in response.content.decode()
+
+
+def test_an_import_by_staff_who_may_not_release_cannot_change_the_default(client):
+    engineer = User.objects.create_user("engineer", password="pw", is_staff=True)
+    engineer.groups.add(Group.objects.get(name="Prompt engineers"))
+    client.force_login(engineer)
+
+    page = client.post(IMPORT, {"file": upload([new_entry(isDefault=True)])}).content.decode()
+
+    assert "You may not release template versions." in page
+    assert PromptTemplate.objects.defaults().for_type("idCard").get().version != "5.0.0"
+    assert not PromptTemplate.objects.filter(version="5.0.0").exists()
