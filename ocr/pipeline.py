@@ -15,7 +15,8 @@ goes through the same steps, in the order of this module:
    the model cannot answer (unreachable, timed out, circuit open, no usable answer), the rules
    answer with a warning, uncached so that the model serves the next request once it is back.
    Only where neither can is there an error (``ocr.exceptions.UpstreamError``).
-4. ``settle``: the answer is cached where it may be, and logged (``ocr.request_log``).
+4. ``settle``: the answer is cached where it may be, and logged (``ocr.request_log``) unless it
+   is an evaluation's (``AnalyzeInput.record``).
 
 Staff-edited configuration comes from the one snapshot the request holds
 (``prompts.configuration``). Failures are domain errors (``ocr.exceptions``); the API maps them.

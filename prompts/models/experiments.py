@@ -133,7 +133,8 @@ class Experiment(models.Model):
             return False
         self.status = ExperimentStatus.STOPPED
         self.stopped_at = timezone.now()
-        self.save(update_fields=["status", "stopped_at", "updated_at"])
+        self.outcome = self.outcome or "Stopped; no variant was promoted."
+        self.save(update_fields=["status", "stopped_at", "outcome", "updated_at"])
         return True
 
     @staticmethod

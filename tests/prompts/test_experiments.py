@@ -178,6 +178,7 @@ def test_stop_ends_a_running_experiment(experiment):
 
     experiment.refresh_from_db()
     assert experiment.status == ExperimentStatus.STOPPED
+    assert experiment.outcome == "Stopped; no variant was promoted."
 
 
 def test_promote_refuses_a_stopped_experiment(experiment, control):
