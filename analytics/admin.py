@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
+from analytics import evaluation_admin  # noqa: F401  (registers the test set and run admins)
 from analytics.services import variant_results
 from analytics.srm import sample_ratio
 from prompts.models import (
@@ -277,7 +278,3 @@ class ExperimentAdmin(admin.ModelAdmin):
                 request.user.has_perm(RELEASE_PERMISSION)
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
-
-
-# Test sets and evaluation runs (their admin starts runs through the ocr app).
-from analytics import evaluation_admin  # noqa: E402, F401
