@@ -16,10 +16,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import URLPattern, path
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
+from analytics import evaluation_admin  # noqa: F401  (registers the test set and run admins)
 from analytics.services import variant_results
+from analytics.srm import sample_ratio
 from prompts.models import (
     Experiment,
     ExperimentStatus,
@@ -27,6 +30,7 @@ from prompts.models import (
     PromptTemplate,
     TemplateStatus,
 )
+from prompts.releases import OVERRIDE_PERMISSION, RELEASE_PERMISSION, check_gate, promote
 
 
 class ExperimentVariantInline(admin.TabularInline):
@@ -62,6 +66,23 @@ class ExperimentVariantInline(admin.TabularInline):
         return editable(obj) and super().has_delete_permission(request, obj)
 
 
+def observed_split(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The traffic each variant served beside its weight, with the sample-ratio-mismatch test."""
+    variants = [row for row in rows if row.get("id")]
+    ratio = sample_ratio(
+        counts=[row["count"] for row in variants], weights=[row["weight"] for row in variants]
+    )
+    return {
+        "ratio": ratio,
+        "rows": [
+            {"variant": row["variant"], "count": count, "observed": seen, "expected": wanted}
+            for row, count, seen, wanted in zip(
+                variants, ratio.counts, ratio.observed, ratio.expected, strict=False
+            )
+        ],
+    }
+
+
 def editable(experiment: Experiment | None) -> bool:
     """Whether an experiment's set-up may still change: a new one or a draft."""
     return experiment is None or experiment.status == ExperimentStatus.DRAFT
@@ -86,7 +107,14 @@ class ExperimentAdmin(admin.ModelAdmin):
     list_select_related = ["document_type", "created_by"]
     search_fields = ["name", "description", "document_type__key", "variants__name"]
     date_hierarchy = "created_at"
-    readonly_fields = ["status", "started_at", "stopped_at", "created_by", "created_at"]
+    readonly_fields = [
+        "status",
+        "started_at",
+        "stopped_at",
+        "outcome",
+        "created_by",
+        "created_at",
+    ]
     fields = [
         "name",
         "document_type",
@@ -94,6 +122,7 @@ class ExperimentAdmin(admin.ModelAdmin):
         "status",
         "started_at",
         "stopped_at",
+        "outcome",
         "created_by",
         "created_at",
     ]
@@ -152,7 +181,7 @@ class ExperimentAdmin(admin.ModelAdmin):
         return [
             path(
                 "<int:experiment_id>/promote/<int:variant_id>/",
-                view(require_POST(self.promote_view)),
+                view(self.promote_view),
                 name="prompts_experiment_promote",
             ),
             *(
@@ -186,26 +215,51 @@ class ExperimentAdmin(admin.ModelAdmin):
     def promote_view(
         self, request: HttpRequest, experiment_id: int, variant_id: int
     ) -> HttpResponse:
-        """POST: make one variant's template the default of the type and stop the experiment."""
+        """GET: confirm, naming the version; POST: make one variant's template the default of
+        the type through its release gate, and stop the experiment."""
         experiment = self.changeable_experiment(request, experiment_id)
-        if not request.user.has_perm("prompts.change_prompttemplate"):
+        if not request.user.has_perm(RELEASE_PERMISSION):
             raise PermissionDenied
         variant = get_object_or_404(
             ExperimentVariant.objects.select_related("template__document_type"),
             pk=variant_id,
             experiment=experiment,
         )
-        try:
-            experiment.promote(variant)
-        except ValidationError as error:
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
-        else:
-            self.message_user(
-                request,
-                f"Variant “{variant}” ({variant.template}) now serves "
-                f"{experiment.document_type.key} by default; experiment “{experiment}” is stopped.",
-            )
-        return redirect("admin:prompts_experiment_change", experiment.pk)
+        change_url = reverse("admin:prompts_experiment_change", args=[experiment.pk])
+        if request.method == "POST":
+            try:
+                promote(
+                    experiment,
+                    variant,
+                    user=request.user,
+                    override_reason=request.POST.get("override_reason", ""),
+                )
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"Variant “{variant}” ({variant.template.label}) now serves "
+                    f"{experiment.document_type.key} by default; experiment “{experiment}” is "
+                    "stopped.",
+                )
+            return redirect(change_url)
+        gate = check_gate(variant.template)
+        return TemplateResponse(
+            request,
+            "admin/prompts/confirm.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"Promote {variant.name} ({variant.template.label})?",
+                "question": f"Make {variant.template.label} the default of "
+                f"{experiment.document_type.key} and stop “{experiment}”?",
+                "gate": gate,
+                "can_override": not gate.allowed and request.user.has_perm(OVERRIDE_PERMISSION),
+                "submit": f"Yes, promote {variant.template.label}",
+                "cancel_url": change_url,
+            },
+        )
 
     def render_change_form(
         self,
@@ -217,8 +271,10 @@ class ExperimentAdmin(admin.ModelAdmin):
         obj: Experiment | None = None,
     ) -> HttpResponse:
         if obj is not None and obj.pk:
-            context["variant_results"] = variant_results(experiments=[obj])[obj.pk]
-            context["can_promote"] = obj.status != ExperimentStatus.DRAFT and (
-                request.user.has_perm("prompts.change_prompttemplate")
+            rows = variant_results(experiments=[obj])[obj.pk]
+            context["variant_results"] = rows
+            context["split"] = observed_split(rows)
+            context["can_promote"] = obj.status == ExperimentStatus.RUNNING and (
+                request.user.has_perm(RELEASE_PERMISSION)
             )
         return super().render_change_form(request, context, add, change, form_url, obj)

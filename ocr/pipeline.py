@@ -15,7 +15,8 @@ goes through the same steps, in the order of this module:
    the model cannot answer (unreachable, timed out, circuit open, no usable answer), the rules
    answer with a warning, uncached so that the model serves the next request once it is back.
    Only where neither can is there an error (``ocr.exceptions.UpstreamError``).
-4. ``settle``: the answer is cached where it may be, and logged (``ocr.request_log``).
+4. ``settle``: the answer is cached where it may be, and logged (``ocr.request_log``) unless it
+   is an evaluation's (``AnalyzeInput.record``).
 
 Staff-edited configuration comes from the one snapshot the request holds
 (``prompts.configuration``). Failures are domain errors (``ocr.exceptions``); the API maps them.
@@ -65,6 +66,8 @@ class AnalyzeInput:
     # Serve with this template instead of the type's default (evaluation of a draft version);
     # it overrides any running experiment.
     template_id: int | None = None
+    # False for an evaluation: the answer enters no request log, dashboard or metric.
+    record: bool = True
 
 
 @dataclass
@@ -361,6 +364,8 @@ async def settle(*, api_key: ApiKey | None, job: Job) -> Analysis | AnalysisErro
     """Cache (where it may be) and log the job's outcome; return it."""
     outcome = job.outcome
     if isinstance(outcome, AnalysisError):
+        if not job.item.record:
+            return outcome
         await request_log.record_failure(
             api_key=api_key,
             document_type=job.type_config.key,
@@ -375,5 +380,6 @@ async def settle(*, api_key: ApiKey | None, job: Job) -> Analysis | AnalysisErro
     if job.item.use_cache and outcome.cacheable and not outcome.cached:
         await cache.aset(job.cache_key, outcome, settings.QV_RESULT_CACHE_SECONDS)
     outcome.processing_time_ms = int((time.perf_counter() - job.started) * 1000)
-    await request_log.record_success(api_key=api_key, analysis=outcome, lines=job.lines)
+    if job.item.record:
+        await request_log.record_success(api_key=api_key, analysis=outcome, lines=job.lines)
     return outcome

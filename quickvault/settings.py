@@ -255,6 +255,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BEAT_SCHEDULE = {
     "purge-request-log": {"task": "ocr.tasks.purge_request_log", "schedule": 6 * 3600},
     "purge-used-nonces": {"task": "ocr.tasks.purge_used_nonces", "schedule": 10 * 60},
+    # Each type's default re-evaluated on its gate test set (prompts.releases).
+    "evaluate-gated-defaults": {
+        "task": "ocr.tasks.evaluate_gated_defaults",
+        "schedule": env_int("QV_GATE_EVALUATION_HOURS", 24) * 3600,
+    },
 }
 # Beat's state lives outside the checkout.
 CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME") or str(

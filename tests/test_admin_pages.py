@@ -5,7 +5,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 from ocr.models import ApiKey, Feedback, OcrRequest, RequestStatus
-from prompts.models import Experiment, PromptTemplate
+from prompts.models import EvaluationRun, Experiment, PromptTemplate, TestCase, TestSet
+from prompts.releases import release
 
 ADMIN_MODELS = sorted(
     (model._meta.app_label, model._meta.model_name)
@@ -31,6 +32,13 @@ def logged_request(db, api_key):
         name="candidate", template=default.new_version(version="1.1.0"), weight=1
     )
     experiment.start()
+    id_card = PromptTemplate.objects.defaults().for_type("idCard").get()
+    release(id_card.new_version(version="1.0.1"))  # the release history
+    test_set = TestSet.objects.create(name="gate")
+    TestCase.objects.create(
+        test_set=test_set, case_id="c1", document_type="bankCard", raw_texts=["6222"]
+    )
+    EvaluationRun.objects.create(template=default, test_set=test_set)
     return logged
 
 

@@ -215,21 +215,36 @@ def cases_file(tmp_path):
     return path
 
 
-def test_evaluate_with_a_template_bypasses_the_experiment(experiment, control, cases_file):
+def system_prompts_sent(fake_openai) -> list[str]:
+    return [r.messages[0]["content"] for r in fake_openai.requests]
+
+
+def test_evaluate_with_a_template_bypasses_the_experiment(
+    experiment, control, cases_file, fake_openai
+):
+    fake_openai.add_cases([{"id": "id-1", **ID_CARD, "expected": ID_FIELDS}])
     evaluated = control.new_version(version="2.0.0")
+    evaluated.system_prompt = f"Evaluated version.\n{evaluated.system_prompt}"
+    evaluated.save()
 
     call_command("evaluate", str(cases_file), "--template", str(evaluated.pk))
 
-    logged = OcrRequest.objects.get()
-    assert logged.template_id == evaluated.pk
-    assert logged.experiment is None
-    assert logged.experiment_variant == ""
+    sent = system_prompts_sent(fake_openai)
+    assert sent and all(p.startswith("Evaluated version.") for p in sent)
+    assert not OcrRequest.objects.exists()  # evaluations stay out of the live log
 
 
-def test_evaluate_without_a_template_measures_what_serves(experiment, cases_file):
+def test_evaluate_without_a_template_measures_what_serves(experiment, cases_file, fake_openai):
+    fake_openai.add_cases([{"id": "id-1", **ID_CARD, "expected": ID_FIELDS}])
+    # An evaluation has no API key: its unit is the text alone.
+    unit = Experiment.assignment_unit(key_id="", lines=ID_CARD["rawTexts"])
+    chosen = Experiment.objects.get(pk=experiment.pk).choose_variant(unit=unit)
+
     call_command("evaluate", str(cases_file))
 
-    assert OcrRequest.objects.get().experiment_id == experiment.pk
+    sent = system_prompts_sent(fake_openai)
+    assert sent and all((CANDIDATE_MARKER in p) == (chosen.name == "candidate") for p in sent)
+    assert not OcrRequest.objects.exists()
 
 
 def test_a_failed_analysis_is_logged_with_its_variant(experiment, api_key, control):

@@ -18,7 +18,8 @@ def test_staff_activate_a_new_template_version_from_the_admin(live_server, admin
         page.check(f"input[name=_selected_action][value='{draft.pk}']")
         page.select_option("select[name=action]", "make_default")
         page.click("button[name=index]")
+        page.click("text=Yes, activate passport@1.1.0")
         message = page.inner_text("ul.messagelist")
 
-    assert "1 template(s) now serve their document type." in message
+    assert "The default of passport is now passport@1.1.0." in message
     assert PromptTemplate.objects.defaults().for_type("passport").get() == draft

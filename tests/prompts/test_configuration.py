@@ -244,17 +244,19 @@ def test_a_new_default_template_serves_the_next_request(signed_client: SignedCli
 
 
 @pytest.mark.django_db
-def test_an_edited_default_template_serves_the_next_request(signed_client: SignedClient):
+def test_a_renamed_default_template_serves_the_next_request_under_its_new_name(
+    signed_client: SignedClient,
+):
     current = default_id_card_template()
-    assert analyze(signed_client)["template"]["version"] == current.version
+    assert analyze(signed_client)["template"]["name"] == current.name
 
-    current.version = "7.0.0"
+    current.name = "ID card, reworded"
     current.save()
 
     assert analyze(signed_client)["template"] == {
         "id": current.pk,
-        "name": current.name,
-        "version": "7.0.0",
+        "name": "ID card, reworded",
+        "version": current.version,
     }
 
 

@@ -162,7 +162,7 @@ def test_promote_button_makes_the_default_and_stops(admin_client, experiment, ca
     assert experiment.status == ExperimentStatus.STOPPED
 
 
-def test_promote_needs_a_post(admin_client, experiment, control):
+def test_promote_asks_for_a_confirmation_naming_the_version(admin_client, experiment, control):
     experiment.start()
     variant = experiment.variants.get(name="candidate")
 
@@ -170,8 +170,18 @@ def test_promote_needs_a_post(admin_client, experiment, control):
         reverse("admin:prompts_experiment_promote", args=[experiment.pk, variant.pk])
     )
 
-    assert response.status_code == 405
+    assert response.status_code == 200
+    assert "Yes, promote idCard@1.1.0" in response.content.decode()
     assert PromptTemplate.objects.defaults().for_type("idCard").get() == control
+
+
+def test_a_stopped_experiment_shows_no_promote_button(admin_client, experiment):
+    experiment.start()
+    experiment.stop()
+
+    response = admin_client.get(change_url(experiment))
+
+    assert "Promote candidate" not in response.content.decode()
 
 
 def test_running_experiments_variants_cannot_be_edited(admin_client, experiment):
@@ -199,3 +209,38 @@ def test_request_log_filters_by_experiment(admin_client, experiment):
     )
 
     assert list(response.context["cl"].result_list) == [served]
+
+
+def test_the_observed_split_and_a_sample_ratio_mismatch_are_shown(admin_client, experiment):
+    experiment.start()
+    OcrRequest.objects.bulk_create(
+        OcrRequest(
+            document_type="idCard",
+            status=RequestStatus.SUCCESS,
+            experiment=experiment,
+            experiment_variant=name,
+        )
+        for name, count in (("control", 216), ("candidate", 104))
+        for _ in range(count)
+    )
+
+    page = admin_client.get(change_url(experiment)).content.decode()
+
+    assert "control 216 (68% against 50% by weight); candidate 104 (32% against 50%" in page
+    assert "Sample ratio mismatch" in page
+
+
+def test_a_split_that_follows_the_weights_shows_no_warning(admin_client, experiment):
+    experiment.start()
+    OcrRequest.objects.bulk_create(
+        OcrRequest(
+            document_type="idCard",
+            status=RequestStatus.SUCCESS,
+            experiment=experiment,
+            experiment_variant=name,
+        )
+        for name, count in (("control", 52), ("candidate", 48))
+        for _ in range(count)
+    )
+
+    assert "Sample ratio mismatch" not in admin_client.get(change_url(experiment)).content.decode()

@@ -33,7 +33,9 @@ def test_staff_start_an_experiment_read_its_results_and_promote(live_server, adm
         page.goto(change)
         page.screenshot(path=tmp_path / "experiment.png", full_page=True)
         candidate_row = page.inner_text("#experiment-results tbody tr:nth-child(2)")
-        page.click("input[value='Promote candidate']")
+        page.click("text=Promote candidate…")
+        confirmation = page.inner_text("#content")
+        page.click("input[value='Yes, promote idCard@1.1.0']")
         promoted = page.inner_text("ul.messagelist")
 
     assert "Experiment “shorter prompt” is running." in started
@@ -46,5 +48,6 @@ def test_staff_start_an_experiment_read_its_results_and_promote(live_server, adm
         "1",  # feedback
         "0.889",  # field accuracy
     ]
+    assert "Make idCard@1.1.0 the default of idCard" in confirmation
     assert "now serves idCard by default" in promoted
     assert PromptTemplate.objects.defaults().for_type("idCard").get() == candidate

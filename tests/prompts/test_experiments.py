@@ -16,6 +16,7 @@ from prompts.models import (
     PromptTemplate,
     TemplateStatus,
 )
+from prompts.releases import promote
 
 pytestmark = pytest.mark.django_db
 
@@ -177,6 +178,17 @@ def test_stop_ends_a_running_experiment(experiment):
 
     experiment.refresh_from_db()
     assert experiment.status == ExperimentStatus.STOPPED
+    assert experiment.outcome == "Stopped; no variant was promoted."
+
+
+def test_promote_refuses_a_stopped_experiment(experiment, control):
+    experiment.start()
+    experiment.stop()
+
+    with pytest.raises(ValidationError, match="Only a running experiment"):
+        promote(experiment, experiment.variants.get(name="candidate"))
+
+    assert PromptTemplate.objects.defaults().for_type("idCard").get() == control
     assert experiment.stopped_at is not None
 
 
@@ -188,7 +200,7 @@ def test_stop_leaves_a_draft_alone(experiment):
 def test_promote_makes_the_variants_template_the_default(experiment, candidate):
     experiment.start()
 
-    experiment.promote(experiment.variants.get(name="candidate"))
+    promote(experiment, experiment.variants.get(name="candidate"))
 
     assert PromptTemplate.objects.defaults().for_type("idCard").get() == candidate
     candidate.refresh_from_db()
@@ -198,10 +210,11 @@ def test_promote_makes_the_variants_template_the_default(experiment, candidate):
 def test_promote_stops_the_experiment(experiment):
     experiment.start()
 
-    experiment.promote(experiment.variants.get(name="candidate"))
+    promote(experiment, experiment.variants.get(name="candidate"))
 
     experiment.refresh_from_db()
     assert experiment.status == ExperimentStatus.STOPPED
+    assert experiment.outcome == "Promoted candidate (idCard@1.1.0)."
 
 
 def test_promote_refuses_a_variant_of_another_experiment(experiment, control, candidate):
@@ -209,14 +222,14 @@ def test_promote_refuses_a_variant_of_another_experiment(experiment, control, ca
     other = experiment_of(("a", control, 1), ("b", candidate, 1), name="other")
 
     with pytest.raises(ValidationError):
-        experiment.promote(other.variants.get(name="b"))
+        promote(experiment, other.variants.get(name="b"))
 
     assert PromptTemplate.objects.defaults().for_type("idCard").get() == control
 
 
 def test_promote_refuses_a_draft(experiment, control):
     with pytest.raises(ValidationError):
-        experiment.promote(experiment.variants.get(name="candidate"))
+        promote(experiment, experiment.variants.get(name="candidate"))
 
     assert PromptTemplate.objects.defaults().for_type("idCard").get() == control
 
@@ -257,15 +270,23 @@ def test_running_snapshot_drops_a_stopped_experiment(experiment):
     assert dict(get_configuration().experiments) == {}
 
 
-def test_running_snapshot_follows_an_edited_template(experiment, candidate):
+def test_running_snapshot_follows_a_renamed_template(experiment, candidate):
     experiment.start()
     get_configuration()
-    candidate.system_prompt = "Edited."
+    candidate.name = "Renamed"
 
     candidate.save()
 
     variants = get_configuration().experiments["idCard"].variants.all()
-    assert {v.template.system_prompt for v in variants if v.name == "candidate"} == {"Edited."}
+    assert {v.template.name for v in variants if v.name == "candidate"} == {"Renamed"}
+
+
+def test_a_running_experiments_template_cannot_be_edited(experiment, candidate):
+    experiment.start()
+    candidate.system_prompt = "Edited."
+
+    with pytest.raises(ValidationError, match="has served requests and cannot change"):
+        candidate.save()
 
 
 def test_template_an_experiment_used_cannot_be_deleted(experiment, candidate):

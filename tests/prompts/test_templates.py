@@ -34,7 +34,7 @@ def test_every_shipped_type_has_one_active_default_template():
 def test_database_refuses_a_second_default_for_a_type():
     current = PromptTemplate.objects.defaults().for_type("idCard").get()
     second = current.new_version(version="9.0.0")
-    second.is_default = True
+    second.is_default, second.status = True, TemplateStatus.ACTIVE
 
     with pytest.raises(IntegrityError):
         second.save()

@@ -1,4 +1,9 @@
-"""Run a test set through the extraction and print field accuracy per document type and field."""
+"""Run a test set through the extraction and print field accuracy per document type and field.
+
+Two modes: a JSON Lines file (``evaluate CASES.jsonl [--template T]``), or a stored test set with
+a template (``evaluate --template TYPE@VERSION --testset NAME [--save]``; ``--save`` stores the
+run, as the admin's runs are stored). Neither enters the live request log.
+"""
 
 from __future__ import annotations
 
@@ -12,20 +17,24 @@ from asgiref.sync import async_to_sync
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from ocr import pipeline
+from ocr import evaluation_runs, pipeline
 from ocr.analysis import Analysis
 from ocr.evaluation import score_cases
 from ocr.exceptions import AnalysisError
 from prompts.configuration import get_configuration
-from prompts.models import PromptTemplate
+from prompts.models import EvaluationStatus, PromptTemplate, TestSet
 
 
 class Command(BaseCommand):
     help = "Evaluate the extraction on a JSON Lines test set (see the API contract's format)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("cases", help="JSON Lines file, one case a line.")
-        parser.add_argument("--template", type=int, help="Evaluate this prompt template id.")
+        parser.add_argument("cases", nargs="?", help="JSON Lines file, one case a line.")
+        parser.add_argument(
+            "--template", help="Evaluate this prompt template: TYPE@VERSION or its id."
+        )
+        parser.add_argument("--testset", help="Evaluate on this stored test set (by name).")
+        parser.add_argument("--save", action="store_true", help="Store the run (with --testset).")
         parser.add_argument("--json", dest="report", help="Write the full report to this file.")
         parser.add_argument(
             "--detect",
@@ -34,16 +43,27 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, cases: str, template: int | None, report: str | None, detect: bool, **options
+        self,
+        *args,
+        cases: str | None,
+        template: str | None,
+        report: str | None,
+        detect: bool,
+        testset: str | None,
+        save: bool,
+        **options,
     ) -> None:
+        if testset is not None:
+            if cases is not None:
+                raise CommandError("Name either a JSON Lines file or --testset, not both.")
+            self.evaluate_test_set(template=template, testset=testset, save=save, report=report)
+            return
+        if cases is None:
+            raise CommandError("Name a JSON Lines file, or --testset NAME with --template.")
         loaded = load_cases(Path(cases))
         chosen = None
         if template is not None:
-            chosen = (
-                PromptTemplate.objects.filter(pk=template).select_related("document_type").first()
-            )
-            if chosen is None:
-                raise CommandError(f"No prompt template with id {template}.")
+            chosen = named_template(template)
             loaded = [c for c in loaded if c["documentType"] == chosen.document_type.key]
             if not loaded:
                 raise CommandError(f"No case of type {chosen.document_type.key} in {cases}.")
@@ -52,12 +72,16 @@ class Command(BaseCommand):
         extracted: dict[str, dict[str, Any]] = {}
         detected: dict[str, str | None] = {}
         spend = Spend()
+        # Cases the model gave no usable answer for (failed, or answered by the fallback).
+        model_failures = 0
+        uses_model = pipeline.uses_model()
         for case in tqdm(loaded, desc="Evaluating", unit="case", disable=None):
             item = pipeline.AnalyzeInput(
                 raw_texts=tuple(case["rawTexts"]),
                 document_type=None if detect else case["documentType"],
                 use_cache=False,
                 template_id=chosen.pk if chosen else None,
+                record=False,
             )
             try:
                 analysis = async_to_sync(pipeline.analyze)(
@@ -67,17 +91,54 @@ class Command(BaseCommand):
                 extracted[case["id"]] = {}
                 detected[case["id"]] = None
                 self.stderr.write(f"{case['id']}: {error.code}: {error.message}")
+                model_failures += 1
                 continue
+            model_failures += uses_model and analysis.provider != evaluation_runs.MODEL_PROVIDER
             detected[case["id"]] = analysis.document_type
             extracted[case["id"]] = analysis.fields
             spend.add(analysis)
 
         result = score_cases(loaded, lambda case: extracted[case["id"]])
+        result["modelFailures"] = model_failures
         if detect:
             right = sum(detected[c["id"]] == c["documentType"] for c in loaded)
             result["typeDetectionAccuracy"] = right / len(loaded)
         result |= spend.as_report()
         self.print_table(result)
+        if report:
+            Path(report).write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+            self.stdout.write(f"Report written to {report}.")
+
+    def evaluate_test_set(
+        self, *, template: str | None, testset: str, save: bool, report: str | None
+    ) -> None:
+        """Evaluate a template on a stored test set; with ``save``, store the run."""
+        if template is None:
+            raise CommandError("--testset needs --template TYPE@VERSION.")
+        chosen = named_template(template)
+        test_set = TestSet.objects.filter(name=testset).first()
+        if test_set is None:
+            raise CommandError(f"No test set named {testset!r}.")
+        try:
+            run = evaluation_runs.new_run(template=chosen, test_set=test_set)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        with tqdm(total=run.total_cases, desc="Evaluating", unit="case", disable=None) as bar:
+            evaluation_runs.run_evaluation(
+                run_id=run.pk, progress=lambda done: bar.update(done - bar.n)
+            )
+        run.refresh_from_db()
+        if run.status != EvaluationStatus.FINISHED:
+            raise CommandError(f"The evaluation failed: {run.error}")
+        result = evaluation_runs.run_report(run)
+        if not save:
+            run.delete()
+            result.pop("run")
+        self.print_table(result)
+        write = self.stdout.write
+        write(f"{'model failures':<34}{result['modelFailures']:>10}")
+        if save:
+            write(f"Stored as evaluation run {run.pk}.")
         if report:
             Path(report).write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
             self.stdout.write(f"Report written to {report}.")
@@ -135,6 +196,13 @@ class Spend:
             },
             "cost": float(self.cost),
         }
+
+
+def named_template(name: str) -> PromptTemplate:
+    try:
+        return PromptTemplate.objects.named(name)
+    except PromptTemplate.DoesNotExist as error:
+        raise CommandError(str(error)) from error
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
