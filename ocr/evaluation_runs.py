@@ -180,6 +180,13 @@ def run_report(run: EvaluationRun) -> dict[str, Any]:
         "modelFailures": run.model_failures,
         "byDocumentType": run.by_field,
         "cases": run.case_results,
+        "models": {run.model: run.total_cases} if run.model else {},
+        "tokens": {
+            "prompt": run.prompt_tokens,
+            "completion": run.completion_tokens,
+            "total": run.prompt_tokens + run.completion_tokens,
+        },
+        "cost": float(run.cost),
     }
 
 

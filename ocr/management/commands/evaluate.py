@@ -155,7 +155,8 @@ class Command(BaseCommand):
         write(f"{'invented values (of null fields)':<34}{result['inventedRate']:>10.4f}")
         if "typeDetectionAccuracy" in result:
             write(f"{'type detection':<34}{result['typeDetectionAccuracy']:>10.4f}")
-        write(f"{'providers':<34}{counted(result['providers'])}")
+        if "providers" in result:
+            write(f"{'providers':<34}{counted(result['providers'])}")
         write(f"{'models':<34}{counted(result['models']) or '-'}")
         tokens = result["tokens"]
         write(f"{'tokens (prompt + completion)':<34}{tokens['prompt']} + {tokens['completion']}")
