@@ -35,9 +35,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 
-from ocr import request_log, rules
+from ocr import request_log, result_cache, rules
 from ocr.analysis import Analysis, fallback_analysis, model_analysis
 from ocr.exceptions import AnalysisError, DocumentTypeNotAllowed, InvalidDocument
 from ocr.models import ApiKey
@@ -156,7 +155,7 @@ async def prepare(
         started=started,
     )
     if item.use_cache:
-        cached = await cache.aget(job.cache_key)
+        cached = await result_cache.aget(job.cache_key, lines=job.lines)
         if cached is not None:
             job.outcome = replace(
                 cached,
@@ -348,7 +347,9 @@ async def settle(*, api_key: ApiKey | None, job: Job) -> Analysis | AnalysisErro
     # was made with the same template but perhaps for another variant of it or for none.
     outcome.experiment = job.experiment
     if job.item.use_cache and outcome.cacheable and not outcome.cached:
-        await cache.aset(job.cache_key, outcome, settings.QV_RESULT_CACHE_SECONDS)
+        await result_cache.aset(
+            job.cache_key, outcome, lines=job.lines, timeout=settings.QV_RESULT_CACHE_SECONDS
+        )
     outcome.processing_time_ms = int((time.perf_counter() - job.started) * 1000)
     await request_log.record_success(api_key=api_key, analysis=outcome, lines=job.lines)
     return outcome

@@ -44,6 +44,9 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY") or "insecure-development-key-set-SECRET_KEY-in-production"
 # Encrypts API key secrets at rest; defaults to one derived from SECRET_KEY.
 API_KEY_ENCRYPTION_KEY = env_str("API_KEY_ENCRYPTION_KEY")
+# Encrypts the raw OCR text the request log keeps (QV_STORE_RAW_TEXT): comma-separated Fernet
+# keys, the first encrypting, all decrypting (rotation). Only DEBUG derives one from SECRET_KEY.
+RAW_TEXT_ENCRYPTION_KEY = env_list("RAW_TEXT_ENCRYPTION_KEY", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
