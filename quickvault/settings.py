@@ -6,6 +6,7 @@ embedded default: SQLite in WAL mode, the local-memory cache, eager Celery tasks
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "prompts",
     "ocr",
     "analytics",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as its documentation asks: answers a locked-out login with 429.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -194,6 +198,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Staff login is throttled (django-axes): after AXES_FAILURE_LIMIT failures of one user name from
+# one address, that pair is locked out for AXES_COOLOFF_TIME, with a 429. The attempts are kept
+# in the database, so every worker shares them, with or without Redis. Only the peer address
+# counts: a proxy's forwarded header is not trusted for it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -288,9 +306,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        # A Redis outage is one warning, not a traceback per cache call.
+        "redis_outage": {
+            "()": "quickvault.logging.OncePerOutage",
+            "quiet_seconds": env_float("REDIS_OUTAGE_QUIET_SECONDS", 60.0),
+        },
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django_redis.cache": {"filters": ["redis_outage"]},
         "django.db.backends": {"level": "WARNING"},
         # A line per model call otherwise.
         "httpx": {"level": "WARNING"},
