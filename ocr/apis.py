@@ -15,7 +15,12 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -29,6 +34,7 @@ from ocr.exceptions import AnalysisError
 from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, Feedback, OcrRequest
 from prompts.configuration import Configuration, aget_configuration
+from prompts.document_types import DocumentTypeKey
 from quickvault import circuit
 
 logger = logging.getLogger(__name__)
@@ -178,13 +184,51 @@ def check_size_limits(data: Any, *, prefix: str = "") -> None:
         )
 
 
+# Strings the API takes hold no NUL character (400 otherwise: no database stores one in text).
+NO_NUL = r"^[^\u0000]*$"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "nullable": True,
+        "maxLength": 64,
+        # "" or null: left out, the service decides the type from the text.
+        "enum": [*DocumentTypeKey.values, "", None],
+        "description": "The document type: one of the shipped types listed here, or of any type "
+        "staff have added since (GET /api/v1/document-types lists the active ones). Left out, "
+        "empty or null: the service decides from the text.",
+    }
+)
+class DocumentTypeKeyField(StrictCharField):
+    """A document type key. The schema lists the shipped keys; the service accepts any active
+    type, staff-added ones too, and answers 400 for others."""
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "minItems": 1,
+        "items": {"type": "string", "pattern": NO_NUL},
+        # At least one line holds text: not every line blank.
+        "not": {"items": {"pattern": r"^\s*$"}},
+        "description": "The OCR lines in reading order; at least one of them must hold text "
+        "(400 otherwise).",
+    }
+)
+class RawTextsField(serializers.ListField):
+    """The OCR lines: a non-empty list of strings, at least one of them not blank."""
+
+
 class AnalyzeOptionsSerializer(serializers.Serializer):
     useCache = serializers.BooleanField(default=True)
 
 
 class AnalyzeInputSerializer(serializers.Serializer):
-    documentType = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=64)
-    rawTexts = serializers.ListField(
+    documentType = DocumentTypeKeyField(
+        required=False, allow_null=True, allow_blank=True, max_length=64
+    )
+    rawTexts = RawTextsField(
         child=StrictCharField(allow_blank=True, trim_whitespace=False), allow_empty=False
     )
     options = AnalyzeOptionsSerializer(required=False)
@@ -249,8 +293,25 @@ class AnalyzeApi(AsyncApiView):
         return Response(analysis.as_response())
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 20,
+        "items": {
+            "anyOf": [{"$ref": "#/components/schemas/AnalyzeInputRequest"}, {}],
+            "description": "An analyze request. Each item is checked on its own: one that is "
+            "not a valid analyze request gets its error in its place in results, and the "
+            "others are analysed.",
+        },
+    }
+)
+class BatchItemsField(serializers.ListField):
+    """The batch's analyze requests, each validated on its own (``parse_analyze_item``)."""
+
+
 class BatchAnalyzeInputSerializer(serializers.Serializer):
-    items = serializers.ListField(child=AnalyzeInputSerializer(), min_length=1)
+    items = BatchItemsField(child=AnalyzeInputSerializer(), min_length=1)
 
 
 class BatchAnalyzeApi(AsyncApiView):
@@ -308,12 +369,22 @@ def batch_result(result: pipeline.Analysis | AnalysisError | ApiError) -> dict[s
     return result.as_response()
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string", "nullable": True, "pattern": NO_NUL},
+        "description": "Corrected values by field key; a key that is not a field of the "
+        "request's document type is a 400.",
+    }
+)
+class CorrectionsField(serializers.DictField):
+    """Corrected values by field key (the keys are checked against the type's fields)."""
+
+
 class FeedbackApi(AsyncApiView):
     class InputSerializer(serializers.Serializer):
         requestId = serializers.UUIDField()
-        corrections = serializers.DictField(
-            child=StrictCharField(allow_null=True, allow_blank=True)
-        )
+        corrections = CorrectionsField(child=StrictCharField(allow_null=True, allow_blank=True))
 
     @extend_schema(
         operation_id="feedback",
