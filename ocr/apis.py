@@ -15,12 +15,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_field,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -28,13 +23,19 @@ from rest_framework.response import Response
 
 import quickvault
 from ocr import pipeline
+from ocr.api_fields import (
+    BatchItemsField,
+    CorrectionsField,
+    DocumentTypeKeyField,
+    RawTextsField,
+    StrictCharField,
+)
 from ocr.auth import ApiClient, SignatureAuthentication, issue_token
 from ocr.errors import ApiError, api_error, invalid_request, not_found, payload_too_large
 from ocr.exceptions import AnalysisError
 from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, Feedback, OcrRequest
 from prompts.configuration import Configuration, aget_configuration
-from prompts.document_types import DocumentTypeKey
 from quickvault import circuit
 
 logger = logging.getLogger(__name__)
@@ -62,15 +63,6 @@ ERROR_SERIALIZER = inline_serializer(
     },
 )
 ERROR_RESPONSES = {status: ERROR_SERIALIZER for status in (400, 401, 403, 413, 415, 429)}
-
-
-class StrictCharField(serializers.CharField):
-    """A string field that refuses numbers and booleans instead of converting them."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class AsyncApiView(AsyncAPIView):
@@ -184,42 +176,6 @@ def check_size_limits(data: Any, *, prefix: str = "") -> None:
         )
 
 
-# Strings the API takes hold no NUL character (400 otherwise: no database stores one in text).
-NO_NUL = r"^[^\u0000]*$"
-
-
-@extend_schema_field(
-    {
-        "type": "string",
-        "nullable": True,
-        "maxLength": 64,
-        # "" or null: left out, the service decides the type from the text.
-        "enum": [*DocumentTypeKey.values, "", None],
-        "description": "The document type: one of the shipped types listed here, or of any type "
-        "staff have added since (GET /api/v1/document-types lists the active ones). Left out, "
-        "empty or null: the service decides from the text.",
-    }
-)
-class DocumentTypeKeyField(StrictCharField):
-    """A document type key. The schema lists the shipped keys; the service accepts any active
-    type, staff-added ones too, and answers 400 for others."""
-
-
-@extend_schema_field(
-    {
-        "type": "array",
-        "minItems": 1,
-        "items": {"type": "string", "pattern": NO_NUL},
-        # At least one line holds text: not every line blank.
-        "not": {"items": {"pattern": r"^\s*$"}},
-        "description": "The OCR lines in reading order; at least one of them must hold text "
-        "(400 otherwise).",
-    }
-)
-class RawTextsField(serializers.ListField):
-    """The OCR lines: a non-empty list of strings, at least one of them not blank."""
-
-
 class AnalyzeOptionsSerializer(serializers.Serializer):
     useCache = serializers.BooleanField(default=True)
 
@@ -293,23 +249,6 @@ class AnalyzeApi(AsyncApiView):
         return Response(analysis.as_response())
 
 
-@extend_schema_field(
-    {
-        "type": "array",
-        "minItems": 1,
-        "maxItems": 20,
-        "items": {
-            "anyOf": [{"$ref": "#/components/schemas/AnalyzeInputRequest"}, {}],
-            "description": "An analyze request. Each item is checked on its own: one that is "
-            "not a valid analyze request gets its error in its place in results, and the "
-            "others are analysed.",
-        },
-    }
-)
-class BatchItemsField(serializers.ListField):
-    """The batch's analyze requests, each validated on its own (``parse_analyze_item``)."""
-
-
 class BatchAnalyzeInputSerializer(serializers.Serializer):
     items = BatchItemsField(child=AnalyzeInputSerializer(), min_length=1)
 
@@ -367,18 +306,6 @@ def batch_result(result: pipeline.Analysis | AnalysisError | ApiError) -> dict[s
     if isinstance(result, ApiError):
         return result.as_dict()
     return result.as_response()
-
-
-@extend_schema_field(
-    {
-        "type": "object",
-        "additionalProperties": {"type": "string", "nullable": True, "pattern": NO_NUL},
-        "description": "Corrected values by field key; a key that is not a field of the "
-        "request's document type is a 400.",
-    }
-)
-class CorrectionsField(serializers.DictField):
-    """Corrected values by field key (the keys are checked against the type's fields)."""
 
 
 class FeedbackApi(AsyncApiView):

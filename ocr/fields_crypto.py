@@ -85,5 +85,11 @@ class EncryptedTextField(models.TextField):
         try:
             return encrypt(value)
         except MissingKey:
-            logger.error("RAW_TEXT_ENCRYPTION_KEY is not set: the raw OCR text is not stored.")
+            _warn_missing_key()
             return ""
+
+
+@functools.cache
+def _warn_missing_key() -> None:
+    # Once per process: the setting is missing for every row alike.
+    logger.error("RAW_TEXT_ENCRYPTION_KEY is not set: the raw OCR text is not stored.")

@@ -8,7 +8,9 @@ import io
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
@@ -44,7 +46,20 @@ class SigningApp:
             )
             for name, value in headers.items():
                 environ["HTTP_" + name.upper().replace("-", "_")] = value
-        return self.app(environ, start_response)
+        # As Django's test client does: the test's transaction holds the connection, so the
+        # request must not close it when it starts or finishes (on PostgreSQL it could not
+        # open another inside that transaction).
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        try:
+            response = self.app(environ, start_response)
+            try:
+                return list(response)
+            finally:
+                response.close()
+        finally:
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
 
 
 APP = SigningApp()
