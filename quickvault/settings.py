@@ -306,17 +306,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {
-        # A Redis outage is one warning, not a traceback per cache call.
-        "redis_outage": {
-            "()": "quickvault.logging.OncePerOutage",
-            "quiet_seconds": env_float("REDIS_OUTAGE_QUIET_SECONDS", 60.0),
-        },
-    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django_redis.cache": {"filters": ["redis_outage"]},
         "django.db.backends": {"level": "WARNING"},
         # A line per model call otherwise.
         "httpx": {"level": "WARNING"},
