@@ -1,8 +1,12 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from ocr.models import ApiKey, Feedback, OcrRequest
+from ocr.masking import mask_sensitive
+from ocr.models import ApiKey, Feedback, OcrRequest, RawTextView
+from prompts.configuration import get_configuration
 
 
 @admin.register(ApiKey)
@@ -61,12 +65,28 @@ class ApiKeyAdmin(admin.ModelAdmin):
         self.message_user(request, "Revoked.")
 
 
+def masked_corrections(feedback: Feedback) -> dict[str, Any]:
+    """The corrections with the values of the type's sensitive fields masked. The API masks them
+    when it stores them; this masks rows written before it did, or by other paths, as well."""
+    type_config = get_configuration().document_type(feedback.request.document_type)
+    specs = type_config.fields if type_config else ()
+    sensitive = {spec.key for spec in specs if spec.sensitive}
+    return {
+        key: mask_sensitive(value) if key in sensitive and isinstance(value, str) else value
+        for key, value in (feedback.corrections or {}).items()
+    }
+
+
 class FeedbackInline(admin.TabularInline):
     model = Feedback
     extra = 0
     can_delete = False
-    readonly_fields = ["corrected_fields", "corrections", "created_at"]
+    readonly_fields = ["corrected_fields", "masked_corrections", "created_at"]
     fields = readonly_fields
+
+    @admin.display(description="corrections")
+    def masked_corrections(self, obj: Feedback) -> dict[str, Any]:
+        return masked_corrections(obj)
 
 
 @admin.register(OcrRequest)
@@ -97,6 +117,33 @@ class OcrRequestAdmin(admin.ModelAdmin):
     search_fields = ["request_id", "document_type", "model", "api_key__name", "api_key__key_id"]
     date_hierarchy = "created_at"
     inlines = [FeedbackInline]
+    # Whoever holds the view_raw_text permission reveals a row's raw text with this query
+    # parameter; each reveal is recorded (RawTextView) and listed on the page.
+    SHOW_RAW_TEXT = "show_raw_text"
+
+    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        # The raw text holds identity numbers in full: it never shows among the plain fields.
+        return [name for name in super().get_fields(request, obj) if name != "raw_text"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return [name for name in super().get_readonly_fields(request, obj) if name != "raw_text"]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
+    ):
+        extra_context = dict(extra_context or {})
+        obj = self.get_object(request, object_id)
+        if obj is not None and obj.raw_text:
+            may_view = OcrRequest.may_view_raw_text(request.user)
+            extra_context["raw_text_kept"] = True
+            extra_context["may_view_raw_text"] = may_view
+            extra_context["show_raw_text_parameter"] = self.SHOW_RAW_TEXT
+            if may_view and request.method == "GET" and request.GET.get(self.SHOW_RAW_TEXT):
+                extra_context["raw_text"] = obj.reveal_raw_text(user=request.user)
+                extra_context["raw_text_shown"] = True
+            if may_view:
+                extra_context["raw_text_views"] = list(obj.raw_text_views.all()[:50])
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -107,11 +154,44 @@ class OcrRequestAdmin(admin.ModelAdmin):
 
 @admin.register(Feedback)
 class FeedbackAdmin(admin.ModelAdmin):
-    list_display = ["request", "corrected_fields", "field_count", "created_at"]
+    list_display = [
+        "request",
+        "corrected_fields",
+        "masked_corrections",
+        "field_count",
+        "created_at",
+    ]
     list_select_related = ["request"]
     list_filter = ["created_at", "request__document_type"]
     search_fields = ["request__request_id"]
-    readonly_fields = ["request", "corrections", "corrected_fields", "field_count", "created_at"]
+    fields = ["request", "masked_corrections", "corrected_fields", "field_count", "created_at"]
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="corrections")
+    def masked_corrections(self, obj: Feedback) -> dict[str, Any]:
+        return masked_corrections(obj)
+
+
+@admin.register(RawTextView)
+class RawTextViewAdmin(admin.ModelAdmin):
+    """The record of who saw which request's raw OCR text, and when: read only."""
+
+    list_display = ["at", "username", "request"]
+    list_filter = ["at", "username"]
+    list_select_related = ["request"]
+    search_fields = ["username", "request__request_id"]
+    date_hierarchy = "at"
+    fields = ["at", "username", "user", "request"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

@@ -23,6 +23,13 @@ from rest_framework.response import Response
 
 import quickvault
 from ocr import idempotency, pipeline, quotas
+from ocr.api_fields import (
+    BatchItemsField,
+    CorrectionsField,
+    DocumentTypeKeyField,
+    RawTextsField,
+    StrictCharField,
+)
 from ocr.auth import ApiClient, SignatureAuthentication, issue_token
 from ocr.errors import ApiError, api_error, invalid_request, not_found, payload_too_large
 from ocr.exceptions import AnalysisError
@@ -57,15 +64,6 @@ ERROR_SERIALIZER = inline_serializer(
     },
 )
 ERROR_RESPONSES = {status: ERROR_SERIALIZER for status in (400, 401, 403, 413, 415, 429, 503)}
-
-
-class StrictCharField(serializers.CharField):
-    """A string field that refuses numbers and booleans instead of converting them."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class AsyncApiView(AsyncAPIView):
@@ -185,8 +183,10 @@ class AnalyzeOptionsSerializer(serializers.Serializer):
 
 
 class AnalyzeInputSerializer(serializers.Serializer):
-    documentType = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=64)
-    rawTexts = serializers.ListField(
+    documentType = DocumentTypeKeyField(
+        required=False, allow_null=True, allow_blank=True, max_length=64
+    )
+    rawTexts = RawTextsField(
         child=StrictCharField(allow_blank=True, trim_whitespace=False), allow_empty=False
     )
     options = AnalyzeOptionsSerializer(required=False)
@@ -264,7 +264,7 @@ class AnalyzeApi(AsyncApiView):
 
 
 class BatchAnalyzeInputSerializer(serializers.Serializer):
-    items = serializers.ListField(child=AnalyzeInputSerializer(), min_length=1)
+    items = BatchItemsField(child=AnalyzeInputSerializer(), min_length=1)
 
 
 class BatchAnalyzeApi(AsyncApiView):
@@ -333,9 +333,7 @@ def batch_result(result: pipeline.Analysis | AnalysisError | ApiError) -> dict[s
 class FeedbackApi(AsyncApiView):
     class InputSerializer(serializers.Serializer):
         requestId = serializers.UUIDField()
-        corrections = serializers.DictField(
-            child=StrictCharField(allow_null=True, allow_blank=True)
-        )
+        corrections = CorrectionsField(child=StrictCharField(allow_null=True, allow_blank=True))
 
     @extend_schema(
         operation_id="feedback",

@@ -14,6 +14,8 @@ from django.core.cache import cache
 from django.db import connection, models
 from django.utils import timezone
 
+from ocr.fields_crypto import EncryptedTextField
+
 # Fernet keys are 32 bytes, url-safe base64: 44 characters.
 FERNET_KEY_LENGTH = 44
 
@@ -217,7 +219,11 @@ class OcrRequest(models.Model):
     batch_id = models.UUIDField(
         null=True, blank=True, help_text="Shared by the documents of one merged model call."
     )
-    raw_text = models.TextField(blank=True, help_text="Kept only when QV_STORE_RAW_TEXT is on.")
+    # Holds identity numbers in full: encrypted at rest (RAW_TEXT_ENCRYPTION_KEY), shown only to
+    # the view_raw_text permission, each view recorded (RawTextView).
+    raw_text = EncryptedTextField(
+        blank=True, help_text="Kept only when QV_STORE_RAW_TEXT is on; encrypted."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = OcrRequestQuerySet.as_manager()
@@ -225,6 +231,7 @@ class OcrRequest(models.Model):
     class Meta:
         verbose_name = "OCR request"
         ordering = ["-created_at"]
+        permissions = [("view_raw_text", "Can view the raw OCR text (each view is recorded)")]
         indexes = [
             models.Index(fields=["document_type", "created_at"], name="ocrrequest_type_created"),
             models.Index(fields=["created_at"], name="ocrrequest_created"),
@@ -236,6 +243,45 @@ class OcrRequest(models.Model):
 
     def __str__(self) -> str:
         return str(self.request_id)
+
+    RAW_TEXT_PERMISSION = "ocr.view_raw_text"
+
+    @staticmethod
+    def may_view_raw_text(user) -> bool:
+        """Whether `user` holds the permission to read raw OCR text. The model's view permission
+        does not imply it: it is granted on its own (superusers hold every permission)."""
+        return bool(user and user.is_active and user.has_perm(OcrRequest.RAW_TEXT_PERMISSION))
+
+    def reveal_raw_text(self, *, user) -> str:
+        """Return the raw OCR text for `user` and record that they saw it. Raise
+        PermissionError where they may not."""
+        if not self.may_view_raw_text(user):
+            raise PermissionError("Viewing raw OCR text needs the view_raw_text permission.")
+        if self.raw_text:
+            RawTextView.objects.create(request=self, user=user)
+        return self.raw_text
+
+
+class RawTextView(models.Model):
+    """A record that a staff user saw a request's raw OCR text (personal data)."""
+
+    request = models.ForeignKey(OcrRequest, models.CASCADE, related_name="raw_text_views")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    # Kept even when the user is deleted later.
+    username = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "raw text view"
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.username or '?'} saw {self.request_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.user is not None and not self.username:
+            self.username = self.user.get_username()
+        super().save(*args, **kwargs)
 
 
 class Feedback(models.Model):

@@ -36,9 +36,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 
-from ocr import request_log, rules
+from ocr import minimise, request_log, result_cache, rules
 from ocr.analysis import Analysis, fallback_analysis, model_analysis
 from ocr.exceptions import AnalysisError, DocumentTypeNotAllowed, InvalidDocument
 from ocr.models import ApiKey
@@ -165,7 +164,7 @@ async def prepare(
         started=started,
     )
     if item.use_cache:
-        cached = await cache.aget(job.cache_key)
+        cached = await result_cache.aget(job.cache_key, lines=job.lines)
         if cached is not None:
             job.outcome = replace(
                 cached,
@@ -269,7 +268,10 @@ async def extract(*, jobs: list[Job], configuration: Configuration) -> None:
         await asyncio.sleep(0)
     if uses_model():
         model_results = await read_with_model(
-            documents=documents, template=first.template, configuration=configuration
+            documents=documents,
+            template=first.template,
+            configuration=configuration,
+            rules_results=rules_results,
         )
     else:
         model_results = [None] * len(jobs)
@@ -296,15 +298,31 @@ def run_rules(document: Document) -> ProviderResult | None:
 
 
 async def read_with_model(
-    *, documents: list[Document], template: PromptTemplate | None, configuration: Configuration
+    *,
+    documents: list[Document],
+    template: PromptTemplate | None,
+    configuration: Configuration,
+    rules_results: list[ProviderResult | None] | None = None,
 ) -> list[ProviderResult | ProviderError]:
     """Return the model's answer for each document, in merged calls; a document the merged
-    answer leaves out gets a call of its own."""
+    answer leaves out gets a call of its own. The numbers the rules checked (`rules_results`,
+    one per document) reach the model as placeholders, put back into its answers
+    (``ocr.minimise``), unless the document type turns that off."""
     # A merged call is routed by its largest document: its model must be fit for all.
     largest = max(documents, key=lambda d: sum(len(line) for line in d.lines))
     model = configuration.choose_model(
         document_type=largest.document_type, lines=largest.lines, template=template
     )
+    redactions = [
+        redaction_for(document=document, rules_result=rules_result, configuration=configuration)
+        for document, rules_result in zip(
+            documents, rules_results or [None] * len(documents), strict=True
+        )
+    ]
+    documents = [
+        replace(document, lines=redaction.lines)
+        for document, redaction in zip(documents, redactions, strict=True)
+    ]
     provider = get_provider("openai")
     results = await provider.extract_many(documents=documents, template=template, model=model)
     missing = [i for i, result in enumerate(results) if isinstance(result, MissingItemError)]
@@ -316,7 +334,22 @@ async def read_with_model(
     )
     for index, (result,) in zip(missing, alone, strict=True):
         results[index] = result
-    return results
+    return [
+        replace(result, values=minimise.restore(result.values, redaction))
+        if isinstance(result, ProviderResult)
+        else result
+        for result, redaction in zip(results, redactions, strict=True)
+    ]
+
+
+def redaction_for(
+    *, document: Document, rules_result: ProviderResult | None, configuration: Configuration
+) -> minimise.Redaction:
+    """The document's lines as the model may see them (``ocr.minimise``)."""
+    type_config = configuration.document_type(document.document_type)
+    if type_config is not None and not type_config.minimise_for_model:
+        return minimise.Redaction(lines=document.lines)
+    return minimise.redact(document.lines, rules_result, document.fields)
 
 
 # 3. Check (ocr.analysis)
@@ -378,7 +411,9 @@ async def settle(*, api_key: ApiKey | None, job: Job) -> Analysis | AnalysisErro
     # was made with the same template but perhaps for another variant of it or for none.
     outcome.experiment = job.experiment
     if job.item.use_cache and outcome.cacheable and not outcome.cached:
-        await cache.aset(job.cache_key, outcome, settings.QV_RESULT_CACHE_SECONDS)
+        await result_cache.aset(
+            job.cache_key, outcome, lines=job.lines, timeout=settings.QV_RESULT_CACHE_SECONDS
+        )
     outcome.processing_time_ms = int((time.perf_counter() - job.started) * 1000)
     if job.item.record:
         await request_log.record_success(api_key=api_key, analysis=outcome, lines=job.lines)

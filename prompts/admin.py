@@ -46,8 +46,16 @@ class FieldDefinitionInline(admin.TabularInline):
 
 @admin.register(DocumentType)
 class DocumentTypeAdmin(admin.ModelAdmin):
-    list_display = ["key", "name", "field_count", "default_template", "is_active", "updated_at"]
-    list_filter = ["is_active"]
+    list_display = [
+        "key",
+        "name",
+        "field_count",
+        "default_template",
+        "is_active",
+        "minimise_for_model",
+        "updated_at",
+    ]
+    list_filter = ["is_active", "minimise_for_model"]
     search_fields = ["key", "name"]
     inlines = [FieldDefinitionInline]
     change_form_template = "admin/prompts/documenttype/change_form.html"

@@ -53,6 +53,8 @@ class TypeConfig:
     name: str
     fields: tuple[FieldSpec, ...]
     template: PromptTemplate | None
+    # Checked numbers reach the model as placeholders (ocr.minimise).
+    minimise_for_model: bool = True
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ def _document_types() -> dict[str, TypeConfig]:
             name=doc_type.name,
             fields=tuple(doc_type.field_specs()),
             template=defaults.get(doc_type.pk),
+            minimise_for_model=doc_type.minimise_for_model,
         )
         for doc_type in DocumentType.objects.active().prefetch_related("fields")
     }

@@ -7,6 +7,7 @@ embedded default: SQLite in WAL mode, the local-memory cache, eager Celery tasks
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -66,6 +67,9 @@ TOKEN_SIGNING_KEY_FALLBACKS = env_list("TOKEN_SIGNING_KEY_FALLBACKS", [])
 # SECRET_KEY encrypts, and rotating SECRET_KEY would lock every API key out: set it in
 # production. See ocr.models.secret_cipher.
 API_KEY_ENCRYPTION_KEY = env_list("API_KEY_ENCRYPTION_KEY", [])
+# Encrypts the raw OCR text the request log keeps (QV_STORE_RAW_TEXT): comma-separated Fernet
+# keys, the first encrypting, all decrypting (rotation). Only DEBUG derives one from SECRET_KEY.
+RAW_TEXT_ENCRYPTION_KEY = env_list("RAW_TEXT_ENCRYPTION_KEY", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -96,6 +100,7 @@ INSTALLED_APPS = [
     "prompts",
     "ocr",
     "analytics",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +114,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as its documentation asks: answers a locked-out login with 429.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -277,6 +284,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Staff login is throttled (django-axes): after AXES_FAILURE_LIMIT failures of one user name from
+# one address, that pair is locked out for AXES_COOLOFF_TIME, with a 429. The attempts are kept
+# in the database, so every worker shares them, with or without Redis. Only the peer address
+# counts: a proxy's forwarded header is not trusted for it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

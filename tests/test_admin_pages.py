@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from ocr.models import ApiKey, Feedback, OcrRequest, RequestStatus
+from ocr.models import ApiKey, Feedback, OcrRequest, RawTextView, RequestStatus
 from prompts.models import EvaluationRun, Experiment, PromptTemplate, TestCase, TestSet
 from prompts.releases import release
 
@@ -25,6 +25,7 @@ def logged_request(db, api_key):
         confidence=0.9,
     )
     Feedback.objects.create(request=logged, corrected_fields=[], field_count=5)
+    RawTextView.objects.create(request=logged, username="auditor")
     default = PromptTemplate.objects.defaults().for_type("bankCard").get()
     experiment = Experiment.objects.create(document_type=default.document_type, name="shorter")
     experiment.variants.create(name="control", template=default, weight=1)

@@ -45,6 +45,12 @@ class DocumentType(models.Model):
     description = models.TextField(blank=True)
     cross_checks = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
+    minimise_for_model = models.BooleanField(
+        "minimise data sent to the model",
+        default=True,
+        help_text="Numbers the built-in extractor checks (ID, card, credit code, VIN, passport "
+        "number, MRZ lines) reach the model as placeholders and are put back into its answer.",
+    )
     gate_test_set = models.ForeignKey(
         "prompts.TestSet",
         models.SET_NULL,

@@ -17,6 +17,10 @@ How it answers:
   cut-off answers, 500s and 429s on first tries.
 - Documents are found in the prompt by their OCR lines (each under a ``--- document N of M ---``
   marker in a merged call); a merged call is answered with ``{"items": [...]}``.
+- Where the service sent numbers as placeholders (``[[ID_1]]``, see ``ocr.minimise``), a line
+  with placeholders matches a case's line that has any text in their places, and the answer
+  gives the placeholder wherever the right value is the text it stands for, as a model that
+  copies what it sees would.
 
 It counts calls and tokens (``calls``, ``prompt_tokens``, ``completion_tokens``), keeps each
 request (``requests``) and counts the faults it injected (``faults``).
@@ -49,6 +53,7 @@ import uvicorn
 from prompts.document_types import shipped_document_types
 
 BATCH_MARKER = re.compile(r"^--- document (\d+) of (\d+) ---$", re.M)
+PLACEHOLDER = re.compile(r"(\[\[[A-Z]+_\d+\]\])")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -299,6 +304,7 @@ class FakeOpenAI:
         self._script: collections.deque[Behaviour] = collections.deque()
         self._cases_by_text: dict[str, _Case] = {}
         self._cases_by_line: dict[str, list[_Case]] = collections.defaultdict(list)
+        self._cases_by_any_line: dict[str, list[_Case]] = collections.defaultdict(list)
         self._tries: collections.Counter[str] = collections.Counter()
         self._empty_share = 1.0
         self._field_formats = self._load_formats()
@@ -346,6 +352,7 @@ class FakeOpenAI:
         with self._lock:
             self._cases_by_text.clear()
             self._cases_by_line.clear()
+            self._cases_by_any_line.clear()
             self._empty_share = 1.0
         self.reset()
 
@@ -367,6 +374,8 @@ class FakeOpenAI:
                 self._cases_by_text[case.text.strip()] = case
                 longest = max((line.strip() for line in raw_case["rawTexts"]), key=len)
                 self._cases_by_line[longest].append(case)
+                for line in dict.fromkeys(line.strip() for line in raw_case["rawTexts"]):
+                    self._cases_by_any_line[line].append(case)
             # Only a document with an empty field can get an invented one: scale the chance so
             # that about FaultMix.invented of all answers carry one.
             known = list(self._cases_by_text.values())
@@ -637,13 +646,46 @@ class FakeOpenAI:
         answers = [self._answer(document, keys) for document in documents]
         return {"items": answers} if batch else answers[0]
 
+    def _find_redacted_case(self, text: str) -> tuple[_Case | None, dict[str, str]]:
+        """The case whose lines the prompt holds with placeholders in places, and the text
+        each placeholder stands for there."""
+        lines = [line.strip() for line in text.splitlines()]
+        patterns = [_line_pattern(line) for line in lines]
+        with self._lock:
+            candidates = {
+                id(case): case
+                for line, pattern in zip(lines, patterns, strict=True)
+                if pattern is None
+                for case in self._cases_by_any_line.get(line, [])
+            }
+        best: tuple[_Case, dict[str, str]] | None = None
+        for case in candidates.values():
+            case_lines = [line.strip() for line in case.text.split("\n")]
+            for start in range(len(lines) - len(case_lines) + 1):
+                stand_ins = _match_lines(
+                    lines[start : start + len(case_lines)],
+                    patterns[start : start + len(case_lines)],
+                    case_lines,
+                )
+                if stand_ins is not None and (best is None or len(case.text) > len(best[0].text)):
+                    best = (case, stand_ins)
+                    break
+        return best if best is not None else (None, {})
+
     def _answer(self, document: str, keys: list[str] | None) -> dict[str, Any]:
         case = self._find_case(document)
+        stand_ins: dict[str, str] = {}
+        if case is None and PLACEHOLDER.search(document):
+            case, stand_ins = self._find_redacted_case(document)
         if case is None:
             return dict.fromkeys(keys or [])
         values = {key: case.expected.get(key) for key in (keys or list(case.expected))}
         if self.mode != "imperfect":
-            return values
+            return _with_placeholders(values, stand_ins)
+        return _with_placeholders(self._faulty(case, values), stand_ins)
+
+    def _faulty(self, case: _Case, values: dict[str, Any]) -> dict[str, Any]:
+        """`values` with the imperfect model's content faults for `case`."""
         formats = self._field_formats.get(case.document_type, {})
         mix = self.fault_mix
         rng = random.Random(f"{self.seed}:case:{case.id}")
@@ -677,6 +719,51 @@ class FakeOpenAI:
             key: {spec.key: (spec.format, spec.validator) for spec in specs}
             for key, specs in shipped_document_types().items()
         }
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\s\-]+", "", text).upper()
+
+
+def _line_pattern(line: str) -> re.Pattern[str] | None:
+    """A pattern of the case lines `line` may stand for (a group per placeholder in it), or
+    None where it has no placeholder."""
+    pieces = PLACEHOLDER.split(line)
+    if len(pieces) == 1:
+        return None
+    return re.compile(
+        "".join("(.+?)" if PLACEHOLDER.fullmatch(p) else re.escape(p) for p in pieces if p)
+    )
+
+
+def _match_lines(
+    lines: list[str], patterns: list[re.Pattern[str] | None], case_lines: list[str]
+) -> dict[str, str] | None:
+    """What each placeholder of `lines` stands for where they are `case_lines` redacted, else
+    None."""
+    stand_ins: dict[str, str] = {}
+    for line, pattern, case_line in zip(lines, patterns, case_lines, strict=True):
+        if pattern is None:
+            if line != case_line:
+                return None
+            continue
+        match = pattern.fullmatch(case_line)
+        if match is None:
+            return None
+        names = [p for p in PLACEHOLDER.split(line) if PLACEHOLDER.fullmatch(p)]
+        for name, text in zip(names, match.groups(), strict=True):
+            if _compact(stand_ins.setdefault(name, text)) != _compact(text):
+                return None
+    return stand_ins
+
+
+def _with_placeholders(values: dict[str, Any], stand_ins: dict[str, str]) -> dict[str, Any]:
+    """`values` with each one the text of a placeholder stands for given as the placeholder."""
+    by_number = {_compact(text): name for name, text in stand_ins.items()}
+    return {
+        key: by_number.get(_compact(value), value) if isinstance(value, str) else value
+        for key, value in values.items()
+    }
 
 
 def _field_keys(messages: list[dict[str, Any]]) -> list[str] | None:

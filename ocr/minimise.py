@@ -1,0 +1,172 @@
+"""Data minimisation toward the model: checked numbers go to it as placeholders.
+
+The model is a third party. Numbers the built-in extractor reads and validates (resident ID,
+bank card, unified social credit code, VIN, passport number) and the lines of a passport's
+machine readable zone are replaced in the OCR lines by placeholders such as ``[[ID_1]]`` before
+the prompt is made; the model copies a placeholder where it would have copied the number, and
+``restore`` puts the original text back into its answer. The answer is then normalised,
+grounded and validated against the original lines as any answer is.
+
+Besides what the extractor read, any other valid resident ID or Luhn-valid card number in the
+text is replaced as well, so that no such number reaches the model whatever the extractor made
+of the document. A document type turns this off with ``DocumentType.minimise_for_model``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ocr.lookalikes import DIGIT_LOOKALIKES, ID_CHECK_X_LOOKALIKES
+from ocr.mrz import find_mrz
+from ocr.providers.base import ProviderResult
+from ocr.validators import validate_value
+from prompts.document_types import FieldSpec, FieldValidator
+
+# The placeholder's name by the validator that checks the number.
+LABELS = {
+    FieldValidator.CN_RESIDENT_ID.value: "ID",
+    FieldValidator.LUHN.value: "CARD",
+    FieldValidator.CN_UNIFIED_CREDIT_CODE.value: "USCC",
+    FieldValidator.VIN_CHECK_DIGIT.value: "VIN",
+    FieldValidator.MRZ_CHECK_DIGITS.value: "PASSPORT",
+}
+MRZ_LABEL = "MRZ"
+# A placeholder as the model may give it back: brackets doubled, single or dropped.
+PLACEHOLDER_RE = re.compile(
+    r"\[{0,2}\s*(?<![A-Za-z0-9_])((?:ID|CARD|USCC|VIN|PASSPORT|MRZ)_\d+)(?![A-Za-z0-9_])\s*\]{0,2}"
+)
+# Numbers found by shape anywhere in the text (not glued to other letters or digits): 18
+# characters of a resident ID, 13 to 19 digits of a card (issuers' numbers start with 3 to 6,
+# which keeps runs of dates out), as printed with spaces or hyphens.
+_EDGE_BEFORE = r"(?<![0-9A-Za-z])"
+_EDGE_AFTER = r"(?![0-9A-Za-z])"
+RESIDENT_ID_RE = re.compile(_EDGE_BEFORE + r"\d(?:[ ]?\d){16}[ ]?[\dXx]" + _EDGE_AFTER)
+CARD_RE = re.compile(_EDGE_BEFORE + r"[3-6](?:[ -]?\d){12,18}" + _EDGE_AFTER)
+# A piece of a machine readable zone: its alphabet, at least this long, fillers or many digits.
+_MRZ_PIECE_RE = re.compile(r"[A-Z0-9<]{10,}")
+_MRZ_MIN_DIGITS = 6
+_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """The lines as the model sees them, and what each placeholder stands for."""
+
+    lines: tuple[str, ...]
+    originals: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.originals)
+
+
+class _Placeholders:
+    """Hands out one placeholder per distinct number of a label, numbered from 1."""
+
+    def __init__(self) -> None:
+        self.originals: dict[str, str] = {}
+        self._by_number: dict[tuple[str, str], str] = {}
+        self._counts: dict[str, int] = {}
+
+    def __call__(self, label: str, original: str) -> str:
+        number = (label, compact(original))
+        if number not in self._by_number:
+            self._counts[label] = self._counts.get(label, 0) + 1
+            placeholder = f"[[{label}_{self._counts[label]}]]"
+            self._by_number[number] = placeholder
+            self.originals[placeholder] = original
+        return self._by_number[number]
+
+
+def compact(text: str) -> str:
+    """`text` without spaces and hyphens, upper-cased: how two printings of a number compare."""
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
+
+
+def _is_mrz_piece(line: str) -> bool:
+    text = compact(line).replace("«", "<")
+    return bool(_MRZ_PIECE_RE.fullmatch(text)) and (
+        "<" in text or sum(c.isdigit() for c in text) >= _MRZ_MIN_DIGITS
+    )
+
+
+def _char_class(char: str) -> str:
+    """A pattern of `char` and what OCR reads in its place where a code holds a digit."""
+    readings = [char, *(letter for letter, digit in DIGIT_LOOKALIKES.items() if digit == char)]
+    if char == "1":
+        readings.append("|")
+    elif char == "X":
+        readings.extend(ID_CHECK_X_LOOKALIKES)
+    return "[" + "".join(re.escape(reading) for reading in readings) + "]"
+
+
+def _printed(value: str) -> re.Pattern[str]:
+    """A pattern of `value` as OCR may print it: any case, look-alike letters for digits,
+    spaces or hyphens between characters."""
+    body = r"[\s\-]*".join(_char_class(char) for char in value)
+    return re.compile(_EDGE_BEFORE + body + _EDGE_AFTER, re.IGNORECASE)
+
+
+def _valid(validator: str, text: str) -> bool:
+    return validate_value(validator=validator, value=compact(text)).valid
+
+
+def redact(
+    lines: Sequence[str], rules_result: ProviderResult | None, specs: Sequence[FieldSpec]
+) -> Redaction:
+    """Return `lines` with the checked numbers and MRZ lines replaced by placeholders.
+
+    `rules_result` is the built-in extractor's answer for these lines (None where it failed);
+    `specs` are the document type's fields, whose validators say which values are numbers.
+    """
+    placeholder = _Placeholders()
+    out = list(lines)
+    validators = {spec.validator for spec in specs}
+    if FieldValidator.MRZ_CHECK_DIGITS.value in validators and find_mrz(out) is not None:
+        out = [placeholder(MRZ_LABEL, line) if _is_mrz_piece(line) else line for line in out]
+    values = rules_result.values if rules_result is not None else {}
+    for spec in specs:
+        label = LABELS.get(spec.validator)
+        value = values.get(spec.key)
+        if label is None or not isinstance(value, str) or not _valid(spec.validator, value):
+            continue
+        pattern = _printed(compact(value))
+        out = [
+            pattern.sub(lambda match, label=label: placeholder(label, match.group()), line)
+            for line in out
+        ]
+    for pattern, label, validator in (
+        (RESIDENT_ID_RE, "ID", FieldValidator.CN_RESIDENT_ID.value),
+        (CARD_RE, "CARD", FieldValidator.LUHN.value),
+    ):
+        out = [
+            pattern.sub(
+                lambda match, label=label, validator=validator: (
+                    placeholder(label, match.group())
+                    if _valid(validator, match.group())
+                    else match.group()
+                ),
+                line,
+            )
+            for line in out
+        ]
+    return Redaction(lines=tuple(out), originals=placeholder.originals)
+
+
+def restore(values: dict[str, str | None], redaction: Redaction) -> dict[str, str | None]:
+    """Return the model's `values` with each placeholder of `redaction` put back as the text it
+    stands for; anything that only looks like a placeholder is left as it is."""
+    if not redaction.changed:
+        return values
+    by_name = {name.strip("[]"): original for name, original in redaction.originals.items()}
+
+    def original(match: re.Match[str]) -> str:
+        return by_name.get(match.group(1), match.group())
+
+    return {
+        key: PLACEHOLDER_RE.sub(original, value) if isinstance(value, str) else value
+        for key, value in values.items()
+    }
