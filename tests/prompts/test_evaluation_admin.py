@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -124,7 +125,11 @@ def test_comparing_two_runs_highlights_a_regression(admin_client, test_set, defa
     assert "(regression)" in page
 
 
-def test_cases_come_from_logged_requests_with_feedback_and_kept_raw_text(admin_client, test_set):
+def test_cases_come_from_logged_requests_with_feedback_and_kept_raw_text(
+    admin_client, test_set, settings
+):
+    # The kept text is stored encrypted, under a key of its own.
+    settings.RAW_TEXT_ENCRYPTION_KEY = [Fernet.generate_key().decode()]
     kept = OcrRequest.objects.create(
         document_type="bankCard",
         status="success",

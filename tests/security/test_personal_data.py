@@ -174,9 +174,12 @@ def test_feedback_api_stores_sensitive_corrections_masked(signed_client):
 @pytest.mark.django_db
 def test_result_cache_holds_no_number_in_the_clear(signed_client):
     signed_client.post_json(ANALYZE, ID_CARD)
-    template = get_configuration().document_type("idCard").template
+    configuration = get_configuration()
     key = pipeline.result_cache_key(
-        document_type="idCard", lines=tuple(ID_CARD["rawTexts"]), template=template
+        document_type="idCard",
+        lines=tuple(ID_CARD["rawTexts"]),
+        template=configuration.document_type("idCard").template,
+        configuration=configuration,
     )
 
     entry = cache.get(key)
