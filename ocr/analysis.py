@@ -16,12 +16,12 @@ from typing import Any
 
 from ocr.confidence import document_confidence, field_confidence
 from ocr.exceptions import UpstreamError, UpstreamTimeout
-from ocr.grounding import index_text
+from ocr.grounding import index_text, is_printed_as_is
 from ocr.mrz import find_mrz
 from ocr.normalize import normalize_value
 from ocr.providers.base import ProviderError, ProviderResult, Usage
 from ocr.reconcile import reconcile
-from ocr.validators import validate_document
+from ocr.validators import Check, validate_document
 from prompts.configuration import TypeConfig
 from prompts.document_types import DocumentTypeKey, FieldSpec
 from prompts.models import PromptTemplate
@@ -92,6 +92,22 @@ def passport_mrz(*, document_type: str, lines: tuple[str, ...]):
     return find_mrz(lines) if document_type == DocumentTypeKey.PASSPORT else None
 
 
+def mark_repairs(
+    *,
+    specs: tuple[FieldSpec, ...],
+    values: dict[str, str | None],
+    checks: dict[str, Check],
+    lines: tuple[str, ...],
+) -> None:
+    """Mark the checked codes that do not stand in the text as printed: read with a look-alike
+    repair, they are reported as such (and kept below the high-confidence band)."""
+    text = index_text(lines)
+    for spec in specs:
+        value = values.get(spec.key)
+        if value and spec.validator and spec.key in checks:
+            checks[spec.key].repaired = not is_printed_as_is(value=value, text=text)
+
+
 def score(
     *,
     type_config: TypeConfig,
@@ -113,6 +129,7 @@ def score(
         specs=list(specs),
         mrz=passport_mrz(document_type=type_config.key, lines=lines),
     )
+    mark_repairs(specs=specs, values=values, checks=checks, lines=lines)
     confidences: dict[str, float | None] = {}
     for spec in specs:
         if values[spec.key] is None:

@@ -12,6 +12,9 @@ FAILED_CHECK_CEILING = 0.3
 # A value that passes a check digit is very rarely wrong.
 PASSED_CHECK_FLOOR = 0.97
 DEFAULT_BELIEF = 0.7
+# A value read with a look-alike repair stays below the high-confidence band (0.9): the repair
+# may have read the wrong character even where the check then holds.
+REPAIRED_CEILING = 0.85
 
 
 def field_confidence(*, belief: float | None, check: Check | None, has_validator: bool) -> float:
@@ -21,6 +24,8 @@ def field_confidence(*, belief: float | None, check: Check | None, has_validator
         return round(min(score, FAILED_CHECK_CEILING), 4)
     if check is not None and has_validator:
         score = max(score, PASSED_CHECK_FLOOR)
+    if check is not None and check.repaired:
+        score = min(score, REPAIRED_CEILING)
     return round(max(0.0, min(score, 0.999)), 4)
 
 

@@ -211,6 +211,13 @@ def index_text(lines: Sequence[str]) -> OcrText:
     return OcrText(lines=tuple(line for line in lines if isinstance(line, str)))
 
 
+def is_printed_as_is(*, value: str, text: OcrText) -> bool:
+    """Whether ``value`` stands in the text character for character (case, white space and
+    punctuation aside): False for a value read with a look-alike repair (O read as 0)."""
+    wanted = compact(value)
+    return bool(wanted) and wanted in text.compact_all
+
+
 def _pieced(value: str, *, all_text: str, lines: Sequence[str]) -> bool:
     """True when ``value`` is in the text as it stands, or put together from a few pieces of
     different lines (an address that wraps around a label line)."""

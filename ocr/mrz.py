@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 from ocr.lookalikes import (
     MRZ_FILLER_LOOKALIKES,
-    MRZ_NUMBER_SWAPS,
     MRZ_SEX_LOOKALIKES,
     MRZ_TO_DIGIT,
     MRZ_TO_LETTER,
@@ -154,30 +153,13 @@ def _length_variants(line2: str) -> list[str]:
     return list(dict.fromkeys(variants))
 
 
-def _fix_number(line2: str) -> str:
-    """Swap look-alike characters in the passport number only where its check digit then holds."""
-    number, digit = line2[0:9], line2[9]
-    if check_digit(number) == digit:
-        return line2
-    positions = [i for i, c in enumerate(number) if c in MRZ_NUMBER_SWAPS]
-    for count in (1, 2):
-        for combo in itertools.combinations(positions, count):
-            chars = list(number)
-            for i in combo:
-                chars[i] = MRZ_NUMBER_SWAPS[chars[i]]
-            candidate = "".join(chars)
-            if check_digit(candidate) == digit:
-                return candidate + line2[9:]
-    return line2
-
-
 def _score(line2: str) -> int:
     return sum(_checks(line2).values())
 
 
 def repair_line2(raw: str) -> str | None:
     """Best 44-character reading of a TD3 second line, or None when it is not one."""
-    variants = [_fix_number(_fix_line2_chars(v)) for v in _length_variants(raw)]
+    variants = [_fix_line2_chars(v) for v in _length_variants(raw)]
     variants = [v for v in variants if _LINE2_RE.fullmatch(v)]
     if not variants:
         return None

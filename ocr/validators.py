@@ -28,12 +28,17 @@ class Check:
     valid: bool
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The value differs from the print: a look-alike read as the character its position holds.
+    repaired: bool = False
 
     def as_dict(self) -> dict:
-        """{"valid": ..., "errors": [...]} plus "warnings" when there are any."""
+        """{"valid": ..., "errors": [...]} plus "warnings" when there are any and
+        "repaired": true for a value read with a look-alike repair."""
         out: dict = {"valid": self.valid, "errors": list(self.errors)}
         if self.warnings:
             out["warnings"] = list(self.warnings)
+        if self.repaired:
+            out["repaired"] = True
         return out
 
     def fail(self, error: str) -> None:

@@ -3,13 +3,13 @@ or None when the text does not look like that kind of value.
 
 The readers are deliberately strict about shape: the extractor pairs labels with nearby lines by
 asking "could this line be the value of that field?", so a loose reader would steal other lines.
-Codes with a check digit are repaired for OCR look-alikes (O/0, I/l/1, B/8, S/5, Z/2) only where
-the position demands a digit or the check digit then holds.
+Codes are repaired for OCR look-alikes (O/0, I/l/1, B/8, S/5, Z/2) only where the printed
+character cannot stand at its position (a letter where the code holds digits, a letter outside the
+code's alphabet); a code whose check fails otherwise is returned as printed.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 
 from stdnum import luhn
@@ -17,7 +17,6 @@ from stdnum.cn import ric, uscc
 
 from ocr.lookalikes import (
     CARD_NUMBER_LOOKALIKES,
-    CHECKED_CODE_SWAPS,
     CODE_TO_DIGIT,
     ID_CHECK_X_LOOKALIKES,
     NOT_IN_CREDIT_CODE,
@@ -47,6 +46,11 @@ _SPACING_RE = re.compile(r"[\s·•・‧]")
 _RESIDENT_ID_RE = re.compile(r"(?<![0-9A-Z])[0-9A-Z|]{17}[0-9XK×xA-Z](?![0-9A-Z])")
 _RESIDENT_ID_SHAPE_RE = re.compile(r"\d{17}[\dX]")
 _CODE_18_RE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{18}(?![0-9A-Z])")
+# The credit code's alphabet (GB 32100 leaves out I, O, S, V and Z); its region code is digits.
+_CREDIT_CODE_SHAPE_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+# The registering department (first character): 1-9, A-G or Y.
+_CREDIT_CODE_FIRST = "123456789ABCDEFGY"
+_VIN_CHECK_CHARS = "0123456789X"
 _CODE_17_RE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{17}(?![0-9A-Z])")
 _CARD_NUMBER_RE = re.compile(rf"[0-9{re.escape(CARD_NUMBER_LOOKALIKES)} ]{{13,30}}")
 _PLATE_RE = re.compile(rf"([{PLATE_PROVINCES}])([A-Z])([A-Z0-9]{{5,6}})([挂学警港澳领试超]?)")
@@ -78,20 +82,6 @@ def compact_upper(raw: str) -> str:
     return _SPACING_RE.sub("", nfkc(raw).upper())
 
 
-def _swap_variants(code: str, *, positions: list[int], limit: int = 2) -> list[str]:
-    """Codes obtained by swapping up to ``limit`` look-alike characters at ``positions``."""
-    out = []
-    usable = [i for i in positions if code[i] in CHECKED_CODE_SWAPS]
-    for count in range(1, limit + 1):
-        for combo in itertools.combinations(usable, count):
-            for repl in itertools.product(*(CHECKED_CODE_SWAPS[code[i]] for i in combo)):
-                chars = list(code)
-                for i, r in zip(combo, repl, strict=True):
-                    chars[i] = r
-                out.append("".join(chars))
-    return out
-
-
 def read_resident_id(raw: str) -> tuple[str, bool] | None:
     """(18-character resident id, check digit holds) from OCR text, or None when not one."""
     text = compact_upper(raw)
@@ -111,44 +101,42 @@ def read_resident_id(raw: str) -> tuple[str, bool] | None:
 
 
 def read_credit_code(raw: str) -> tuple[str, bool] | None:
-    """(unified social credit code, check character holds) from OCR text, or None."""
+    """(unified social credit code, check character holds) from OCR text, or None.
+
+    Only characters that cannot stand at their position are read as their look-alikes: a letter
+    in the category digit or the six-digit region code, a letter the registering department's
+    code never is, and I, O, S, V, Z (outside the code's alphabet) anywhere. A
+    code whose check character fails is returned as printed, never changed until it passes.
+    """
     text = compact_upper(raw)
     m = _CODE_18_RE.search(text)
     if not m:
         return None
-    code = m.group()
-    # Positions 3-8 are a region code (digits); I, O, S, V, Z never occur in a credit code.
-    code = code[:2] + code[2:8].translate(CODE_TO_DIGIT) + code[8:].translate(NOT_IN_CREDIT_CODE)
-    if not code[:8].isdigit():
-        code = code[:2].translate(CODE_TO_DIGIT) + code[2:]
-    if not code[:8].isdigit():
+    code = m.group().translate(NOT_IN_CREDIT_CODE)
+    head = code[0] if code[0] in _CREDIT_CODE_FIRST else code[0].translate(CODE_TO_DIGIT)
+    code = head + code[1:8].translate(CODE_TO_DIGIT) + code[8:]
+    if not _CREDIT_CODE_SHAPE_RE.fullmatch(code):
         return None
-    if uscc.is_valid(code):
-        return code, True
-    for variant in _swap_variants(code, positions=list(range(8, 18))):
-        if uscc.is_valid(variant):
-            return variant, True
-    return code, False
+    return code, uscc.is_valid(code)
 
 
 def read_vin(raw: str) -> tuple[str, bool] | None:
-    """(17-character VIN, check digit holds) from OCR text, or None."""
+    """(17-character VIN, check digit holds) from OCR text, or None.
+
+    I, O and Q (never in a VIN) are read as 1 and 0, and a letter other than X in the check
+    digit's position as the digit it stands for; nothing else is changed, so a VIN whose check
+    digit fails is returned as printed.
+    """
     text = compact_upper(raw)
     m = _CODE_17_RE.search(text)
     if not m:
         return None
     vin = m.group().translate(NOT_IN_VIN)
-    if sum(c.isdigit() for c in vin) < 3:
+    if vin[8] != "X":
+        vin = vin[:8] + vin[8].translate(CODE_TO_DIGIT) + vin[9:]
+    if sum(c.isdigit() for c in vin) < 3 or not is_vin_alphabet(vin):
         return None
-    if vin_check_digit(vin) == vin[8]:
-        return vin, True
-    for variant in _swap_variants(vin, positions=list(range(17))):
-        # A swap may bring back a letter no VIN holds (1 read as I): not a candidate.
-        if not is_vin_alphabet(variant):
-            continue
-        if variant[8] in "0123456789X" and vin_check_digit(variant) == variant[8]:
-            return variant, True
-    return vin, False
+    return vin, vin[8] in _VIN_CHECK_CHARS and vin_check_digit(vin) == vin[8]
 
 
 def read_card_number(raw: str) -> tuple[str, bool] | None:

@@ -5,7 +5,7 @@ import pytest
 from ocr.casegen import SAMPLE_SET, generate_cases
 from ocr.evaluation import detection_accuracy, load_cases, rules_extract_fn, score_cases
 from ocr.rules import Candidate, detect_document_type, extract
-from ocr.rules.values import read_vin
+from ocr.rules.values import read_credit_code, read_vin
 from ocr.validators import is_vin_alphabet
 from prompts.document_types import FieldSpec, shipped_document_types
 
@@ -195,12 +195,31 @@ def test_vehicle_license_two_labels_then_two_values():
     assert (got["plateNumber"], got["vehicleType"]) == ("冀AD20772", "小型轿车")
 
 
-def test_vin_repair_never_tries_a_letter_no_vin_holds():
-    # Its check digit fails as read; swapping 1 for I would give a string with no check digit.
+def test_a_vin_whose_check_fails_with_no_impossible_character_comes_back_as_printed():
+    # Reading its 6 as G would make the check digit hold: an invented VIN.
+    assert read_vin("LSVAU2180N2123456") == ("LSVAU2180N2123456", False)
+
+
+def test_a_vin_is_never_changed_to_a_letter_no_vin_holds():
     vin, check_holds = read_vin("WDB1240821A045679")
 
-    assert check_holds
+    assert (vin, check_holds) == ("WDB1240821A045679", False)
     assert is_vin_alphabet(vin)
+
+
+def test_a_letter_in_a_vins_check_digit_position_is_read_as_its_digit():
+    # The check digit of LFV2A21K5B3043101 is 5 (position 9); S cannot stand there.
+    assert read_vin("LFV2A21KSB3043101") == ("LFV2A21K5B3043101", True)
+
+
+def test_a_credit_code_whose_check_fails_with_no_impossible_character_comes_back_as_printed():
+    # Reading 6 as G and 0 as D would make the check character hold.
+    assert read_credit_code("91110108600037341N") == ("91110108600037341N", False)
+
+
+def test_a_credit_code_letter_outside_its_alphabet_is_read_as_its_digit():
+    assert read_credit_code("91350100M000100Y43") == ("91350100M000100Y43", True)
+    assert read_credit_code("9135O1OOMOOO1OOY43") == ("91350100M000100Y43", True)
 
 
 def test_vehicle_license_vin_with_letter_o():

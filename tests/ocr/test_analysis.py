@@ -1,0 +1,83 @@
+"""The rules-only answer as the API gives it: repairs marked, warnings, the type the text shows."""
+
+import pytest
+
+from ocr.analysis import fallback_analysis
+from ocr.providers.base import Document
+from ocr.providers.rules import RulesProvider
+from prompts.configuration import get_configuration
+
+pytestmark = pytest.mark.django_db
+
+
+def rules_answer(document_type: str, lines: list[str]) -> dict:
+    """The rules provider's answer to ``lines`` sent as ``document_type``, as the API returns it."""
+    type_config = get_configuration().document_type(document_type)
+    document = Document(document_type=document_type, fields=type_config.fields, lines=tuple(lines))
+    result = RulesProvider().extract_sync(document=document)
+    analysis = fallback_analysis(
+        type_config=type_config,
+        template=None,
+        lines=tuple(lines),
+        rules_result=result,
+        error=None,
+    )
+    return analysis.as_response()
+
+
+ID_LINES = [
+    "姓名 张三",
+    "性别 女 民族 汉",
+    "出生 1949年12月31日",
+    "住址 北京市朝阳区建国路88号",
+]
+
+
+def test_an_id_number_printed_as_is_is_not_marked_repaired():
+    body = rules_answer("idCard", [*ID_LINES, "公民身份号码 11010519491231002X"])
+
+    assert body["validation"]["idNumber"] == {"valid": True, "errors": []}
+    assert body["fieldConfidence"]["idNumber"] >= 0.9
+
+
+def test_an_id_number_read_with_a_look_alike_is_marked_repaired_and_kept_below_0_9():
+    body = rules_answer("idCard", [*ID_LINES, "公民身份号码 11O1O519491231002X"])
+
+    assert body["fields"]["idNumber"] == "11010519491231002X"
+    assert body["validation"]["idNumber"]["repaired"] is True
+    assert body["validation"]["idNumber"]["valid"] is True
+    assert body["fieldConfidence"]["idNumber"] < 0.9
+
+
+def test_a_vin_whose_check_fails_is_returned_as_printed_invalid_and_unlikely():
+    body = rules_answer(
+        "vehicleLicense",
+        ["号牌号码 京A12345", "所有人 张三", "车辆识别代号 LSVAU2180N2123456"],
+    )
+
+    assert body["fields"]["vin"] == "LSVAU2180N2123456"
+    assert body["validation"]["vin"]["valid"] is False
+    assert "repaired" not in body["validation"]["vin"]
+    assert body["fieldConfidence"]["vin"] < 0.5
+
+
+def test_a_credit_code_whose_check_fails_is_returned_as_printed_invalid_and_unlikely():
+    body = rules_answer(
+        "businessLicense",
+        ["统一社会信用代码 91110108600037341N", "名称 北京示例科技有限公司"],
+    )
+
+    assert body["fields"]["creditCode"] == "91110108600037341N"
+    assert body["validation"]["creditCode"]["valid"] is False
+    assert body["fieldConfidence"]["creditCode"] < 0.5
+
+
+def test_a_credit_code_with_a_letter_outside_its_alphabet_is_repaired_and_marked():
+    body = rules_answer(
+        "businessLicense",
+        ["统一社会信用代码 9135O1OOMOOO1OOY43", "名称 北京示例科技有限公司"],
+    )
+
+    assert body["fields"]["creditCode"] == "91350100M000100Y43"
+    assert body["validation"]["creditCode"] == {"valid": True, "errors": [], "repaired": True}
+    assert 0.5 < body["fieldConfidence"]["creditCode"] < 0.9
