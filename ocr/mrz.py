@@ -95,16 +95,25 @@ _TO_FILLER = str.maketrans(dict.fromkeys(MRZ_FILLER_LOOKALIKES, "<"))
 _EDGE_MARKS_RE = re.compile(r"^[^A-Z0-9<]+|[^A-Z0-9<]+$")
 _FILLER_K_RE = re.compile(r"(?<=<)K(?=<)|(?<=<)K$")
 _LINE2_RE = re.compile(r"[A-Z0-9<]{44}")
-# A K among the trailing fillers of line 1 is a misread filler, not a one-letter name.
-_TRAILING_K_RE = re.compile(r"<<+(?:K<+)+K?$|<<+K$")
+# A K among the trailing fillers of line 1 is a misread filler, not a one-letter name; so is a
+# run of three or more Ks ending it (no name ends so).
+_TRAILING_K_RE = re.compile(r"(?<=<)[<K]*K[<K]*$|K{3,}[<K]*$")
+# Characters that are not of the zone, read inside a line that is one (a dot, a comma, a bar).
+_NOT_MRZ_RE = re.compile(r"[^A-Z0-9<]")
+# A line is taken as a zone line with stray marks in it when this share of it is zone characters.
+MIN_ZONE_SHARE = 0.85
 # Positions of line 2 that hold digits (number, dates and check digits).
 _DIGIT_POSITIONS = (9, *range(13, 20), *range(21, 28), 43)
 
 
 def _clean(line: str) -> str:
     text = unicodedata.normalize("NFKC", line).upper()
-    text = text.translate(_TO_FILLER)
-    return _EDGE_MARKS_RE.sub("", _SPACE_RE.sub("", text))
+    text = _SPACE_RE.sub("", text.translate(_TO_FILLER))
+    inside = _NOT_MRZ_RE.sub("", text)
+    if "<" in inside and len(inside) >= MIN_ZONE_SHARE * len(text):
+        # A zone line with stray marks read into it: the marks are not part of it.
+        return inside
+    return _EDGE_MARKS_RE.sub("", text)
 
 
 def _checks(line2: str) -> dict[str, bool]:
@@ -167,7 +176,8 @@ def repair_line2(raw: str) -> str | None:
 
 
 def _names(line1: str) -> tuple[str, str]:
-    body = _TRAILING_K_RE.sub(lambda m: "<" * len(m.group()), line1[5:])
+    # Names hold letters only: a digit there is a letter misread.
+    body = _TRAILING_K_RE.sub(lambda m: "<" * len(m.group()), line1[5:].translate(MRZ_TO_LETTER))
     surname, _, given = body.partition("<<")
     surname = " ".join(p for p in surname.split("<") if p)
     given = " ".join(p for p in given.split("<") if p)
