@@ -16,11 +16,11 @@ from typing import Any
 
 from ocr.confidence import document_confidence, field_confidence
 from ocr.exceptions import UpstreamError, UpstreamTimeout
-from ocr.grounding import index_text, is_printed_as_is
+from ocr.grounding import index_text, is_printed_as_is, suspect_lines, trusted_lines
 from ocr.mrz import find_mrz
 from ocr.normalize import normalize_value
 from ocr.providers.base import ProviderError, ProviderResult, Usage
-from ocr.reconcile import reconcile
+from ocr.reconcile import passing_numbers_in_text, reconcile
 from ocr.validators import Check, validate_document
 from prompts.configuration import TypeConfig
 from prompts.document_types import DocumentTypeKey, FieldSpec
@@ -89,7 +89,10 @@ def canonical(*, specs: tuple[FieldSpec, ...], values: dict[str, Any]) -> dict[s
 
 
 def passport_mrz(*, document_type: str, lines: tuple[str, ...]):
-    return find_mrz(lines) if document_type == DocumentTypeKey.PASSPORT else None
+    """A passport's MRZ, read from the lines that are print (not instructions)."""
+    if document_type != DocumentTypeKey.PASSPORT:
+        return None
+    return find_mrz(trusted_lines(lines))
 
 
 def mark_repairs(
@@ -106,6 +109,40 @@ def mark_repairs(
         value = values.get(spec.key)
         if value and spec.validator and spec.key in checks:
             checks[spec.key].repaired = not is_printed_as_is(value=value, text=text)
+
+
+# A checked number that another passing number of its kind in the text contradicts (a second,
+# different id number) is no surer than this: which one is the document's is not known.
+CONTRADICTED_CEILING = 0.6
+
+
+def text_warnings(
+    *,
+    specs: tuple[FieldSpec, ...],
+    values: dict[str, str | None],
+    lines: tuple[str, ...],
+    ceilings: dict[str, float],
+) -> list[str]:
+    """Warnings about the text itself: lines that read as instructions, and checked numbers the
+    text contradicts with another passing one (whose fields are capped in ``ceilings``)."""
+    warnings = []
+    suspect = suspect_lines(lines)
+    if suspect:
+        numbers = ", ".join(str(i + 1) for i in suspect)
+        warnings.append(
+            f"Line(s) {numbers} of the text read as instructions or field assignments, not as "
+            "print; no value was taken from them."
+        )
+    trusted = index_text(trusted_lines(lines))
+    for spec in specs:
+        value = values.get(spec.key)
+        if not value or not spec.validator:
+            continue
+        others = passing_numbers_in_text(validator=spec.validator, text=trusted) - {value}
+        if others:
+            ceilings[spec.key] = min(ceilings.get(spec.key, 1.0), CONTRADICTED_CEILING)
+            warnings.append(f"{spec.key}: the text holds another valid number of this kind.")
+    return warnings
 
 
 def score(
@@ -130,6 +167,8 @@ def score(
         mrz=passport_mrz(document_type=type_config.key, lines=lines),
     )
     mark_repairs(specs=specs, values=values, checks=checks, lines=lines)
+    ceilings = dict(ceilings or {})
+    warnings = warnings + text_warnings(specs=specs, values=values, lines=lines, ceilings=ceilings)
     confidences: dict[str, float | None] = {}
     for spec in specs:
         if values[spec.key] is None:
@@ -140,7 +179,7 @@ def score(
             check=checks.get(spec.key),
             has_validator=bool(spec.validator),
         )
-        if ceilings and spec.key in ceilings:
+        if spec.key in ceilings:
             confidence = min(confidence, ceilings[spec.key])
         confidences[spec.key] = confidence
     return Analysis(
@@ -183,6 +222,7 @@ def model_analysis(
         rules_confidence=rules_result.confidence if rules_result else {},
         text=index_text(lines),
         mrz=passport_mrz(document_type=type_config.key, lines=lines),
+        rules_sources=rules_result.sources if rules_result else {},
     )
     result = ProviderResult(
         values=reconciled.values,

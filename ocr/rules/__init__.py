@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ocr.grounding import trusted_lines
 from ocr.rules.bankcard import extract_bank_card
 from ocr.rules.detect import detect_document_type
 from ocr.rules.doctypes import generic_rule, rules_for
@@ -55,7 +56,9 @@ def _special(
 def extract(
     *, document_type: str, lines: Sequence[str], fields: Sequence[FieldSpec]
 ) -> dict[str, Candidate | None]:
-    """Every key of ``fields`` mapped to a Candidate, or to None where the text does not hold it."""
+    """Every key of ``fields`` mapped to a Candidate, or to None where the text does not hold it.
+    Lines that read as instructions or field assignments are not print: nothing is read there."""
+    lines = trusted_lines(lines)
     found, rest = _special(document_type, lines, fields)
     if rest:
         if found:
