@@ -14,19 +14,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ocr.confidence import document_confidence, field_confidence
+from ocr.confidence import document_confidence, field_confidence, scored_specs
 from ocr.exceptions import UpstreamError, UpstreamTimeout
 from ocr.grounding import index_text, is_printed_as_is, suspect_lines, trusted_lines
 from ocr.mrz import find_mrz
 from ocr.normalize import normalize_value
 from ocr.providers.base import ProviderError, ProviderResult, Usage
 from ocr.reconcile import passing_numbers_in_text, reconcile
-from ocr.validators import Check, validate_document
+from ocr.rules.detect import detect_document_type
+from ocr.validators import Check, state_warnings, validate_document
 from prompts.configuration import TypeConfig
 from prompts.document_types import DocumentTypeKey, FieldSpec
 from prompts.models import PromptTemplate
 
 logger = logging.getLogger(__name__)
+
+# A detection of another type than the one sent is reported from this confidence on.
+MIN_LIKELY_CONFIDENCE = 0.6
 
 
 @dataclass
@@ -53,6 +57,8 @@ class Analysis:
     # False for a fallback answer: the model should serve the next request once it is back.
     cacheable: bool = field(default=True, repr=False)
     specs: tuple[FieldSpec, ...] = field(default=(), repr=False)
+    # The type the text looks like where it differs from the one sent, else None.
+    likely_document_type: str | None = None
 
     def as_response(self) -> dict[str, Any]:
         return {
@@ -69,7 +75,17 @@ class Analysis:
             "model": self.model,
             "cached": self.cached,
             "processingTimeMs": self.processing_time_ms,
+            # An answer cached before the field existed has none.
+            "likelyDocumentType": getattr(self, "likely_document_type", None),
         }
+
+
+def likely_document_type(*, document_type: str, lines: tuple[str, ...]) -> str | None:
+    """The type the text looks like, where the words it prints name another than the one sent."""
+    detected, confidence = detect_document_type(lines=trusted_lines(lines))
+    if detected is None or detected == document_type or confidence < MIN_LIKELY_CONFIDENCE:
+        return None
+    return detected
 
 
 def template_summary(template: PromptTemplate | None) -> dict[str, Any] | None:
@@ -169,6 +185,10 @@ def score(
     mark_repairs(specs=specs, values=values, checks=checks, lines=lines)
     ceilings = dict(ceilings or {})
     warnings = warnings + text_warnings(specs=specs, values=values, lines=lines, ceilings=ceilings)
+    warnings += state_warnings(document_type=type_config.key, fields=values)
+    likely = likely_document_type(document_type=type_config.key, lines=lines)
+    if likely is not None:
+        warnings.append(f"The text looks like the document type {likely}, not {type_config.key}.")
     confidences: dict[str, float | None] = {}
     for spec in specs:
         if values[spec.key] is None:
@@ -190,7 +210,10 @@ def score(
         validation={
             key: check.as_dict() for key, check in checks.items() if values.get(key) is not None
         },
-        confidence=document_confidence(field_confidences=confidences, specs=specs),
+        confidence=document_confidence(
+            field_confidences=confidences,
+            specs=scored_specs(document_type=type_config.key, specs=specs, values=values),
+        ),
         warnings=warnings + document_warnings,
         template=template_summary(template),
         provider=result.provider,
@@ -200,6 +223,7 @@ def score(
         batch_id=result.batch_id,
         cacheable=cacheable,
         specs=specs,
+        likely_document_type=likely,
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
-from ocr.validators import Check
+from ocr.validators import ID_CARD_BACK, Check, is_back_side_only
 from prompts.document_types import FieldSpec
 
 # A value that fails its check is wrong more often than not.
@@ -40,3 +41,15 @@ def document_confidence(
     present = sum(1 for key in required if field_confidences.get(key) is not None)
     coverage = present / len(required) if required else 1.0
     return round(sum(found) / len(found) * coverage, 4)
+
+
+def scored_specs(
+    *, document_type: str, specs: Sequence[FieldSpec], values: Mapping[str, str | None]
+) -> tuple[FieldSpec, ...]:
+    """The fields the document's confidence is scored over: for the back of an identity card
+    alone, the fields that side holds (all expected there), else every field."""
+    if not is_back_side_only(document_type=document_type, values=values):
+        return tuple(specs)
+    return tuple(
+        dataclasses.replace(spec, required=True) for spec in specs if spec.key in ID_CARD_BACK
+    )

@@ -63,3 +63,60 @@ def test_a_credit_code_with_a_letter_outside_its_alphabet_is_repaired_and_marked
     assert body["fields"]["creditCode"] == "91350100M000100Y43"
     assert body["validation"]["creditCode"] == {"valid": True, "errors": [], "repaired": True}
     assert 0.5 < body["fieldConfidence"]["creditCode"] < 0.9
+
+
+PASSPORT_LINES = [
+    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+    "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+]
+ID_BACK = [
+    "中华人民共和国",
+    "居民身份证",
+    "签发机关 北京市公安局朝阳分局",
+    "有效期限 2015.03.01-2035.03.01",
+]
+
+
+def test_id_card_text_sent_as_a_passport_names_the_type_it_looks_like():
+    body = rules_answer("passport", [*ID_LINES, "公民身份号码 11010519491231002X"])
+
+    assert body["likelyDocumentType"] == "idCard"
+    assert any("looks like the document type idCard" in w for w in body["warnings"])
+
+
+def test_text_of_the_type_sent_names_no_other_type():
+    body = rules_answer("idCard", [*ID_LINES, "公民身份号码 11010519491231002X"])
+
+    assert body["likelyDocumentType"] is None
+
+
+def test_an_expired_passport_is_warned_about():
+    body = rules_answer("passport", PASSPORT_LINES)
+
+    assert body["fields"]["expiryDate"] == "2012-04-15"
+    assert "The document has expired (expiryDate 2012-04-15)." in body["warnings"]
+
+
+def test_a_document_valid_until_a_later_date_has_no_expiry_warning():
+    body = rules_answer("idCard", ID_BACK)
+
+    assert not any("expired" in w for w in body["warnings"])
+
+
+def test_the_back_of_an_id_card_alone_is_scored_on_the_fields_that_side_holds():
+    body = rules_answer("idCard", ID_BACK)
+
+    assert body["fields"]["issuingAuthority"] == "北京市公安局朝阳分局"
+    assert body["fields"]["validUntil"] == "2035-03-01"
+    assert body["confidence"] > 0.5
+    assert any("Only the back of the identity card" in w for w in body["warnings"])
+
+
+def test_the_api_answer_carries_the_likely_document_type(signed_client):
+    response = signed_client.post_json(
+        "/api/v1/ocr/analyze",
+        {"documentType": "passport", "rawTexts": [*ID_LINES, "公民身份号码 11010519491231002X"]},
+    )
+
+    assert response.status_code == 200
+    assert response.json()["likelyDocumentType"] == "idCard"
