@@ -19,6 +19,7 @@ from ocr.rules.bankcard import extract_bank_card
 from ocr.rules.detect import detect_document_type
 from ocr.rules.doctypes import generic_rule, rules_for
 from ocr.rules.engine import run_engine
+from ocr.rules.labels import restore_split_labels
 from ocr.rules.passport import extract_passport
 from ocr.rules.rule import Candidate
 from prompts.document_types import DocumentTypeKey, FieldSpec
@@ -65,6 +66,8 @@ def extract(
             rules, patterns = [generic_rule(f) for f in rest], []
         else:
             rules, patterns = rules_for(document_type, rest)
-        result = run_engine(lines=lines, rules=rules, patterns=patterns)
+        result = run_engine(
+            lines=restore_split_labels(lines, rules), rules=rules, patterns=patterns
+        )
         found.update({f.key: result.get(f.key) for f in rest})
     return {f.key: found.get(f.key) for f in fields}

@@ -467,3 +467,40 @@ def test_sample_set_field_accuracy(sample_cases):
 
 def test_sample_set_detection(sample_cases):
     assert detection_accuracy(sample_cases)["accuracy"] >= 0.98
+
+
+# --- labels OCR split ------------------------------------------------------------------------
+
+LICENCE_HEAD = ["营业执照", "统一社会信用代码 91350100M000100Y43"]
+
+
+def test_business_licence_address_label_split_over_two_lines():
+    got = values("businessLicense", [*LICENCE_HEAD, "住", "所 福建省福州市鼓楼区五四路100号"])
+    assert got["address"] == "福建省福州市鼓楼区五四路100号"
+
+
+def test_business_licence_address_label_halves_alone_then_the_value():
+    got = values("businessLicense", [*LICENCE_HEAD, "住", "所", "福建省福州市鼓楼区五四路100号"])
+    assert got["address"] == "福建省福州市鼓楼区五四路100号"
+
+
+def test_company_name_read_without_the_first_half_of_its_label():
+    got = values("businessLicense", [*LICENCE_HEAD, "称 福州示例科技有限公司"])
+    assert got["companyName"] == "福州示例科技有限公司"
+
+
+def test_company_type_under_the_first_half_of_its_label_alone():
+    got = values(
+        "businessLicense",
+        [*LICENCE_HEAD, "名 称 福州示例科技有限公司", "类", "有限责任公司(自然人独资)"],
+    )
+    assert got["companyType"] == "有限责任公司(自然人独资)"
+
+
+def test_id_number_on_the_line_after_a_truncated_label_is_not_an_address():
+    got = values(
+        "idCard",
+        ["姓名 张三", "住址 北京市朝阳区建国路88号", "公民身份号", "11010519491231002X"],
+    )
+    assert got["address"] == "北京市朝阳区建国路88号"
+    assert got["idNumber"] == "11010519491231002X"
