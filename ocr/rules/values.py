@@ -53,6 +53,7 @@ _CREDIT_CODE_FIRST = "123456789ABCDEFGY"
 _VIN_CHECK_CHARS = "0123456789X"
 _CODE_17_RE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{17}(?![0-9A-Z])")
 _CARD_NUMBER_RE = re.compile(rf"[0-9{re.escape(CARD_NUMBER_LOOKALIKES)} ]{{13,30}}")
+_CARD_GROUP_JOINS_RE = re.compile(r"(?<=\S)[\-.—–](?=\S)")
 _PLATE_RE = re.compile(rf"([{PLATE_PROVINCES}])([A-Z])([A-Z0-9]{{5,6}})([挂学警港澳领试超]?)")
 _VEHICLE_CLASS_RE = re.compile(r"(?:[A-DFMNP][1-3]?){1,4}[A-Z]?")
 _ENGINE_NUMBER_RE = re.compile(r"[A-Z0-9\-]{4,20}")
@@ -141,7 +142,8 @@ def read_vin(raw: str) -> tuple[str, bool] | None:
 
 def read_card_number(raw: str) -> tuple[str, bool] | None:
     """(13-19 digit card number, Luhn holds) from a line that is a card number, or None."""
-    text = nfkc(raw).upper()
+    # Digit groups joined by hyphens or dots read as groups apart.
+    text = _CARD_GROUP_JOINS_RE.sub(" ", nfkc(raw).upper())
     if not _CARD_NUMBER_RE.fullmatch(text):
         return None
     if sum(c.isdigit() for c in text) < 12:

@@ -504,3 +504,51 @@ def test_id_number_on_the_line_after_a_truncated_label_is_not_an_address():
     )
     assert got["address"] == "北京市朝阳区建国路88号"
     assert got["idNumber"] == "11010519491231002X"
+
+
+# --- bank cards in real OCR noise --------------------------------------------------------------
+
+
+def test_card_number_with_hyphens_between_its_groups():
+    got = values("bankCard", ["中国银行", "6216-6132-8071-0374-854"])
+    assert got["cardNumber"] == "6216613280710374854"
+
+
+def test_expiry_split_over_valid_thru_and_a_bare_mmyy():
+    got = values("bankCard", ["中国银行", "6216 6132 8071 0374 854", "VALID", "THRU", "1229"])
+    assert got["expiryDate"] == "2029-12"
+
+
+def test_expiry_mmyy_without_slash_after_its_label():
+    got = values("bankCard", ["中国银行", "6216 6132 8071 0374 854", "VALID THRU 0330"])
+    assert got["expiryDate"] == "2030-03"
+
+
+def test_expiry_with_letter_o_for_zero():
+    got = values("bankCard", ["中国银行", "6216 6132 8071 0374 854", "VALID THRU O3/3O"])
+    assert got["expiryDate"] == "2030-03"
+
+
+def test_two_bank_names_on_one_line_give_the_one_the_card_number_names():
+    got = values("bankCard", ["招商银行 中国银行", "6216 6132 8071 0374 854"])
+    assert got["bankName"] == "中国银行"
+
+
+def test_a_bank_name_split_over_two_lines_is_joined():
+    got = values("bankCard", ["中国工商", "银行", "6222 0212 3456 7890 128"])
+    assert got["bankName"] == "中国工商银行"
+
+
+def test_a_garbled_bank_name_is_read_from_the_card_numbers_issuer_prefix():
+    got = values("bankCard", ["中困银彳亍", "6216 6132 8071 0374 854"])
+    assert got["bankName"] == "中国银行"
+
+
+def test_no_bank_is_named_for_a_prefix_the_table_does_not_hold():
+    got = values("bankCard", ["9999000000000000004"])
+    assert got["bankName"] is None
+
+
+def test_a_banks_code_and_product_name_is_not_the_cardholder():
+    got = values("bankCard", ["中国银行", "BOC GREAT WALL", "6216 6132 8071 0374 854", "ZHANG SAN"])
+    assert got["cardholderName"] == "ZHANG SAN"
