@@ -21,6 +21,7 @@ from ocr.rules.doctypes import generic_rule, rules_for
 from ocr.rules.engine import run_engine
 from ocr.rules.labels import restore_split_labels
 from ocr.rules.passport import extract_passport
+from ocr.rules.positional import id_card_by_order
 from ocr.rules.rule import Candidate
 from prompts.document_types import DocumentTypeKey, FieldSpec
 
@@ -70,4 +71,8 @@ def extract(
             lines=restore_split_labels(lines, rules), rules=rules, patterns=patterns
         )
         found.update({f.key: result.get(f.key) for f in rest})
+    if document_type == DocumentTypeKey.ID_CARD:
+        wanted = {f.key for f in fields}
+        by_order = id_card_by_order(lines, found)
+        found.update({k: c for k, c in by_order.items() if k in wanted})
     return {f.key: found.get(f.key) for f in fields}

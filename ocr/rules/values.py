@@ -58,7 +58,12 @@ _PLATE_RE = re.compile(rf"([{PLATE_PROVINCES}])([A-Z])([A-Z0-9]{{5,6}})([挂学�
 _VEHICLE_CLASS_RE = re.compile(r"(?:[A-DFMNP][1-3]?){1,4}[A-Z]?")
 _ENGINE_NUMBER_RE = re.compile(r"[A-Z0-9\-]{4,20}")
 _DIGIT_RE = re.compile(r"\d")
-_RANGE_DATE_RE = re.compile(r"\d{4}\s*[年./\-]\s*\d{1,2}\s*[月./\-]\s*\d{1,2}\s*日?|\d{8}|长期")
+_RANGE_DATE_RE = re.compile(
+    r"\d{4}\s*[年./\-]\s*\d{1,2}\s*[月./\-]\s*\d{1,2}\s*日?|\d{4}\.\d{4}(?!\d)|\d{8}|长期"
+)
+# OCR reads a date's dot as a comma (2035,03,01), and drops one (2035.0301).
+_COMMA_RE = re.compile(r"(?<=\d)[,，](?=\d)")
+_DROPPED_DOT_RE = re.compile(r"^(\d{4})\.(\d{4})$")
 _CJK_CHAR_RE = re.compile(f"[{CJK}]")
 _CJK_RUN_RE = re.compile(f"[{CJK}]+")
 _CJK_NAME_RE = re.compile(rf"[{CJK}]{{1,5}}(?:[·•][{CJK}]{{1,8}})?")
@@ -187,9 +192,10 @@ def read_date(raw: str) -> str | None:
 
 def read_date_range(raw: str) -> tuple[str | None, str | None] | None:
     """(from, until) of a validity period such as 2007.09.03-2017.09.03, 2020.04.04-长期,
-    2021-07-28 至 2027-07-28, or a single end date; None when the text holds no date."""
-    text = nfkc(raw)
-    dates = _RANGE_DATE_RE.findall(text)
+    2021-07-28 至 2027-07-28 (a comma read for a dot, or a dot dropped: 2007.0903-2017,0903), or
+    a single end date; None when the text holds no date."""
+    text = _COMMA_RE.sub(".", nfkc(raw))
+    dates = [_DROPPED_DOT_RE.sub(r"\1\2", d) for d in _RANGE_DATE_RE.findall(text)]
     values = [normalize_valid_until(d) for d in dates]
     values = [v for v in values if v]
     if not values:

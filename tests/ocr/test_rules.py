@@ -552,3 +552,40 @@ def test_no_bank_is_named_for_a_prefix_the_table_does_not_hold():
 def test_a_banks_code_and_product_name_is_not_the_cardholder():
     got = values("bankCard", ["中国银行", "BOC GREAT WALL", "6216 6132 8071 0374 854", "ZHANG SAN"])
     assert got["cardholderName"] == "ZHANG SAN"
+
+
+def test_validity_range_with_a_comma_for_a_dot_and_a_dropped_dot():
+    got = values("idCard", ["签发机关 北京市公安局朝阳分局", "有效期限 2015.0301-2035,0301"])
+    assert (got["validFrom"], got["validUntil"]) == ("2015-03-01", "2035-03-01")
+
+
+def test_id_card_whose_labels_ocr_lost_is_read_in_printed_order():
+    got = values(
+        "idCard",
+        ["张三", "女 汉", "1949年12月31日", "北京市朝阳区建国", "路88号", "11010519491231002X"],
+    )
+    assert got == {
+        "name": "张三",
+        "gender": "female",
+        "ethnicity": "汉",
+        "birthDate": "1949-12-31",
+        "address": "北京市朝阳区建国路88号",
+        "idNumber": "11010519491231002X",
+        "issuingAuthority": None,
+        "validFrom": None,
+        "validUntil": None,
+    }
+
+
+def test_values_in_printed_order_are_not_read_without_an_id_number_to_anchor_them():
+    got = values("idCard", ["张三", "女 汉", "1949年12月31日"])
+    assert got["name"] is None and got["birthDate"] is None
+
+
+def test_values_read_by_printed_order_are_not_believed_highly():
+    found = extract(
+        document_type="idCard",
+        lines=["张三", "女 汉", "1949年12月31日", "北京市朝阳区建国路88号", "11010519491231002X"],
+        fields=TYPES["idCard"],
+    )
+    assert found["name"].confidence < 0.9
