@@ -110,7 +110,8 @@ def _clean(line: str) -> str:
     text = unicodedata.normalize("NFKC", line).upper()
     text = _SPACE_RE.sub("", text.translate(_TO_FILLER))
     inside = _NOT_MRZ_RE.sub("", text)
-    if "<" in inside and len(inside) >= MIN_ZONE_SHARE * len(text):
+    zone_like = "<" in inside or len(inside) >= TD3_LENGTH - 4
+    if zone_like and len(inside) >= MIN_ZONE_SHARE * len(text):
         # A zone line with stray marks read into it: the marks are not part of it.
         return inside
     return _EDGE_MARKS_RE.sub("", text)

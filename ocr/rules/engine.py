@@ -148,10 +148,32 @@ class Extraction:
         if len(pieces) == 1:
             self.doc.add_unlabelled(idx, text)
             return
+        if self._read_before_label(idx, pieces):
+            return
         if pieces[0].text and not is_noise(pieces[0].text):
             self.doc.add(idx, pieces[0].text, whole_line=False, leading=True)
         if not self._pair_row_on_line(idx, pieces):
             self._scan_labels(idx, pieces)
+
+    def _read_before_label(self, idx: int, pieces: list[Piece]) -> bool:
+        """A value printed before its label on one line, nothing after it (西安示例有限公司名称):
+        True where the label's reader took it."""
+        if len(pieces) != 2 or pieces[1].text or not pieces[0].text:
+            return False
+        if GAP in self.doc.cleaned[idx]:
+            # Two columns merged: the text before the label is the other column's.
+            return False
+        reading = self.rules[pieces[1].rule].read(pieces[0].text)
+        if reading is None:
+            return False
+        return self.assign(
+            reading,
+            rule=pieces[1].rule,
+            label_line=idx,
+            value_line=idx,
+            base=BEFORE_LABEL,
+            raw=pieces[0].text,
+        )
 
     def _pair_row_on_line(self, idx: int, pieces: list[Piece]) -> bool:
         """A row of labels read together with its row of values ("性别 民族 女 汉"). True where
@@ -442,9 +464,10 @@ class Extraction:
                 self._find_pattern(pattern)
 
     def _find_pattern(self, pattern: PatternRule) -> None:
-        for f in self.doc.free:
-            if f.consumed:
-                continue
+        # The texts no label took, then the whole lines (a value another field's text ran into).
+        texts = [f for f in self.doc.free if not f.consumed]
+        texts += [FreeText(i, line, whole_line=True) for i, line in enumerate(self.doc.cleaned)]
+        for f in texts:
             reading = pattern.read(f.text)
             if not reading or not all(verified for _, verified in reading.values()):
                 continue

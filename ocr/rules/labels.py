@@ -108,6 +108,10 @@ class LabelMatcher:
         return (
             m.start() == 0
             or before in _SEPARATORS
+            # A Chinese label right after a number that ends the value before it (证号3201...5姓名),
+            # or ending its line after its value (西安示例有限公司名称).
+            or (before.isdigit() and not _LATIN_RE.match(m.group()))
+            or (m.end() == len(line.rstrip()) and not _LATIN_RE.match(m.group()))
             or bool(_LATIN_RE.match(m.group()))
             or weight >= _ANYWHERE_LABEL_WEIGHT
             or (last.rule is not None and len(gap.strip()) <= _MAX_TEXT_BETWEEN_LABELS)
@@ -166,7 +170,7 @@ def restore_split_labels(lines: Sequence[str], rules: Sequence[FieldRule]) -> li
         elif _one_rule(labels, firsts) and (len(compact) >= _MIN_PREFIX_IN_LINE or len(line) <= 2):
             out[i] = _one_rule(labels, firsts) or line
         else:
-            out[i] = _with_first_half(line, labels)
+            out[i] = _with_first_half(line, labels, rules)
     return out
 
 
@@ -181,17 +185,21 @@ def _drop_chars(text: str, count: int) -> str:
     return ""
 
 
-def _with_first_half(line: str, labels: dict[str, int]) -> str:
-    """A line starting with the second part of a label, then a separator: the whole label."""
+def _with_first_half(line: str, labels: dict[str, int], rules: Sequence[FieldRule]) -> str:
+    """A line starting with the second part of a label, then a separator (or, glued, a text its
+    field's reader accepts): the whole label."""
     if any(line.startswith(label) for label in labels):
         return line
     for length in (3, 2, 1):
         head = line[:length]
-        after = _AFTER_HALF_RE.match(line, length)
-        if after is None or not _CJK_RUN_RE.fullmatch(head):
+        if not _CJK_RUN_RE.fullmatch(head):
             continue
-        wholes = [label for label in labels if label.endswith(head) and label != head]
-        label = _one_rule(labels, wholes)
-        if label is not None:
+        label = _one_rule(labels, [k for k in labels if k.endswith(head) and k != head])
+        if label is None:
+            continue
+        after = _AFTER_HALF_RE.match(line, length)
+        if after is not None:
             return f"{label} {line[after.end() :]}"
+        if rules[labels[label]].read(line[length:]) is not None:
+            return f"{label} {line[length:]}"
     return line

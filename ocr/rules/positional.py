@@ -21,6 +21,8 @@ from ocr.rules.rule import Candidate
 BY_ORDER = 0.6
 # The front fields of an identity card, in printed order (the id number last).
 ID_CARD_FRONT = ("name", "gender", "ethnicity", "birthDate", "address")
+MAX_ETHNICITY_LENGTH = 4
+_ID_LABEL_RE = re.compile(r"公民|身份")
 _GENDER_ETHNICITY_RE = re.compile(rf"^\s*([男女])\s*([{v.CJK}]{{1,4}})?\s*$")
 
 
@@ -31,7 +33,10 @@ def _front_lines(lines: Sequence[str]) -> list[str]:
     for i, line in enumerate(cleaned):
         found = v.read_resident_id(line)
         if found is not None and found[1]:
-            return [text for text in cleaned[:i] if not is_noise(text)]
+            front = [text for text in cleaned[:i] if not is_noise(text)]
+            # The id number's own label (kept where the others were lost) ends the front.
+            cut = next((j for j, text in enumerate(front) if _ID_LABEL_RE.search(text)), None)
+            return front[:cut]
     return []
 
 
@@ -57,10 +62,21 @@ class _OrderReader:
             m = _GENDER_ETHNICITY_RE.match(self.lines[j])
             if m:
                 self.out["gender"] = Candidate(read_gender(m[1]) or "", BY_ORDER, "position")
-                if m[2]:
-                    self.out["ethnicity"] = Candidate(m[2], BY_ORDER, "position")
                 self.pos = j + 1
+                # The ethnicity beside the sex, or alone on the next line.
+                ethnicity = m[2] or self._short_line()
+                if ethnicity:
+                    self.out["ethnicity"] = Candidate(ethnicity, BY_ORDER, "position")
                 return
+
+    def _short_line(self) -> str | None:
+        """The next line where it is a few Chinese characters and nothing else (taken)."""
+        if self.pos < len(self.lines):
+            value = v.read_short_cjk(self.lines[self.pos], max_len=MAX_ETHNICITY_LENGTH)
+            if value:
+                self.pos += 1
+                return value
+        return None
 
     def address(self) -> None:
         if not self.take("address", v.read_address):

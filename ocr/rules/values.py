@@ -69,6 +69,7 @@ _CJK_RUN_RE = re.compile(f"[{CJK}]+")
 _CJK_NAME_RE = re.compile(rf"[{CJK}]{{1,5}}(?:[·•][{CJK}]{{1,8}})?")
 _LATIN_NAME_RE = re.compile(r"[A-Z][A-Za-z'\-]*(?: [A-Z][A-Za-z'\-]*){0,3}")
 _ADDRESS_TAIL_CHARS_RE = re.compile(rf"[{CJK}0-9A-Za-z\-()#]+")
+_TRAILING_ID_RE = re.compile(r"\s+\d{17}[\dXx]\s*$")
 _YEAR_RE = re.compile(r"\d{4}\s*年")
 _BRACKET_RE = re.compile(r"[()]")
 _LONG_NUMBER_RE = re.compile(r"\d{3,}")
@@ -89,9 +90,10 @@ def compact_upper(raw: str) -> str:
 
 
 def read_resident_id(raw: str) -> tuple[str, bool] | None:
-    """(18-character resident id, check digit holds) from OCR text, or None when not one."""
-    text = compact_upper(raw)
-    m = _RESIDENT_ID_RE.search(text)
+    """(18-character resident id, check digit holds) from OCR text, or None when not one.
+    Read as printed first (a number beside other digits: 单元1 110105...), then with the
+    spaces between its digit groups dropped."""
+    m = _RESIDENT_ID_RE.search(nfkc(raw).upper()) or _RESIDENT_ID_RE.search(compact_upper(raw))
     if not m:
         return None
     body = m.group()[:17].translate(CODE_TO_DIGIT)
@@ -249,8 +251,9 @@ def looks_like_scope(text: str) -> bool:
 
 
 def read_address(raw: str) -> str | None:
-    """An address (or its first line): Chinese text naming a place."""
-    text = normalize_text(raw)
+    """An address (or its first line): Chinese text naming a place (without an id number OCR
+    read onto its end)."""
+    text = normalize_text(_TRAILING_ID_RE.sub("", raw))
     if not text or looks_like_scope(text) or len(text) < 4:
         return None
     if _cjk_ratio(text) < 0.4 or not _ADDRESS_WORDS.search(text):

@@ -589,3 +589,19 @@ def test_values_read_by_printed_order_are_not_believed_highly():
         fields=TYPES["idCard"],
     )
     assert found["name"].confidence < 0.9
+
+
+def test_a_company_name_printed_before_its_label_on_the_same_line():
+    got = values("businessLicense", [*LICENCE_HEAD, "西安瑞丰华信物流有限公司名称"])
+    assert got["companyName"] == "西安瑞丰华信物流有限公司"
+
+
+def test_a_label_glued_after_the_number_before_it_is_still_a_label():
+    got = values("driverLicense", ["证号320102197501149335姓名杨洋", "准驾车型 C1"])
+    assert got["name"] == "杨洋"
+    assert got["licenseNumber"] == "320102197501149335"
+
+
+def test_a_resident_id_after_another_number_on_its_line():
+    got = values("idCard", ["住址 江苏省南京市玄武区科技园南路310号2单元1 32010219500904177X"])
+    assert got["idNumber"] == "32010219500904177X"
