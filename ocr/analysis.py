@@ -14,12 +14,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ocr.confidence import document_confidence, field_confidence, scored_specs
+from ocr.confidence import (
+    calibrated,
+    document_confidence,
+    field_confidence,
+    field_kind,
+    scored_specs,
+)
 from ocr.exceptions import UpstreamError, UpstreamTimeout
 from ocr.grounding import index_text, is_printed_as_is, suspect_lines, trusted_lines
 from ocr.mrz import find_mrz
 from ocr.normalize import normalize_value
 from ocr.providers.base import ProviderError, ProviderResult, Usage
+from ocr.providers.rules import RulesProvider
 from ocr.reconcile import passing_numbers_in_text, reconcile
 from ocr.rules.detect import detect_document_type
 from ocr.validators import Check, state_warnings, validate_document
@@ -171,9 +178,11 @@ def score(
     warnings: list[str],
     ceilings: dict[str, float] | None = None,
     cacheable: bool = True,
+    calibrate: bool = True,
 ) -> Analysis:
     """Normalise, validate and score `result`. ``ceilings`` caps the confidence of fields (values
-    the model and the built-in extractor dispute)."""
+    the model and the built-in extractor dispute). The built-in extractor's confidences go
+    through the shipped calibration unless ``calibrate`` is False (as when fitting it)."""
     specs = type_config.fields
     values = canonical(specs=specs, values=result.values)
     checks, document_warnings = validate_document(
@@ -199,6 +208,10 @@ def score(
             check=checks.get(spec.key),
             has_validator=bool(spec.validator),
         )
+        if calibrate and result.provider == RulesProvider.name:
+            confidence = calibrated(
+                confidence=confidence, kind=field_kind(spec), check=checks.get(spec.key)
+            )
         if spec.key in ceilings:
             confidence = min(confidence, ceilings[spec.key])
         confidences[spec.key] = confidence

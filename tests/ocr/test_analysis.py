@@ -120,3 +120,10 @@ def test_the_api_answer_carries_the_likely_document_type(signed_client):
 
     assert response.status_code == 200
     assert response.json()["likelyDocumentType"] == "idCard"
+
+
+def test_a_latin_line_read_as_the_cardholder_by_its_shape_is_not_given_with_confidence():
+    body = rules_answer("bankCard", ["中国银行", "6216 6132 8071 0374 854", "ZHANG SAN"])
+
+    assert body["fields"]["cardholderName"] == "ZHANG SAN"
+    assert body["fieldConfidence"]["cardholderName"] < 0.9
