@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from collections.abc import Callable
 
 from ocr.casegen.layout import Document
@@ -97,6 +98,33 @@ def drop_front_labels(r: random.Random, doc: str, lines: Lines, expected: dict) 
     return out
 
 
+_DRIVER_LABELS = re.compile(
+    r"姓名|性别|国籍|住址|出生日期|初次领证日期|准驾车型|有效期限|有效起始日期|有效期|"
+    r"Date of First Issue|Date of Birth|Nationality|Address|Name|Sex|Class|Valid (?:Period|From)"
+)
+
+
+def drop_driver_labels(r: random.Random, doc: str, lines: Lines, expected: dict) -> Lines | None:
+    """A driving licence's labels lost (Chinese and English), the values kept in printed order."""
+    if doc != "driverLicense" or "   " in "".join(lines) or not expected.get("address"):
+        return None
+    out = []
+    for raw in lines:
+        line = unicodedata.normalize("NFKC", raw)
+        if _DRIVER_LABELS.fullmatch(line.replace(" ", "")):
+            continue
+        text = line if line.startswith(("证号", "中华")) else _DRIVER_LABELS.sub(" ", line)
+        text = re.sub(r"\s+", " ", text).strip(" ：:")
+        if text and not text.startswith("Driving"):
+            out.append(text)
+    # Only where the values stand in printed order, the validity period on one line.
+    joined = "".join(out).replace(" ", "")
+    period = [line for line in out if "至" in line]
+    if expected["address"] not in joined or not period:
+        return None
+    return out
+
+
 def id_number_first(r: random.Random, doc: str, lines: Lines, expected: dict) -> Lines | None:
     """Lines out of reading order: the id number's line read first."""
     if doc != "idCard":
@@ -178,6 +206,7 @@ TRANSFORMATIONS: tuple[Transformation, ...] = (
     split_licence_labels,
     truncate_id_label,
     drop_front_labels,
+    drop_driver_labels,
     id_number_first,
     one_string,
     date_range_punctuation,

@@ -21,7 +21,7 @@ from ocr.rules.doctypes import generic_rule, rules_for
 from ocr.rules.engine import run_engine
 from ocr.rules.labels import restore_split_labels
 from ocr.rules.passport import extract_passport
-from ocr.rules.positional import id_card_by_order
+from ocr.rules.positional import driver_license_by_order, id_card_by_order
 from ocr.rules.rule import Candidate
 from prompts.document_types import DocumentTypeKey, FieldSpec
 
@@ -38,6 +38,13 @@ _PASSPORT_KEYS = (
     "expiryDate",
     "issuingCountry",
 )
+
+
+# Readers of the values of a card whose labels OCR lost, in the card's printed order.
+_BY_ORDER = {
+    DocumentTypeKey.ID_CARD: id_card_by_order,
+    DocumentTypeKey.DRIVER_LICENSE: driver_license_by_order,
+}
 
 
 def _special(
@@ -71,8 +78,9 @@ def extract(
             lines=restore_split_labels(lines, rules), rules=rules, patterns=patterns
         )
         found.update({f.key: result.get(f.key) for f in rest})
-    if document_type == DocumentTypeKey.ID_CARD:
+    by_order = _BY_ORDER.get(document_type)
+    if by_order is not None:
         wanted = {f.key for f in fields}
-        by_order = id_card_by_order(lines, found)
-        found.update({k: c for k, c in by_order.items() if k in wanted})
+        read = by_order(lines, found).items()
+        found.update({k: c for k, c in read if k in wanted and found.get(k) is None})
     return {f.key: found.get(f.key) for f in fields}

@@ -605,3 +605,32 @@ def test_a_label_glued_after_the_number_before_it_is_still_a_label():
 def test_a_resident_id_after_another_number_on_its_line():
     got = values("idCard", ["住址 江苏省南京市玄武区科技园南路310号2单元1 32010219500904177X"])
     assert got["idNumber"] == "32010219500904177X"
+
+
+def test_driving_licence_whose_labels_ocr_lost_is_read_in_printed_order():
+    got = values(
+        "driverLicense",
+        [
+            "中华人民共和国机动车驾驶证",
+            "证号 11010519491231002X",
+            "张三",
+            "女 中国",
+            "北京市朝阳区建国路88号",
+            "1949-12-31",
+            "2010-05-06",
+            "C1",
+            "2016-05-06 至 2026-05-06",
+        ],
+    )
+    assert got == {
+        "licenseNumber": "11010519491231002X",
+        "name": "张三",
+        "gender": "female",
+        "nationality": "中国",
+        "address": "北京市朝阳区建国路88号",
+        "birthDate": "1949-12-31",
+        "firstIssueDate": "2010-05-06",
+        "vehicleClass": "C1",
+        "validFrom": "2016-05-06",
+        "validUntil": "2026-05-06",
+    }
