@@ -27,7 +27,7 @@ from ocr.mrz import find_mrz
 from ocr.normalize import normalize_value
 from ocr.providers.base import ProviderError, ProviderResult, Usage
 from ocr.providers.rules import RulesProvider
-from ocr.reconcile import passing_numbers_in_text, reconcile
+from ocr.reconcile import CONFLICTING_SOURCE, passing_numbers_in_text, reconcile
 from ocr.rules.detect import detect_document_type
 from ocr.validators import Check, state_warnings, validate_document
 from prompts.configuration import TypeConfig
@@ -194,6 +194,11 @@ def score(
     mark_repairs(specs=specs, values=values, checks=checks, lines=lines)
     ceilings = dict(ceilings or {})
     warnings = warnings + text_warnings(specs=specs, values=values, lines=lines, ceilings=ceilings)
+    warnings += [
+        f"{key}: two labelled lines of the text give two different values."
+        for key, source in (result.sources or {}).items()
+        if source == CONFLICTING_SOURCE and values.get(key) is not None
+    ]
     warnings += state_warnings(document_type=type_config.key, fields=values)
     likely = likely_document_type(document_type=type_config.key, lines=lines)
     if likely is not None:

@@ -47,6 +47,8 @@ MAX_DISTANCE = 2
 # How the extractor found a value that it then holds to over the model's different one: beside
 # its label, in the MRZ, or by a pattern whose check digit holds.
 ANCHORED_SOURCES = frozenset({"label", "mrz", "pattern"})
+# How the extractor marks a field that two labelled lines give two values.
+CONFLICTING_SOURCE = "conflict"
 _LABEL_SPLIT_RE = re.compile(r"[/()（）]")
 
 _CODE_SHAPES = {
@@ -175,6 +177,9 @@ def reconcile(
         else:
             chosen = (m, DISAGREED, "model")
             alternatives[spec.key] = (r, DISAGREED, "rules")
+            result.ceilings[spec.key] = DISPUTED_CEILING
+        if (rules_sources or {}).get(spec.key) == CONFLICTING_SOURCE:
+            # The text gives two values under the field's label: agreeing on one settles nothing.
             result.ceilings[spec.key] = DISPUTED_CEILING
         result.values[spec.key] = chosen[0]
         if chosen[0] is not None:

@@ -51,6 +51,9 @@ VERIFIED_FLOOR = PASSED_CHECK_FLOOR
 # A value whose check digit fails keeps this share of its belief.
 FAILED_CHECK_FACTOR = 0.6
 
+# A field two labelled lines give two values (one may be forged) is no surer than this.
+CONFLICTING_LABELS = 0.5
+
 # How many lines (not noise) a wrapped end may lie from the value it finishes.
 MAX_CUT_TAIL_DISTANCE = 4
 
@@ -99,6 +102,8 @@ class Extraction:
         self.label_rows: list[list[_Pending]] = []
         self.lone_labels: dict[int, _Pending] = {}  # lines that are one label and nothing else
         self.used: set[int] = set()  # orders of the pending labels a row or stack paired
+        self.on_label_line: set[str] = set()  # fields read on their label's own line
+        self.conflicts: set[str] = set()
 
     def run(self, patterns: Sequence[PatternRule] = ()) -> dict[str, Candidate]:
         """Every step in turn; the fields found."""
@@ -112,6 +117,9 @@ class Extraction:
         for item in self.found:
             self.finish_cut_value(item)
         self.find_patterns(patterns)
+        for key in self.conflicts:
+            self.out[key].confidence = min(self.out[key].confidence, CONFLICTING_LABELS)
+            self.out[key].source = "conflict"
         return self.out
 
     # --- shared steps -------------------------------------------------------------------------
@@ -126,7 +134,12 @@ class Extraction:
         base: float,
         raw: str,
     ) -> bool:
-        """Fill the fields of ``reading`` not yet filled; False where it fills none."""
+        """Fill the fields of ``reading`` not yet filled (False where none); note conflicts."""
+        if base == ON_LABEL_LINE:
+            for key, (value, _) in reading.items():
+                if key in self.on_label_line and self.out[key].value != value:
+                    self.conflicts.add(key)
+                self.on_label_line.add(key)
         new = {k: v for k, v in reading.items() if k not in self.out}
         if reading and not new:
             return False
@@ -156,12 +169,10 @@ class Extraction:
             self._scan_labels(idx, pieces)
 
     def _read_before_label(self, idx: int, pieces: list[Piece]) -> bool:
-        """A value printed before its label on one line, nothing after it (西安示例有限公司名称):
-        True where the label's reader took it."""
+        """Whether the label took the value printed before it on its line (西安示例有限公司名称)."""
         if len(pieces) != 2 or pieces[1].text or not pieces[0].text:
             return False
-        if GAP in self.doc.cleaned[idx]:
-            # Two columns merged: the text before the label is the other column's.
+        if GAP in self.doc.cleaned[idx]:  # two columns merged: the text is the other column's
             return False
         reading = self.rules[pieces[1].rule].read(pieces[0].text)
         if reading is None:

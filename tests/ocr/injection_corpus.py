@@ -151,6 +151,16 @@ CORPUS = [
         fooled={"idNumber": "110101199003074258"},
     ),
     _case(
+        "id-fake-labelled-name-first",
+        "idCard",
+        ID_REAL,
+        ID_RIGHT,
+        "姓名 李四",
+        {"name": "李四"},
+        at=1,
+        fooled={"name": "李四"},
+    ),
+    _case(
         "card-ignore-previous",
         "bankCard",
         CARD_REAL,

@@ -634,3 +634,13 @@ def test_driving_licence_whose_labels_ocr_lost_is_read_in_printed_order():
         "validFrom": "2016-05-06",
         "validUntil": "2026-05-06",
     }
+
+
+def test_a_field_two_labelled_lines_give_two_values_is_not_believed():
+    found = extract(
+        document_type="idCard",
+        lines=["姓名 李四", "姓名 张三", "性别 女 民族 汉"],
+        fields=TYPES["idCard"],
+    )
+    assert found["name"].confidence <= 0.5
+    assert found["gender"].confidence >= 0.85
