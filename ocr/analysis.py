@@ -14,19 +14,30 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from ocr.confidence import document_confidence, field_confidence
+from ocr.confidence import (
+    calibrated,
+    document_confidence,
+    field_confidence,
+    field_kind,
+    scored_specs,
+)
 from ocr.exceptions import UpstreamError, UpstreamTimeout
-from ocr.grounding import index_text
+from ocr.grounding import index_text, is_printed_as_is, suspect_lines, trusted_lines
 from ocr.mrz import find_mrz
 from ocr.normalize import normalize_value
 from ocr.providers.base import ProviderError, ProviderResult, Usage
-from ocr.reconcile import reconcile
-from ocr.validators import validate_document
+from ocr.providers.rules import RulesProvider
+from ocr.reconcile import CONFLICTING_SOURCE, passing_numbers_in_text, reconcile
+from ocr.rules.detect import detect_document_type
+from ocr.validators import Check, state_warnings, validate_document
 from prompts.configuration import TypeConfig
 from prompts.document_types import DocumentTypeKey, FieldSpec
 from prompts.models import PromptTemplate
 
 logger = logging.getLogger(__name__)
+
+# A detection of another type than the one sent is reported from this confidence on.
+MIN_LIKELY_CONFIDENCE = 0.6
 
 
 @dataclass
@@ -53,6 +64,8 @@ class Analysis:
     # False for a fallback answer: the model should serve the next request once it is back.
     cacheable: bool = field(default=True, repr=False)
     specs: tuple[FieldSpec, ...] = field(default=(), repr=False)
+    # The type the text looks like where it differs from the one sent, else None.
+    likely_document_type: str | None = None
 
     def as_response(self) -> dict[str, Any]:
         return {
@@ -69,7 +82,17 @@ class Analysis:
             "model": self.model,
             "cached": self.cached,
             "processingTimeMs": self.processing_time_ms,
+            # An answer cached before the field existed has none.
+            "likelyDocumentType": getattr(self, "likely_document_type", None),
         }
+
+
+def likely_document_type(*, document_type: str, lines: tuple[str, ...]) -> str | None:
+    """The type the text looks like, where the words it prints name another than the one sent."""
+    detected, confidence = detect_document_type(lines=trusted_lines(lines))
+    if detected is None or detected == document_type or confidence < MIN_LIKELY_CONFIDENCE:
+        return None
+    return detected
 
 
 def template_summary(template: PromptTemplate | None) -> dict[str, Any] | None:
@@ -89,7 +112,60 @@ def canonical(*, specs: tuple[FieldSpec, ...], values: dict[str, Any]) -> dict[s
 
 
 def passport_mrz(*, document_type: str, lines: tuple[str, ...]):
-    return find_mrz(lines) if document_type == DocumentTypeKey.PASSPORT else None
+    """A passport's MRZ, read from the lines that are print (not instructions)."""
+    if document_type != DocumentTypeKey.PASSPORT:
+        return None
+    return find_mrz(trusted_lines(lines))
+
+
+def mark_repairs(
+    *,
+    specs: tuple[FieldSpec, ...],
+    values: dict[str, str | None],
+    checks: dict[str, Check],
+    lines: tuple[str, ...],
+) -> None:
+    """Mark the checked codes that do not stand in the text as printed: read with a look-alike
+    repair, they are reported as such (and kept below the high-confidence band)."""
+    text = index_text(lines)
+    for spec in specs:
+        value = values.get(spec.key)
+        if value and spec.validator and spec.key in checks:
+            checks[spec.key].repaired = not is_printed_as_is(value=value, text=text)
+
+
+# A checked number that another passing number of its kind in the text contradicts (a second,
+# different id number) is no surer than this: which one is the document's is not known.
+CONTRADICTED_CEILING = 0.6
+
+
+def text_warnings(
+    *,
+    specs: tuple[FieldSpec, ...],
+    values: dict[str, str | None],
+    lines: tuple[str, ...],
+    ceilings: dict[str, float],
+) -> list[str]:
+    """Warnings about the text itself: lines that read as instructions, and checked numbers the
+    text contradicts with another passing one (whose fields are capped in ``ceilings``)."""
+    warnings = []
+    suspect = suspect_lines(lines)
+    if suspect:
+        numbers = ", ".join(str(i + 1) for i in suspect)
+        warnings.append(
+            f"Line(s) {numbers} of the text read as instructions or field assignments, not as "
+            "print; no value was taken from them."
+        )
+    trusted = index_text(trusted_lines(lines))
+    for spec in specs:
+        value = values.get(spec.key)
+        if not value or not spec.validator:
+            continue
+        others = passing_numbers_in_text(validator=spec.validator, text=trusted) - {value}
+        if others:
+            ceilings[spec.key] = min(ceilings.get(spec.key, 1.0), CONTRADICTED_CEILING)
+            warnings.append(f"{spec.key}: the text holds another valid number of this kind.")
+    return warnings
 
 
 def score(
@@ -102,9 +178,11 @@ def score(
     warnings: list[str],
     ceilings: dict[str, float] | None = None,
     cacheable: bool = True,
+    calibrate: bool = True,
 ) -> Analysis:
     """Normalise, validate and score `result`. ``ceilings`` caps the confidence of fields (values
-    the model and the built-in extractor dispute)."""
+    the model and the built-in extractor dispute). The built-in extractor's confidences go
+    through the shipped calibration unless ``calibrate`` is False (as when fitting it)."""
     specs = type_config.fields
     values = canonical(specs=specs, values=result.values)
     checks, document_warnings = validate_document(
@@ -113,6 +191,18 @@ def score(
         specs=list(specs),
         mrz=passport_mrz(document_type=type_config.key, lines=lines),
     )
+    mark_repairs(specs=specs, values=values, checks=checks, lines=lines)
+    ceilings = dict(ceilings or {})
+    warnings = warnings + text_warnings(specs=specs, values=values, lines=lines, ceilings=ceilings)
+    warnings += [
+        f"{key}: two labelled lines of the text give two different values."
+        for key, source in (result.sources or {}).items()
+        if source == CONFLICTING_SOURCE and values.get(key) is not None
+    ]
+    warnings += state_warnings(document_type=type_config.key, fields=values)
+    likely = likely_document_type(document_type=type_config.key, lines=lines)
+    if likely is not None:
+        warnings.append(f"The text looks like the document type {likely}, not {type_config.key}.")
     confidences: dict[str, float | None] = {}
     for spec in specs:
         if values[spec.key] is None:
@@ -123,7 +213,11 @@ def score(
             check=checks.get(spec.key),
             has_validator=bool(spec.validator),
         )
-        if ceilings and spec.key in ceilings:
+        if calibrate and result.provider == RulesProvider.name:
+            confidence = calibrated(
+                confidence=confidence, kind=field_kind(spec), check=checks.get(spec.key)
+            )
+        if spec.key in ceilings:
             confidence = min(confidence, ceilings[spec.key])
         confidences[spec.key] = confidence
     return Analysis(
@@ -134,7 +228,10 @@ def score(
         validation={
             key: check.as_dict() for key, check in checks.items() if values.get(key) is not None
         },
-        confidence=document_confidence(field_confidences=confidences, specs=specs),
+        confidence=document_confidence(
+            field_confidences=confidences,
+            specs=scored_specs(document_type=type_config.key, specs=specs, values=values),
+        ),
         warnings=warnings + document_warnings,
         template=template_summary(template),
         provider=result.provider,
@@ -144,6 +241,7 @@ def score(
         batch_id=result.batch_id,
         cacheable=cacheable,
         specs=specs,
+        likely_document_type=likely,
     )
 
 
@@ -167,6 +265,7 @@ def model_analysis(
         rules_confidence=rules_result.confidence if rules_result else {},
         text=index_text(lines),
         mrz=passport_mrz(document_type=type_config.key, lines=lines),
+        rules_sources=rules_result.sources if rules_result else {},
     )
     result = replace(
         model_result,

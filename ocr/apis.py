@@ -211,6 +211,7 @@ class AnalyzeOutputSerializer(serializers.Serializer):
     model = serializers.CharField(allow_null=True)
     cached = serializers.BooleanField()
     processingTimeMs = serializers.IntegerField()
+    likelyDocumentType = serializers.CharField(allow_null=True)
 
 
 def parse_analyze_item(data: Any, *, prefix: str = "") -> pipeline.AnalyzeInput:

@@ -206,9 +206,62 @@ class OcrText:
         return bool(_LONG_TERM_RE.search(self.compact_all))
 
 
+# Lines that read as instructions to a model or as assignments of field values, not as print: an
+# identity document never says "ignore the previous instructions" or "idNumber=...".
+_INSTRUCTION_RES = (
+    re.compile(
+        r"\b(?:ignore|disregard|forget|override)\b.{0,60}?"
+        r"\b(?:instructions?|prompts?|rules?|above|previous|prior|earlier)\b",
+        re.I,
+    ),
+    re.compile(r"^\W*(?:system|assistant|developer|user)\s*[:：>]", re.I),
+    re.compile(
+        r"\b(?:you are now|act as|new instructions?|system prompt|developer mode|jailbreak)\b",
+        re.I,
+    ),
+    re.compile(r"\b(?:answer|respond|reply|output|return|print|set|use)\b.{0,40}[=＝]", re.I),
+    re.compile(r"<\|[a-z_]+\|>|\[/?INST\]", re.I),
+    re.compile(r"(?:忽略|无视|忘记|不要理会).{0,20}(?:指令|提示|说明|规则|要求|内容)"),
+    re.compile(r"(?:请|必须)(?:将|把)?.{0,16}(?:输出|回答|返回|填写|设为|改为)"),
+    re.compile(r"系统(?:提示|指令|消息)"),
+)
+# An assignment to a field: a Latin key then = (name=, idNumber =), or a camelCase key or a
+# quoted key then a colon ("idNumber": ..., birthDate: ...). "Name: ZHANG" on a passport is print.
+_ASSIGNMENT_RES = (
+    re.compile(r"(?<![A-Za-z])[A-Za-z_]{2,}\s*[=＝]\s*\S"),
+    re.compile(r"(?<![A-Za-z])[a-z]+[A-Z][A-Za-z]*\s*[:：]\s*\S"),
+    re.compile(r"[\"'][A-Za-z_]{2,}[\"']\s*[:：]"),
+)
+
+
+def is_suspect_line(line: str) -> bool:
+    """Whether a line reads as an instruction or a field assignment rather than as print: its
+    values are not the document's, whoever reads them."""
+    text = unicodedata.normalize("NFKC", line)
+    return any(p.search(text) for p in (*_INSTRUCTION_RES, *_ASSIGNMENT_RES))
+
+
+def suspect_lines(lines: Sequence[str]) -> tuple[int, ...]:
+    """The indexes of the lines that read as instructions or field assignments."""
+    return tuple(i for i, line in enumerate(lines) if is_suspect_line(line))
+
+
+def trusted_lines(lines: Sequence[str]) -> tuple[str, ...]:
+    """``lines`` with every suspect line blanked (the others keep their places)."""
+    suspect = set(suspect_lines(lines))
+    return tuple("" if i in suspect else line for i, line in enumerate(lines))
+
+
 def index_text(lines: Sequence[str]) -> OcrText:
     """The grounding indexes of one document's OCR lines (built as they are first used)."""
     return OcrText(lines=tuple(line for line in lines if isinstance(line, str)))
+
+
+def is_printed_as_is(*, value: str, text: OcrText) -> bool:
+    """Whether ``value`` stands in the text character for character (case, white space and
+    punctuation aside): False for a value read with a look-alike repair (O read as 0)."""
+    wanted = compact(value)
+    return bool(wanted) and wanted in text.compact_all
 
 
 def _pieced(value: str, *, all_text: str, lines: Sequence[str]) -> bool:

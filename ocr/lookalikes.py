@@ -52,47 +52,6 @@ MRZ_SEX_LOOKALIKES: Mapping[str, str] = MappingProxyType(
 # Marks OCR reads in place of the MRZ's filler <.
 MRZ_FILLER_LOOKALIKES = "«‹〈≤"
 
-# Characters a passport number holds either way round: tried one or two at a time, only where the
-# number's MRZ check digit then holds.
-MRZ_NUMBER_SWAPS: Mapping[str, str] = MappingProxyType(
-    {
-        "0": "O",
-        "O": "0",
-        "1": "I",
-        "I": "1",
-        "8": "B",
-        "B": "8",
-        "5": "S",
-        "S": "5",
-        "2": "Z",
-        "Z": "2",
-        "6": "G",
-        "G": "6",
-    }
-)
-
-# Look-alikes tried (each character may become any of its alternatives) in mixed letter and digit
-# codes, only where a check digit then holds: wider than the MRZ's swaps (D for 0, L for 1), since
-# a credit code's and a VIN's check characters decide among more candidates.
-CHECKED_CODE_SWAPS: Mapping[str, str] = MappingProxyType(
-    {
-        "0": "OD",
-        "O": "0",
-        "D": "0",
-        "1": "IL",
-        "I": "1",
-        "L": "1",
-        "8": "B",
-        "B": "8",
-        "5": "S",
-        "S": "5",
-        "2": "Z",
-        "Z": "2",
-        "6": "G",
-        "G": "6",
-    }
-)
-
 # The letters a unified social credit code never holds (its alphabet leaves out I, O, S, V, Z),
 # read as the character they stand for.
 NOT_IN_CREDIT_CODE = str.maketrans({"I": "1", "O": "0", "S": "5", "Z": "2", "V": "U"})

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 from ocr.lookalikes import (
     MRZ_FILLER_LOOKALIKES,
-    MRZ_NUMBER_SWAPS,
     MRZ_SEX_LOOKALIKES,
     MRZ_TO_DIGIT,
     MRZ_TO_LETTER,
@@ -96,16 +95,26 @@ _TO_FILLER = str.maketrans(dict.fromkeys(MRZ_FILLER_LOOKALIKES, "<"))
 _EDGE_MARKS_RE = re.compile(r"^[^A-Z0-9<]+|[^A-Z0-9<]+$")
 _FILLER_K_RE = re.compile(r"(?<=<)K(?=<)|(?<=<)K$")
 _LINE2_RE = re.compile(r"[A-Z0-9<]{44}")
-# A K among the trailing fillers of line 1 is a misread filler, not a one-letter name.
-_TRAILING_K_RE = re.compile(r"<<+(?:K<+)+K?$|<<+K$")
+# A K among the trailing fillers of line 1 is a misread filler, not a one-letter name; so is a
+# run of three or more Ks ending it (no name ends so).
+_TRAILING_K_RE = re.compile(r"(?<=<)[<K]*K[<K]*$|K{3,}[<K]*$")
+# Characters that are not of the zone, read inside a line that is one (a dot, a comma, a bar).
+_NOT_MRZ_RE = re.compile(r"[^A-Z0-9<]")
+# A line is taken as a zone line with stray marks in it when this share of it is zone characters.
+MIN_ZONE_SHARE = 0.85
 # Positions of line 2 that hold digits (number, dates and check digits).
 _DIGIT_POSITIONS = (9, *range(13, 20), *range(21, 28), 43)
 
 
 def _clean(line: str) -> str:
     text = unicodedata.normalize("NFKC", line).upper()
-    text = text.translate(_TO_FILLER)
-    return _EDGE_MARKS_RE.sub("", _SPACE_RE.sub("", text))
+    text = _SPACE_RE.sub("", text.translate(_TO_FILLER))
+    inside = _NOT_MRZ_RE.sub("", text)
+    zone_like = "<" in inside or len(inside) >= TD3_LENGTH - 4
+    if zone_like and len(inside) >= MIN_ZONE_SHARE * len(text):
+        # A zone line with stray marks read into it: the marks are not part of it.
+        return inside
+    return _EDGE_MARKS_RE.sub("", text)
 
 
 def _checks(line2: str) -> dict[str, bool]:
@@ -154,30 +163,13 @@ def _length_variants(line2: str) -> list[str]:
     return list(dict.fromkeys(variants))
 
 
-def _fix_number(line2: str) -> str:
-    """Swap look-alike characters in the passport number only where its check digit then holds."""
-    number, digit = line2[0:9], line2[9]
-    if check_digit(number) == digit:
-        return line2
-    positions = [i for i, c in enumerate(number) if c in MRZ_NUMBER_SWAPS]
-    for count in (1, 2):
-        for combo in itertools.combinations(positions, count):
-            chars = list(number)
-            for i in combo:
-                chars[i] = MRZ_NUMBER_SWAPS[chars[i]]
-            candidate = "".join(chars)
-            if check_digit(candidate) == digit:
-                return candidate + line2[9:]
-    return line2
-
-
 def _score(line2: str) -> int:
     return sum(_checks(line2).values())
 
 
 def repair_line2(raw: str) -> str | None:
     """Best 44-character reading of a TD3 second line, or None when it is not one."""
-    variants = [_fix_number(_fix_line2_chars(v)) for v in _length_variants(raw)]
+    variants = [_fix_line2_chars(v) for v in _length_variants(raw)]
     variants = [v for v in variants if _LINE2_RE.fullmatch(v)]
     if not variants:
         return None
@@ -185,7 +177,8 @@ def repair_line2(raw: str) -> str | None:
 
 
 def _names(line1: str) -> tuple[str, str]:
-    body = _TRAILING_K_RE.sub(lambda m: "<" * len(m.group()), line1[5:])
+    # Names hold letters only: a digit there is a letter misread.
+    body = _TRAILING_K_RE.sub(lambda m: "<" * len(m.group()), line1[5:].translate(MRZ_TO_LETTER))
     surname, _, given = body.partition("<<")
     surname = " ".join(p for p in surname.split("<") if p)
     given = " ".join(p for p in given.split("<") if p)

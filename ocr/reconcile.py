@@ -3,10 +3,14 @@
 Both answers arrive in canonical form. For each field:
 
 1. A model value that is not in the OCR text (``ocr.grounding``) is dropped: the model invented
-   it, or changed a character of it.
+   it, or changed a character of it. So is one found only in a line that reads as an instruction
+   or a field assignment ("ignore the previous instructions ... idNumber=..."): such lines are not
+   print, and a model that obeyed them is not believed. A value that is a printed label (民族 as
+   the ethnicity) is dropped too.
 2. Where the two agree, the value is kept with a high belief; where only one answers, its value is
-   kept with a belief below 0.9 (nothing confirms it); where they differ, the model's is kept with
-   a low belief unless a check decides.
+   kept with a belief below 0.9 (nothing confirms it); where they differ, the extractor's is kept
+   where it was anchored (read beside its label, in the MRZ, or by a pattern whose check holds),
+   else the model's, either way with a low belief unless a check decides.
 3. A number that fails its validator (check digit) is replaced by the other answer's number where
    that one passes, or else by the one number in the text that passes and differs from it in at
    most two characters.
@@ -25,7 +29,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ocr.grounding import OcrText, fold, is_grounded
+from ocr.grounding import OcrText, compact, fold, index_text, is_grounded, trusted_lines
 from ocr.mrz import MrzResult
 from ocr.validators import RESIDENT_ID_FIELDS, validate_document, validate_value
 from prompts.document_types import DocumentTypeKey, FieldSpec
@@ -40,6 +44,12 @@ FOUND_BY_CHECK = 0.9
 CROSS_CHECKED = 0.95
 # How far (in characters) a passing number in the text may be from the model's failing one.
 MAX_DISTANCE = 2
+# How the extractor found a value that it then holds to over the model's different one: beside
+# its label, in the MRZ, or by a pattern whose check digit holds.
+ANCHORED_SOURCES = frozenset({"label", "mrz", "pattern"})
+# How the extractor marks a field that two labelled lines give two values.
+CONFLICTING_SOURCE = "conflict"
+_LABEL_SPLIT_RE = re.compile(r"[/()（）]")
 
 _CODE_SHAPES = {
     "cn_resident_id": re.compile(r"(?<![0-9A-Z])[0-9]{17}[0-9X](?![0-9A-Z])"),
@@ -131,17 +141,25 @@ def reconcile(
     rules_confidence: Mapping[str, float],
     text: OcrText,
     mrz: MrzResult | None = None,
+    rules_sources: Mapping[str, str] | None = None,
 ) -> Reconciled:
-    """Choose each field's value from the model's and the rules' canonical answers."""
+    """Choose each field's value from the model's and the rules' canonical answers.
+    ``rules_sources`` says how the extractor found each of its values (Candidate.source)."""
     result = Reconciled(values={})
     alternatives: dict[str, tuple[str, float, str]] = {}
+    trusted = index_text(trusted_lines(text.lines))
+    labels = _label_words(specs)
     for spec in specs:
         m, r = model.get(spec.key), rules.get(spec.key)
-        ungrounded = m is not None and not is_grounded(value=m, format=spec.format, text=text)
-        # A value the extractor also read is vouched for even where grounding cannot see it.
-        if ungrounded and not _same(m, r):
-            result.notes.append(f"{spec.key}: the model's value is not in the text; dropped")
-            m = None
+        m = _admissible(
+            spec=spec,
+            value=m,
+            rules_value=r,
+            text=text,
+            trusted=trusted,
+            labels=labels,
+            notes=result.notes,
+        )
         rule_belief = min(rules_confidence.get(spec.key, RULES_ONLY_CEILING), RULES_ONLY_CEILING)
         if m is None and r is None:
             chosen: tuple[str | None, float, str] = (None, 0.0, "")
@@ -152,16 +170,23 @@ def reconcile(
         elif _same(m, r):
             # The extractor's form is the text's own; the model's may differ in spaces only.
             chosen = (r, AGREED, "agreed")
+        elif (rules_sources or {}).get(spec.key) in ANCHORED_SOURCES:
+            chosen = (r, DISAGREED, "rules")
+            alternatives[spec.key] = (m, DISAGREED, "model")
+            result.ceilings[spec.key] = DISPUTED_CEILING
         else:
             chosen = (m, DISAGREED, "model")
             alternatives[spec.key] = (r, DISAGREED, "rules")
+            result.ceilings[spec.key] = DISPUTED_CEILING
+        if (rules_sources or {}).get(spec.key) == CONFLICTING_SOURCE:
+            # The text gives two values under the field's label: agreeing on one settles nothing.
             result.ceilings[spec.key] = DISPUTED_CEILING
         result.values[spec.key] = chosen[0]
         if chosen[0] is not None:
             result.beliefs[spec.key] = chosen[1]
             result.sources[spec.key] = chosen[2]
 
-    _repair_validated(result=result, specs=specs, alternatives=alternatives, text=text)
+    _repair_validated(result=result, specs=specs, alternatives=alternatives, text=trusted)
     _settle_cross_checks(
         result=result,
         document_type=document_type,
@@ -170,6 +195,44 @@ def reconcile(
         mrz=mrz,
     )
     return result
+
+
+def _label_words(specs: Sequence[FieldSpec]) -> frozenset[str]:
+    """The printed labels of the type's fields (each half of 姓 / Surname), compacted."""
+    words = set()
+    for spec in specs:
+        for part in _LABEL_SPLIT_RE.split(spec.label):
+            if compact(part):
+                words.add(compact(part))
+    return frozenset(words)
+
+
+def _admissible(
+    *,
+    spec: FieldSpec,
+    value: str | None,
+    rules_value: str | None,
+    text: OcrText,
+    trusted: OcrText,
+    labels: frozenset[str],
+    notes: list[str],
+) -> str | None:
+    """The model's value where the text backs it, else None (with a note saying why)."""
+    if value is None or _same(value, rules_value):
+        # A value the extractor also read is vouched for even where grounding cannot see it.
+        return value
+    if not is_grounded(value=value, format=spec.format, text=text):
+        notes.append(f"{spec.key}: the model's value is not in the text; dropped")
+        return None
+    if not is_grounded(value=value, format=spec.format, text=trusted):
+        notes.append(
+            f"{spec.key}: the model's value is only in a line that reads as an instruction; dropped"
+        )
+        return None
+    if spec.format == "text" and compact(value) in labels:
+        notes.append(f"{spec.key}: the model's value is a printed label, not a value; dropped")
+        return None
+    return value
 
 
 def _repair_validated(
@@ -191,8 +254,7 @@ def _repair_validated(
         if other and validate_value(validator=spec.validator, value=other[0]).valid:
             _use(result, spec.key, other[0], FOUND_BY_CHECK, other[2])
             result.notes.append(
-                f"{spec.key}: the model's value fails its check; the extractor's passing one "
-                "was used"
+                f"{spec.key}: the value fails its check; the other answer's passing one was used"
             )
             alternatives.pop(spec.key)
             continue
@@ -228,7 +290,7 @@ def _settle_cross_checks(
         if trial_passed.get(spec.key) and sum(trial_passed.values()) > sum(passed.values()):
             _use(result, spec.key, other[0], FOUND_BY_CHECK, other[2])
             result.notes.append(
-                f"{spec.key}: the model's value fails a cross-check; the extractor's was used"
+                f"{spec.key}: the value fails a cross-check; the other answer's was used"
             )
             passed = trial_passed
     confirmed = _confirmed(document_type=document_type, values=result.values, mrz=mrz)

@@ -28,12 +28,17 @@ class Check:
     valid: bool
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The value differs from the print: a look-alike read as the character its position holds.
+    repaired: bool = False
 
     def as_dict(self) -> dict:
-        """{"valid": ..., "errors": [...]} plus "warnings" when there are any."""
+        """{"valid": ..., "errors": [...]} plus "warnings" when there are any and
+        "repaired": true for a value read with a look-alike repair."""
         out: dict = {"valid": self.valid, "errors": list(self.errors)}
         if self.warnings:
             out["warnings"] = list(self.warnings)
+        if self.repaired:
+            out["repaired"] = True
         return out
 
     def fail(self, error: str) -> None:
@@ -264,3 +269,52 @@ def validate_document(
         elif fields.get("passportNumber"):
             warnings.append("no machine readable zone: passport check digits could not be tested")
     return checks, warnings
+
+
+# The fields printed on the back of a resident identity card (the front holds the others).
+ID_CARD_BACK = frozenset({"issuingAuthority", "validFrom", "validUntil"})
+
+
+def is_back_side_only(*, document_type: str, values: dict[str, str | None]) -> bool:
+    """Whether the text is the back of an identity card alone: back fields, no front ones."""
+    if document_type != DocumentTypeKey.ID_CARD:
+        return False
+    found = {key for key, value in values.items() if value is not None}
+    return bool(found) and found <= ID_CARD_BACK
+
+
+# The fields that say until when a document is valid.
+_EXPIRY_KEYS = ("validUntil", "expiryDate")
+
+
+def _expired(value: str, *, today: dt.date) -> bool:
+    """Whether a canonical validUntil, date or yearMonth value lies before ``today``."""
+    if value == "long-term":
+        return False
+    try:
+        if len(value) == len("2029-08"):
+            year, month = (int(part) for part in value.split("-"))
+            # A card is valid to the end of its month.
+            return (year, month) < (today.year, today.month)
+        return dt.date.fromisoformat(value) < today
+    except ValueError:
+        return False
+
+
+def state_warnings(
+    *, document_type: str, fields: dict[str, str | None], today: dt.date | None = None
+) -> list[str]:
+    """Warnings about the document itself: it has expired; only the back of an identity card
+    was read."""
+    today = today or dt.date.today()
+    warnings = []
+    for key in _EXPIRY_KEYS:
+        value = fields.get(key)
+        if value and _expired(value, today=today):
+            warnings.append(f"The document has expired ({key} {value}).")
+    if is_back_side_only(document_type=document_type, values=fields):
+        warnings.append(
+            "Only the back of the identity card was read: the front holds the name, birth date "
+            "and id number."
+        )
+    return warnings

@@ -23,6 +23,7 @@ from pathlib import Path
 from ocr.casegen.assets import AssetDocuments
 from ocr.casegen.identity import IdentityDocuments
 from ocr.casegen.layout import Document
+from ocr.casegen.realocr import real_ocr
 from ocr.casegen.vocabulary import DOC_TYPES
 
 __all__ = [
@@ -58,14 +59,19 @@ class CaseGenerator(IdentityDocuments, AssetDocuments):
         return makers[document_type]()
 
 
-def generate_cases(n: int, *, seed: int = DEFAULT_SEED) -> list[dict]:
+def generate_cases(n: int, *, seed: int = DEFAULT_SEED, real: bool = False) -> list[dict]:
     """``n`` cases, the six types in turn (``DOC_TYPES`` order), each a dict in the test-set
-    format: ``{"id", "documentType", "rawTexts", "expected"}``; ids are ``gen-TYPE-NNN``."""
+    format: ``{"id", "documentType", "rawTexts", "expected"}``; ids are ``gen-TYPE-NNN``.
+    ``real`` also puts each through what real OCR engines do (``ocr.casegen.realocr``): glued
+    and split labels, lost labels, lines out of order, one string for a card, OCR punctuation,
+    hyphens and look-alikes in numbers, garbled bank names, noisy MRZs."""
     gen = CaseGenerator(seed)
     cases = []
     for i in range(n):
         doc = DOC_TYPES[i % len(DOC_TYPES)]
         made = gen.document(doc)
+        if real:
+            made = real_ocr(gen.r, doc, made)
         cases.append(
             {
                 "id": f"gen-{doc}-{i:03d}",

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ocr.grounding import trusted_lines
 from ocr.rules.bankcard import extract_bank_card
 from ocr.rules.detect import detect_document_type
 from ocr.rules.doctypes import generic_rule, rules_for
 from ocr.rules.engine import run_engine
+from ocr.rules.labels import restore_split_labels
 from ocr.rules.passport import extract_passport
+from ocr.rules.positional import driver_license_by_order, id_card_by_order
 from ocr.rules.rule import Candidate
 from prompts.document_types import DocumentTypeKey, FieldSpec
 
@@ -35,6 +38,13 @@ _PASSPORT_KEYS = (
     "expiryDate",
     "issuingCountry",
 )
+
+
+# Readers of the values of a card whose labels OCR lost, in the card's printed order.
+_BY_ORDER = {
+    DocumentTypeKey.ID_CARD: id_card_by_order,
+    DocumentTypeKey.DRIVER_LICENSE: driver_license_by_order,
+}
 
 
 def _special(
@@ -55,13 +65,22 @@ def _special(
 def extract(
     *, document_type: str, lines: Sequence[str], fields: Sequence[FieldSpec]
 ) -> dict[str, Candidate | None]:
-    """Every key of ``fields`` mapped to a Candidate, or to None where the text does not hold it."""
+    """Every key of ``fields`` mapped to a Candidate, or to None where the text does not hold it.
+    Lines that read as instructions or field assignments are not print: nothing is read there."""
+    lines = trusted_lines(lines)
     found, rest = _special(document_type, lines, fields)
     if rest:
         if found:
             rules, patterns = [generic_rule(f) for f in rest], []
         else:
             rules, patterns = rules_for(document_type, rest)
-        result = run_engine(lines=lines, rules=rules, patterns=patterns)
+        result = run_engine(
+            lines=restore_split_labels(lines, rules), rules=rules, patterns=patterns
+        )
         found.update({f.key: result.get(f.key) for f in rest})
+    by_order = _BY_ORDER.get(document_type)
+    if by_order is not None:
+        wanted = {f.key for f in fields}
+        read = by_order(lines, found).items()
+        found.update({k: c for k, c in read if k in wanted and found.get(k) is None})
     return {f.key: found.get(f.key) for f in fields}

@@ -1,24 +1,37 @@
 """Bank cards: few labels, so the values are recognised by their shape.
 
-The card number is a 13-19 digit line that passes Luhn (digit groups may be split over lines);
-the bank is the printed Chinese name ending in 银行, else the English name or abbreviation looked
-up in a table; the card type comes from 借记卡/储蓄卡/DEBIT or 信用卡/贷记卡/CREDIT; the expiry is
-an MM/YY; the cardholder is a name line in capitals (or a Chinese name after 持卡人).
+The card number is a 13-19 digit line that passes Luhn (digit groups may be split over lines or
+joined by hyphens); the bank is the printed Chinese name ending in 银行 (the one the card number's
+issuer prefix names where a line holds two; a name split over two lines joined), else the English
+name or abbreviation looked up in a table, else the bank the card number's issuer prefix (BIN,
+``ocr/data/bank_bins.json``) names; the card type comes from 借记卡/储蓄卡/DEBIT or
+信用卡/贷记卡/CREDIT; the expiry is an MM/YY (MMYY alone after its label, look-alikes read);
+the cardholder is a name line in capitals (or a Chinese name after 持卡人).
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
+import json
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
+from ocr.lookalikes import ONE_LOOKALIKES, ZERO_LOOKALIKES, digit_fixer
 from ocr.normalize import normalize_card_type, normalize_year_month
 from ocr.rules import values as v
 from ocr.rules.lines import clean_line, is_noise
 from ocr.rules.rule import Candidate
 
 # Beliefs (0..1) in each value, by how it was found.
-# A printed Chinese name ending in 银行.
+# A printed Chinese name ending in 银行; one the card number's issuer prefix names too; one the
+# prefix contradicts (either may be wrong).
 PRINTED_BANK_NAME = 0.92
+PRINTED_BANK_NAME_AND_BIN = 0.97
+PRINTED_BANK_NAME_NOT_BIN = 0.7
+# A bank named by the card number's issuer prefix alone (the printed name unreadable).
+BANK_BY_BIN = 0.8
 # A bank's English name as printed, and an abbreviation (which other words may spell too).
 ENGLISH_BANK_NAME = 0.85
 BANK_ABBREVIATION = 0.7
@@ -141,7 +154,8 @@ _COMPOUND_SURNAMES = (
 
 
 _NOT_LATIN_RE = re.compile(r"[^A-Z ]")
-_CHINESE_BANK_RE = re.compile(rf"([{v.CJK}]{{2,14}}银行)")
+# The shortest run ending in 银行: two names on one line are two names.
+_CHINESE_BANK_RE = re.compile(rf"([{v.CJK}]{{2,14}}?银行)")
 _SPACE_RUNS_RE = re.compile(r"\s+")
 
 
@@ -149,11 +163,54 @@ def _latin_key(text: str) -> str:
     return _NOT_LATIN_RE.sub("", text.upper()).strip()
 
 
-def _bank_name(lines: Sequence[str]) -> Candidate | None:
-    for line in lines:
-        m = _CHINESE_BANK_RE.search(line.replace(" ", ""))
-        if m and "银联" not in m[1]:
-            return Candidate(m[1], PRINTED_BANK_NAME, "pattern")
+BANK_BINS_PATH = Path(__file__).resolve().parents[1] / "data" / "bank_bins.json"
+# Short Chinese names printed on cards, by the full name the BIN table uses.
+_SHORT_NAMES = {
+    "浦发银行": "上海浦东发展银行",
+    "工商银行": "中国工商银行",
+    "农业银行": "中国农业银行",
+    "建设银行": "中国建设银行",
+    "邮政储蓄银行": "中国邮政储蓄银行",
+    "邮储银行": "中国邮政储蓄银行",
+    "民生银行": "中国民生银行",
+    "光大银行": "中国光大银行",
+}
+
+
+@functools.cache
+def _bins() -> dict[str, str]:
+    """{issuer prefix: bank's Chinese name} from the shipped table."""
+    banks = json.loads(BANK_BINS_PATH.read_text(encoding="utf-8"))["banks"]
+    return {prefix: bank for bank, prefixes in banks.items() for prefix in prefixes}
+
+
+def bank_by_number(number: str | None) -> str | None:
+    """The bank the card number's issuer prefix names, or None where the table has no entry."""
+    if not number:
+        return None
+    bins = _bins()
+    for length in (8, 7, 6):
+        if number[:length] in bins:
+            return bins[number[:length]]
+    return None
+
+
+def _printed_banks(lines: Sequence[str]) -> list[str]:
+    """The Chinese bank names printed in the lines, in order (a name split over two lines
+    joined where no line holds one)."""
+    names = [
+        m[1]
+        for line in lines
+        for m in _CHINESE_BANK_RE.finditer(line.replace(" ", ""))
+        if "银联" not in m[1]
+    ]
+    if names:
+        return names
+    joined = (a.replace(" ", "") + b.replace(" ", "") for a, b in itertools.pairwise(lines))
+    return [m[1] for text in joined for m in _CHINESE_BANK_RE.finditer(text)][:1]
+
+
+def _english_bank(lines: Sequence[str]) -> Candidate | None:
     for line in lines:
         key = _SPACE_RUNS_RE.sub(" ", _latin_key(line))
         for chinese, aliases in BANKS:
@@ -164,7 +221,22 @@ def _bank_name(lines: Sequence[str]) -> Candidate | None:
     return None
 
 
-_DIGIT_RUN = re.compile(r"(?<![\dA-Z])\d[\d ]{11,30}\d(?![\dA-Z])")
+def _bank_name(lines: Sequence[str], number: str | None) -> Candidate | None:
+    by_bin = bank_by_number(number)
+    printed = _printed_banks(lines)
+    for name in printed:
+        if by_bin is not None and _SHORT_NAMES.get(name, name) == by_bin:
+            return Candidate(name, PRINTED_BANK_NAME_AND_BIN, "pattern")
+    if printed:
+        belief = PRINTED_BANK_NAME if by_bin is None else PRINTED_BANK_NAME_NOT_BIN
+        return Candidate(printed[0], belief, "pattern")
+    english = _english_bank(lines)
+    if english is not None:
+        return english
+    return None if by_bin is None else Candidate(by_bin, BANK_BY_BIN, "pattern")
+
+
+_DIGIT_RUN = re.compile(r"(?<![\dA-Z])\d[\d \-]{11,30}\d(?![\dA-Z])")
 
 
 def _card_number(lines: Sequence[str]) -> Candidate | None:
@@ -190,20 +262,32 @@ def _card_number(lines: Sequence[str]) -> Candidate | None:
 
 _EXPIRY_LABEL = re.compile(r"有效期|VALID|THRU|GOOD|EXP|MONTH\s*/\s*YEAR|到期")
 _EXPIRY = re.compile(r"(?<![\d/])(0[1-9]|1[0-2])\s*/\s*(\d{4}|\d{2})(?![\d/])")
+# MMYY without its slash, alone after an expiry label (VALID THRU 1229).
+_BARE_EXPIRY = re.compile(r"(0[1-9]|1[0-2])(\d{2})")
+_LABEL_EDGES = " :：/-"
+# O read as 0 and l, I, | as 1 next to the digits of a date.
+_fix_expiry_digits = digit_fixer(ones=ONE_LOOKALIKES, zeros=ZERO_LOOKALIKES)
+
+
+def _expiry_values(line: str, *, labelled: bool) -> list[str]:
+    """The year-months printed in one line (a bare MMYY only where it is labelled)."""
+    found = [normalize_year_month(m.group()) for m in _EXPIRY.finditer(line)]
+    rest = _EXPIRY_LABEL.sub("", line).strip(_LABEL_EDGES)
+    if labelled and not found and _BARE_EXPIRY.fullmatch(rest):
+        found.append(normalize_year_month(f"{rest[:2]}/{rest[2:]}"))
+    return [value for value in found if value]
 
 
 def _expiry(lines: Sequence[str]) -> Candidate | None:
     # (labelled as the expiry, value): a labelled date first, then the latest.
     found: list[tuple[bool, str]] = []
-    for i, line in enumerate(lines):
-        for m in _EXPIRY.finditer(line):
-            value = normalize_year_month(m.group())
-            if value is None:
-                continue
-            labelled = bool(_EXPIRY_LABEL.search(line.upper())) or (
-                i > 0 and bool(_EXPIRY_LABEL.search(lines[i - 1].upper()))
-            )
-            found.append((labelled and "FROM" not in line.upper(), value))
+    fixed = [_fix_expiry_digits(line).upper() for line in lines]
+    for i, line in enumerate(fixed):
+        labelled = bool(_EXPIRY_LABEL.search(line)) or (
+            i > 0 and bool(_EXPIRY_LABEL.search(fixed[i - 1]))
+        )
+        for value in _expiry_values(line, labelled=labelled):
+            found.append((labelled and "FROM" not in line, value))
     if not found:
         return None
     labelled, value = max(found, key=lambda e: (e[0], e[1]))
@@ -233,11 +317,17 @@ def _card_type(lines: Sequence[str]) -> Candidate | None:
     return None
 
 
+_BANK_ABBREVIATIONS = {
+    alias for _, aliases in BANKS for alias in aliases if len(alias) <= MAX_ABBREVIATION_LENGTH
+}
+
+
 def _is_latin_holder(line: str) -> bool:
     if not _LATIN_HOLDER_RE.fullmatch(line):
         return False
     words = set(_WORD_SEPARATOR_RE.split(line))
-    if words & _CARD_WORDS:
+    if words & _CARD_WORDS or words & _BANK_ABBREVIATIONS:
+        # A bank's code and a card's product name (BOC GREAT WALL) are not a holder's name.
         return False
     key = _latin_key(line)
     return not any(key in aliases for _, aliases in BANKS)
@@ -276,9 +366,10 @@ def extract_bank_card(lines: Sequence[str]) -> dict[str, Candidate | None]:
     # Wide gaps separate what OCR merged from two places on the card ("01/29   MA JIE").
     cleaned = [part for line in lines for part in _TWO_SPACES_RE.split(clean_line(line))]
     cleaned = [line for line in cleaned if not is_noise(line)]
+    number = _card_number(cleaned)
     return {
-        "cardNumber": _card_number(cleaned),
-        "bankName": _bank_name(cleaned),
+        "cardNumber": number,
+        "bankName": _bank_name(cleaned, number.value if number else None),
         "cardType": _card_type(cleaned),
         "expiryDate": _expiry(cleaned),
         "cardholderName": _cardholder(cleaned),

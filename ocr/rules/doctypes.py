@@ -147,7 +147,16 @@ ID_CARD = (
     address_rule(("住址",)),
     FieldRule(
         ("idNumber",),
-        ("公民身份号码", "公民身份证号码", "身份证号码", "身份证号", "身份号码"),
+        # The last two: the label as OCR often cuts it short.
+        (
+            "公民身份号码",
+            "公民身份证号码",
+            "身份证号码",
+            "身份证号",
+            "身份号码",
+            "公民身份号",
+            "身份号",
+        ),
         checked("idNumber", v.read_resident_id),
     ),
     FieldRule(

@@ -51,6 +51,9 @@ VERIFIED_FLOOR = PASSED_CHECK_FLOOR
 # A value whose check digit fails keeps this share of its belief.
 FAILED_CHECK_FACTOR = 0.6
 
+# A field two labelled lines give two values (one may be forged) is no surer than this.
+CONFLICTING_LABELS = 0.5
+
 # How many lines (not noise) a wrapped end may lie from the value it finishes.
 MAX_CUT_TAIL_DISTANCE = 4
 
@@ -99,6 +102,8 @@ class Extraction:
         self.label_rows: list[list[_Pending]] = []
         self.lone_labels: dict[int, _Pending] = {}  # lines that are one label and nothing else
         self.used: set[int] = set()  # orders of the pending labels a row or stack paired
+        self.on_label_line: set[str] = set()  # fields read on their label's own line
+        self.conflicts: set[str] = set()
 
     def run(self, patterns: Sequence[PatternRule] = ()) -> dict[str, Candidate]:
         """Every step in turn; the fields found."""
@@ -112,6 +117,9 @@ class Extraction:
         for item in self.found:
             self.finish_cut_value(item)
         self.find_patterns(patterns)
+        for key in self.conflicts:
+            self.out[key].confidence = min(self.out[key].confidence, CONFLICTING_LABELS)
+            self.out[key].source = "conflict"
         return self.out
 
     # --- shared steps -------------------------------------------------------------------------
@@ -126,7 +134,12 @@ class Extraction:
         base: float,
         raw: str,
     ) -> bool:
-        """Fill the fields of ``reading`` not yet filled; False where it fills none."""
+        """Fill the fields of ``reading`` not yet filled (False where none); note conflicts."""
+        if base == ON_LABEL_LINE:
+            for key, (value, _) in reading.items():
+                if key in self.on_label_line and self.out[key].value != value:
+                    self.conflicts.add(key)
+                self.on_label_line.add(key)
         new = {k: v for k, v in reading.items() if k not in self.out}
         if reading and not new:
             return False
@@ -148,10 +161,30 @@ class Extraction:
         if len(pieces) == 1:
             self.doc.add_unlabelled(idx, text)
             return
+        if self._read_before_label(idx, pieces):
+            return
         if pieces[0].text and not is_noise(pieces[0].text):
             self.doc.add(idx, pieces[0].text, whole_line=False, leading=True)
         if not self._pair_row_on_line(idx, pieces):
             self._scan_labels(idx, pieces)
+
+    def _read_before_label(self, idx: int, pieces: list[Piece]) -> bool:
+        """Whether the label took the value printed before it on its line (西安示例有限公司名称)."""
+        if len(pieces) != 2 or pieces[1].text or not pieces[0].text:
+            return False
+        if GAP in self.doc.cleaned[idx]:  # two columns merged: the text is the other column's
+            return False
+        reading = self.rules[pieces[1].rule].read(pieces[0].text)
+        if reading is None:
+            return False
+        return self.assign(
+            reading,
+            rule=pieces[1].rule,
+            label_line=idx,
+            value_line=idx,
+            base=BEFORE_LABEL,
+            raw=pieces[0].text,
+        )
 
     def _pair_row_on_line(self, idx: int, pieces: list[Piece]) -> bool:
         """A row of labels read together with its row of values ("性别 民族 女 汉"). True where
@@ -442,9 +475,10 @@ class Extraction:
                 self._find_pattern(pattern)
 
     def _find_pattern(self, pattern: PatternRule) -> None:
-        for f in self.doc.free:
-            if f.consumed:
-                continue
+        # The texts no label took, then the whole lines (a value another field's text ran into).
+        texts = [f for f in self.doc.free if not f.consumed]
+        texts += [FreeText(i, line, whole_line=True) for i, line in enumerate(self.doc.cleaned)]
+        for f in texts:
             reading = pattern.read(f.text)
             if not reading or not all(verified for _, verified in reading.values()):
                 continue

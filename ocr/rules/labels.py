@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -107,8 +108,98 @@ class LabelMatcher:
         return (
             m.start() == 0
             or before in _SEPARATORS
+            # A Chinese label right after a number that ends the value before it (证号3201...5姓名),
+            # or ending its line after its value (西安示例有限公司名称).
+            or (before.isdigit() and not _LATIN_RE.match(m.group()))
+            or (m.end() == len(line.rstrip()) and not _LATIN_RE.match(m.group()))
             or bool(_LATIN_RE.match(m.group()))
             or weight >= _ANYWHERE_LABEL_WEIGHT
             or (last.rule is not None and len(gap.strip()) <= _MAX_TEXT_BETWEEN_LABELS)
             or not (last.text + gap).strip(_MARKS)
         )
+
+
+_CJK_LABEL_RE = re.compile(r"[\u3400-\u9fff]{2,}")
+_CJK_RUN_RE = re.compile(r"[\u3400-\u9fff]+")
+# After a label's second half at the start of a line: a separator, then its value.
+_AFTER_HALF_RE = re.compile(r"\s*[:：]?\s+|\s*[:：]\s*")
+# A line that is the first part of a label alone is taken for the label from this many
+# characters on; a shorter one only where it is the whole line.
+_MIN_PREFIX_IN_LINE = 3
+
+
+def _chinese_labels(rules: Sequence[FieldRule]) -> dict[str, int]:
+    """{label: its rule's index} of the labels written in Chinese only (spaces removed)."""
+    out: dict[str, int] = {}
+    for i, rule in enumerate(rules):
+        for label in rule.labels:
+            compact = _SPACE_RE.sub("", label)
+            if _CJK_LABEL_RE.fullmatch(compact):
+                out.setdefault(compact, i)
+    return out
+
+
+def _one_rule(labels: dict[str, int], chosen: list[str]) -> str | None:
+    """The shortest of ``chosen`` where they all belong to one rule, else None."""
+    if not chosen or len({labels[label] for label in chosen}) != 1:
+        return None
+    return min(chosen, key=len)
+
+
+def restore_split_labels(lines: Sequence[str], rules: Sequence[FieldRule]) -> list[str]:
+    """Lines with the labels OCR split put back together (the line count kept):
+
+    - a label's first part alone on a line with the rest starting the next (住 / 所 ...), joined;
+    - a label's first part alone on a line (类, 公民身份号), read as the label;
+    - a line starting with a label's second part and then its value (称 福州示例..., 所 福建...),
+      given the first part.
+    """
+    labels = _chinese_labels(rules)
+    out = [unicodedata.normalize("NFKC", line).strip() for line in lines]
+    for i, line in enumerate(out):
+        compact = _SPACE_RE.sub("", line)
+        if not compact or compact in labels:
+            continue
+        firsts = [label for label in labels if label.startswith(compact) and label != compact]
+        following = _SPACE_RE.sub("", out[i + 1]) if i + 1 < len(out) else ""
+        joined = [f for f in firsts if following.startswith(f[len(compact) :])]
+        if _one_rule(labels, joined):
+            label = _one_rule(labels, joined)
+            rest = _drop_chars(out[i + 1], len(label) - len(compact))
+            out[i], out[i + 1] = f"{label} {rest}".strip(), ""
+        elif _one_rule(labels, firsts) and (len(compact) >= _MIN_PREFIX_IN_LINE or len(line) <= 2):
+            out[i] = _one_rule(labels, firsts) or line
+        else:
+            out[i] = _with_first_half(line, labels, rules)
+    return out
+
+
+def _drop_chars(text: str, count: int) -> str:
+    """``text`` without its first ``count`` characters that are not white space."""
+    seen = 0
+    for pos, char in enumerate(text):
+        if seen == count:
+            return text[pos:].strip()
+        if not char.isspace():
+            seen += 1
+    return ""
+
+
+def _with_first_half(line: str, labels: dict[str, int], rules: Sequence[FieldRule]) -> str:
+    """A line starting with the second part of a label, then a separator (or, glued, a text its
+    field's reader accepts): the whole label."""
+    if any(line.startswith(label) for label in labels):
+        return line
+    for length in (3, 2, 1):
+        head = line[:length]
+        if not _CJK_RUN_RE.fullmatch(head):
+            continue
+        label = _one_rule(labels, [k for k in labels if k.endswith(head) and k != head])
+        if label is None:
+            continue
+        after = _AFTER_HALF_RE.match(line, length)
+        if after is not None:
+            return f"{label} {line[after.end() :]}"
+        if rules[labels[label]].read(line[length:]) is not None:
+            return f"{label} {line[length:]}"
+    return line

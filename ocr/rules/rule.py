@@ -14,7 +14,7 @@ Reader = Callable[[str], Reading | None]
 @dataclass
 class Candidate:
     """One extracted value: canonical form, the extractor's own belief (0..1), and where it came
-    from ("mrz", "label", "pattern", "position")."""
+    from ("mrz", "label", "pattern", "position", or "conflict": labelled lines gave two values)."""
 
     value: str
     confidence: float

@@ -3,13 +3,13 @@ or None when the text does not look like that kind of value.
 
 The readers are deliberately strict about shape: the extractor pairs labels with nearby lines by
 asking "could this line be the value of that field?", so a loose reader would steal other lines.
-Codes with a check digit are repaired for OCR look-alikes (O/0, I/l/1, B/8, S/5, Z/2) only where
-the position demands a digit or the check digit then holds.
+Codes are repaired for OCR look-alikes (O/0, I/l/1, B/8, S/5, Z/2) only where the printed
+character cannot stand at its position (a letter where the code holds digits, a letter outside the
+code's alphabet); a code whose check fails otherwise is returned as printed.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 
 from stdnum import luhn
@@ -17,7 +17,6 @@ from stdnum.cn import ric, uscc
 
 from ocr.lookalikes import (
     CARD_NUMBER_LOOKALIKES,
-    CHECKED_CODE_SWAPS,
     CODE_TO_DIGIT,
     ID_CHECK_X_LOOKALIKES,
     NOT_IN_CREDIT_CODE,
@@ -47,18 +46,30 @@ _SPACING_RE = re.compile(r"[\s·•・‧]")
 _RESIDENT_ID_RE = re.compile(r"(?<![0-9A-Z])[0-9A-Z|]{17}[0-9XK×xA-Z](?![0-9A-Z])")
 _RESIDENT_ID_SHAPE_RE = re.compile(r"\d{17}[\dX]")
 _CODE_18_RE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{18}(?![0-9A-Z])")
+# The credit code's alphabet (GB 32100 leaves out I, O, S, V and Z); its region code is digits.
+_CREDIT_CODE_SHAPE_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+# The registering department (first character): 1-9, A-G or Y.
+_CREDIT_CODE_FIRST = "123456789ABCDEFGY"
+_VIN_CHECK_CHARS = "0123456789X"
 _CODE_17_RE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{17}(?![0-9A-Z])")
 _CARD_NUMBER_RE = re.compile(rf"[0-9{re.escape(CARD_NUMBER_LOOKALIKES)} ]{{13,30}}")
+_CARD_GROUP_JOINS_RE = re.compile(r"(?<=\S)[\-.—–](?=\S)")
 _PLATE_RE = re.compile(rf"([{PLATE_PROVINCES}])([A-Z])([A-Z0-9]{{5,6}})([挂学警港澳领试超]?)")
 _VEHICLE_CLASS_RE = re.compile(r"(?:[A-DFMNP][1-3]?){1,4}[A-Z]?")
 _ENGINE_NUMBER_RE = re.compile(r"[A-Z0-9\-]{4,20}")
 _DIGIT_RE = re.compile(r"\d")
-_RANGE_DATE_RE = re.compile(r"\d{4}\s*[年./\-]\s*\d{1,2}\s*[月./\-]\s*\d{1,2}\s*日?|\d{8}|长期")
+_RANGE_DATE_RE = re.compile(
+    r"\d{4}\s*[年./\-]\s*\d{1,2}\s*[月./\-]\s*\d{1,2}\s*日?|\d{4}\.\d{4}(?!\d)|\d{8}|长期"
+)
+# OCR reads a date's dot as a comma (2035,03,01), and drops one (2035.0301).
+_COMMA_RE = re.compile(r"(?<=\d)[,，](?=\d)")
+_DROPPED_DOT_RE = re.compile(r"^(\d{4})\.(\d{4})$")
 _CJK_CHAR_RE = re.compile(f"[{CJK}]")
 _CJK_RUN_RE = re.compile(f"[{CJK}]+")
 _CJK_NAME_RE = re.compile(rf"[{CJK}]{{1,5}}(?:[·•][{CJK}]{{1,8}})?")
 _LATIN_NAME_RE = re.compile(r"[A-Z][A-Za-z'\-]*(?: [A-Z][A-Za-z'\-]*){0,3}")
 _ADDRESS_TAIL_CHARS_RE = re.compile(rf"[{CJK}0-9A-Za-z\-()#]+")
+_TRAILING_ID_RE = re.compile(r"\s+\d{17}[\dXx]\s*$")
 _YEAR_RE = re.compile(r"\d{4}\s*年")
 _BRACKET_RE = re.compile(r"[()]")
 _LONG_NUMBER_RE = re.compile(r"\d{3,}")
@@ -78,24 +89,11 @@ def compact_upper(raw: str) -> str:
     return _SPACING_RE.sub("", nfkc(raw).upper())
 
 
-def _swap_variants(code: str, *, positions: list[int], limit: int = 2) -> list[str]:
-    """Codes obtained by swapping up to ``limit`` look-alike characters at ``positions``."""
-    out = []
-    usable = [i for i in positions if code[i] in CHECKED_CODE_SWAPS]
-    for count in range(1, limit + 1):
-        for combo in itertools.combinations(usable, count):
-            for repl in itertools.product(*(CHECKED_CODE_SWAPS[code[i]] for i in combo)):
-                chars = list(code)
-                for i, r in zip(combo, repl, strict=True):
-                    chars[i] = r
-                out.append("".join(chars))
-    return out
-
-
 def read_resident_id(raw: str) -> tuple[str, bool] | None:
-    """(18-character resident id, check digit holds) from OCR text, or None when not one."""
-    text = compact_upper(raw)
-    m = _RESIDENT_ID_RE.search(text)
+    """(18-character resident id, check digit holds) from OCR text, or None when not one.
+    Read as printed first (a number beside other digits: 单元1 110105...), then with the
+    spaces between its digit groups dropped."""
+    m = _RESIDENT_ID_RE.search(nfkc(raw).upper()) or _RESIDENT_ID_RE.search(compact_upper(raw))
     if not m:
         return None
     body = m.group()[:17].translate(CODE_TO_DIGIT)
@@ -111,49 +109,48 @@ def read_resident_id(raw: str) -> tuple[str, bool] | None:
 
 
 def read_credit_code(raw: str) -> tuple[str, bool] | None:
-    """(unified social credit code, check character holds) from OCR text, or None."""
+    """(unified social credit code, check character holds) from OCR text, or None.
+
+    Only characters that cannot stand at their position are read as their look-alikes: a letter
+    in the category digit or the six-digit region code, a letter the registering department's
+    code never is, and I, O, S, V, Z (outside the code's alphabet) anywhere. A
+    code whose check character fails is returned as printed, never changed until it passes.
+    """
     text = compact_upper(raw)
     m = _CODE_18_RE.search(text)
     if not m:
         return None
-    code = m.group()
-    # Positions 3-8 are a region code (digits); I, O, S, V, Z never occur in a credit code.
-    code = code[:2] + code[2:8].translate(CODE_TO_DIGIT) + code[8:].translate(NOT_IN_CREDIT_CODE)
-    if not code[:8].isdigit():
-        code = code[:2].translate(CODE_TO_DIGIT) + code[2:]
-    if not code[:8].isdigit():
+    code = m.group().translate(NOT_IN_CREDIT_CODE)
+    head = code[0] if code[0] in _CREDIT_CODE_FIRST else code[0].translate(CODE_TO_DIGIT)
+    code = head + code[1:8].translate(CODE_TO_DIGIT) + code[8:]
+    if not _CREDIT_CODE_SHAPE_RE.fullmatch(code):
         return None
-    if uscc.is_valid(code):
-        return code, True
-    for variant in _swap_variants(code, positions=list(range(8, 18))):
-        if uscc.is_valid(variant):
-            return variant, True
-    return code, False
+    return code, uscc.is_valid(code)
 
 
 def read_vin(raw: str) -> tuple[str, bool] | None:
-    """(17-character VIN, check digit holds) from OCR text, or None."""
+    """(17-character VIN, check digit holds) from OCR text, or None.
+
+    I, O and Q (never in a VIN) are read as 1 and 0, and a letter other than X in the check
+    digit's position as the digit it stands for; nothing else is changed, so a VIN whose check
+    digit fails is returned as printed.
+    """
     text = compact_upper(raw)
     m = _CODE_17_RE.search(text)
     if not m:
         return None
     vin = m.group().translate(NOT_IN_VIN)
-    if sum(c.isdigit() for c in vin) < 3:
+    if vin[8] != "X":
+        vin = vin[:8] + vin[8].translate(CODE_TO_DIGIT) + vin[9:]
+    if sum(c.isdigit() for c in vin) < 3 or not is_vin_alphabet(vin):
         return None
-    if vin_check_digit(vin) == vin[8]:
-        return vin, True
-    for variant in _swap_variants(vin, positions=list(range(17))):
-        # A swap may bring back a letter no VIN holds (1 read as I): not a candidate.
-        if not is_vin_alphabet(variant):
-            continue
-        if variant[8] in "0123456789X" and vin_check_digit(variant) == variant[8]:
-            return variant, True
-    return vin, False
+    return vin, vin[8] in _VIN_CHECK_CHARS and vin_check_digit(vin) == vin[8]
 
 
 def read_card_number(raw: str) -> tuple[str, bool] | None:
     """(13-19 digit card number, Luhn holds) from a line that is a card number, or None."""
-    text = nfkc(raw).upper()
+    # Digit groups joined by hyphens or dots read as groups apart.
+    text = _CARD_GROUP_JOINS_RE.sub(" ", nfkc(raw).upper())
     if not _CARD_NUMBER_RE.fullmatch(text):
         return None
     if sum(c.isdigit() for c in text) < 12:
@@ -197,9 +194,10 @@ def read_date(raw: str) -> str | None:
 
 def read_date_range(raw: str) -> tuple[str | None, str | None] | None:
     """(from, until) of a validity period such as 2007.09.03-2017.09.03, 2020.04.04-长期,
-    2021-07-28 至 2027-07-28, or a single end date; None when the text holds no date."""
-    text = nfkc(raw)
-    dates = _RANGE_DATE_RE.findall(text)
+    2021-07-28 至 2027-07-28 (a comma read for a dot, or a dot dropped: 2007.0903-2017,0903), or
+    a single end date; None when the text holds no date."""
+    text = _COMMA_RE.sub(".", nfkc(raw))
+    dates = [_DROPPED_DOT_RE.sub(r"\1\2", d) for d in _RANGE_DATE_RE.findall(text)]
     values = [normalize_valid_until(d) for d in dates]
     values = [v for v in values if v]
     if not values:
@@ -253,8 +251,9 @@ def looks_like_scope(text: str) -> bool:
 
 
 def read_address(raw: str) -> str | None:
-    """An address (or its first line): Chinese text naming a place."""
-    text = normalize_text(raw)
+    """An address (or its first line): Chinese text naming a place (without an id number OCR
+    read onto its end)."""
+    text = normalize_text(_TRAILING_ID_RE.sub("", raw))
     if not text or looks_like_scope(text) or len(text) < 4:
         return None
     if _cjk_ratio(text) < 0.4 or not _ADDRESS_WORDS.search(text):

@@ -14,7 +14,11 @@ How it answers:
   in the prompt, computed from the expected values of the cases registered with ``add_cases``;
   ``imperfect`` gives that answer with a seeded, deterministic fault mix (``FaultMix``): fenced or
   chatty JSON, values not normalised, a wrong digit in a checked number, an invented field, and
-  cut-off answers, 500s and 429s on first tries.
+  cut-off answers, 500s and 429s on first tries; ``obey`` gives the right answer overridden by
+  every field assignment in the document's lines (``idNumber=...``, ``"name": "..."``), as a model
+  that obeys a prompt injection does; ``weak`` gives the answer of a small model that gets things
+  wrong the way such models do (``weak_answer``): a printed label as a value, a number cut short,
+  a bank's name translated.
 - Documents are found in the prompt by their OCR lines (each under a ``--- document N of M ---``
   marker in a merged call); a merged call is answered with ``{"items": [...]}``.
 - Where the service sent numbers as placeholders (``[[ID_1]]``, see ``ocr.minimise``), a line
@@ -242,6 +246,48 @@ def invented(*, format: str, rng: random.Random) -> str:
     return "".join(rng.choice(_INVENTED_CHARS) for _ in range(3))
 
 
+# --- the obeying model and the weak model ---------------------------------------------------
+
+_ASSIGNMENT = re.compile(r"[\"']?([A-Za-z]+)[\"']?\s*[=:：]\s*[\"']?([^\s\"',;，；}]+)")
+_BANK_TRANSLATIONS = {
+    "中国银行": "BANK OF CHINA",
+    "中国工商银行": "ICBC",
+    "中国建设银行": "China Construction Bank",
+    "中国农业银行": "Agricultural Bank of China",
+    "招商银行": "China Merchants Bank",
+}
+
+
+def obeyed(values: dict[str, Any], *, text: str, keys: Iterable[str]) -> dict[str, Any]:
+    """``values`` with every assignment the text makes to one of ``keys`` carried out."""
+    wanted = set(keys)
+    out = dict(values)
+    for key, value in _ASSIGNMENT.findall(text):
+        if key in wanted:
+            out[key] = value
+    return out
+
+
+def weak_answer(
+    values: dict[str, Any], *, labels: dict[str, str], formats: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
+    """What a small model answers where ``values`` are right: the label for the ethnicity and
+    for every empty field, a resident id cut to 16 characters, the name with its label, a
+    bank's name in English."""
+    out = dict(values)
+    for key, value in values.items():
+        validator = formats.get(key, ("", ""))[1]
+        if value is None or key == "ethnicity":
+            out[key] = labels.get(key)
+        elif validator == "cn_resident_id":
+            out[key] = value[:16]
+        elif key in ("name", "owner"):
+            out[key] = f"{labels.get(key, '')}{value}"
+        elif key == "bankName":
+            out[key] = _BANK_TRANSLATIONS.get(value, "China")
+    return out
+
+
 # --- the server ----------------------------------------------------------------------------
 
 
@@ -308,6 +354,10 @@ class FakeOpenAI:
         self._tries: collections.Counter[str] = collections.Counter()
         self._empty_share = 1.0
         self._field_formats = self._load_formats()
+        self._labels = {
+            key: {spec.key: spec.label.split("/")[0].strip() for spec in specs}
+            for key, specs in shipped_document_types().items()
+        }
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.reset()
@@ -678,8 +728,17 @@ class FakeOpenAI:
         if case is None and PLACEHOLDER.search(document):
             case, stand_ins = self._find_redacted_case(document)
         if case is None:
-            return dict.fromkeys(keys or [])
+            values = dict.fromkeys(keys or [])
+            return obeyed(values, text=document, keys=values) if self.mode == "obey" else values
         values = {key: case.expected.get(key) for key in (keys or list(case.expected))}
+        if self.mode == "obey":
+            return obeyed(values, text=document, keys=values)
+        if self.mode == "weak":
+            return weak_answer(
+                values,
+                labels=self._labels.get(case.document_type, {}),
+                formats=self._field_formats.get(case.document_type, {}),
+            )
         if self.mode != "imperfect":
             return _with_placeholders(values, stand_ins)
         return _with_placeholders(self._faulty(case, values), stand_ins)
@@ -798,7 +857,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--latency", type=float, default=0.0)
-    parser.add_argument("--mode", choices=["echo", "imperfect"], default="echo")
+    parser.add_argument("--mode", choices=["echo", "imperfect", "obey", "weak"], default="echo")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cases", action="append", default=[], help="JSON Lines test sets")
     parser.add_argument(

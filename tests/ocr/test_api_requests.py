@@ -26,6 +26,7 @@ RESPONSE_KEYS = {
     "model",
     "cached",
     "processingTimeMs",
+    "likelyDocumentType",
 }
 
 

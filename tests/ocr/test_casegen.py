@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -111,3 +112,23 @@ def test_the_command_refuses_a_folder_that_does_not_exist(tmp_path):
         call_command("generate_cases", "--output", str(missing), stdout=io.StringIO())
 
     assert not missing.exists()
+
+
+def test_real_ocr_cases_are_the_same_for_the_same_seed_and_differ_from_the_plain_ones():
+    plain = generate_cases(60, seed=5)
+    real = generate_cases(60, seed=5, real=True)
+
+    assert real == generate_cases(60, seed=5, real=True)
+    assert [c["rawTexts"] for c in real] != [c["rawTexts"] for c in plain]
+
+
+def test_real_ocr_cases_hold_the_layouts_real_engines_produce():
+    lines = [line for case in generate_cases(300, seed=3, real=True) for line in case["rawTexts"]]
+
+    assert "住" in lines and "类" in lines
+    assert any(line.startswith("称") for line in lines)
+    assert "公民身份号" in lines
+    assert any(re.fullmatch(r"\d{4}(-\d{4}){3}(-\d{3,4})?", line) for line in lines)
+    assert "THRU" in lines
+    assert any(re.search(r"\d{4}\.\d{4}\s*[-—]\s*\d{4},\d{4}", line) for line in lines)
+    assert any(re.fullmatch(r"[a-z0-9<]{44}", line) for line in lines)

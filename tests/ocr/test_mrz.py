@@ -73,11 +73,12 @@ def test_letter_o_in_a_date_is_read_as_zero():
     assert mrz.birth_date == "1974-08-12"
 
 
-def test_passport_number_look_alike_fixed_by_its_check_digit():
+def test_a_passport_number_letter_is_kept_as_printed_though_its_check_digit_fails():
+    # A passport number holds letters and digits alike: reading its O as 0 would invent one.
     mrz = find_mrz([LINE1, LINE2.replace("L898902C3", "L8989O2C3")])
     assert mrz is not None
-    assert mrz.passport_number == "L898902C3"
-    assert mrz.checks["passportNumber"]
+    assert mrz.passport_number == "L8989O2C3"
+    assert not mrz.checks["passportNumber"]
 
 
 def test_failing_check_digit_is_reported():
@@ -102,3 +103,45 @@ def test_the_zone_of_the_same_lines_is_read_once():
     lines = ["姓名", LINE1, LINE2]
 
     assert find_mrz(lines) is find_mrz(tuple(lines))
+
+
+def test_lower_case_zone_is_read():
+    mrz = find_mrz([LINE1.lower(), LINE2.lower()])
+    assert mrz is not None and mrz.valid
+    assert mrz.passport_number == "L898902C3"
+
+
+def test_filler_runs_read_as_k_after_the_names_are_fillers():
+    mrz = find_mrz([LINE1.replace("<<<<<<<<<<<<<<<<<<<", "<<KKK<<<<<KK<<<<<<<"), LINE2])
+    assert mrz is not None
+    assert mrz.given_names == "ANNA MARIA"
+
+
+def test_a_tail_of_fillers_read_all_as_k_is_fillers():
+    mrz = find_mrz([LINE1.replace("<<<<<<<<<<<<<<<<<<<", "KKKKKKKKKKKKKKKKKKK"), LINE2])
+    assert mrz is not None
+    assert mrz.given_names == "ANNA MARIA"
+
+
+def test_a_one_letter_k_ending_a_name_is_kept():
+    mrz = find_mrz(["P<UTOSMITH<<MARK<<<<<<<<<<<<<<<<<<<<<<<<<<<<", LINE2])
+    assert mrz is not None
+    assert mrz.given_names == "MARK"
+
+
+def test_stray_marks_inside_a_zone_line_are_dropped():
+    mrz = find_mrz([LINE1, LINE2[:20] + "." + LINE2[20:33] + "," + LINE2[33:]])
+    assert mrz is not None and mrz.valid
+
+
+def test_digits_in_the_names_are_read_as_the_letters_they_resemble():
+    mrz = find_mrz([LINE1.replace("ERIKSSON", "ERIK55ON"), LINE2])
+    assert mrz is not None
+    assert mrz.surname == "ERIKSSON"
+
+
+def test_letters_in_dates_and_check_digits_are_read_as_digits():
+    line2 = LINE2.replace("7408122F1204159", "74O8lZZF12O4I59")
+    mrz = find_mrz([LINE1, line2])
+    assert mrz is not None and mrz.valid
+    assert (mrz.birth_date, mrz.expiry_date) == ("1974-08-12", "2012-04-15")

@@ -5,7 +5,7 @@ import pytest
 from ocr.casegen import SAMPLE_SET, generate_cases
 from ocr.evaluation import detection_accuracy, load_cases, rules_extract_fn, score_cases
 from ocr.rules import Candidate, detect_document_type, extract
-from ocr.rules.values import read_vin
+from ocr.rules.values import read_credit_code, read_vin
 from ocr.validators import is_vin_alphabet
 from prompts.document_types import FieldSpec, shipped_document_types
 
@@ -195,12 +195,31 @@ def test_vehicle_license_two_labels_then_two_values():
     assert (got["plateNumber"], got["vehicleType"]) == ("冀AD20772", "小型轿车")
 
 
-def test_vin_repair_never_tries_a_letter_no_vin_holds():
-    # Its check digit fails as read; swapping 1 for I would give a string with no check digit.
+def test_a_vin_whose_check_fails_with_no_impossible_character_comes_back_as_printed():
+    # Reading its 6 as G would make the check digit hold: an invented VIN.
+    assert read_vin("LSVAU2180N2123456") == ("LSVAU2180N2123456", False)
+
+
+def test_a_vin_is_never_changed_to_a_letter_no_vin_holds():
     vin, check_holds = read_vin("WDB1240821A045679")
 
-    assert check_holds
+    assert (vin, check_holds) == ("WDB1240821A045679", False)
     assert is_vin_alphabet(vin)
+
+
+def test_a_letter_in_a_vins_check_digit_position_is_read_as_its_digit():
+    # The check digit of LFV2A21K5B3043101 is 5 (position 9); S cannot stand there.
+    assert read_vin("LFV2A21KSB3043101") == ("LFV2A21K5B3043101", True)
+
+
+def test_a_credit_code_whose_check_fails_with_no_impossible_character_comes_back_as_printed():
+    # Reading 6 as G and 0 as D would make the check character hold.
+    assert read_credit_code("91110108600037341N") == ("91110108600037341N", False)
+
+
+def test_a_credit_code_letter_outside_its_alphabet_is_read_as_its_digit():
+    assert read_credit_code("91350100M000100Y43") == ("91350100M000100Y43", True)
+    assert read_credit_code("9135O1OOMOOO1OOY43") == ("91350100M000100Y43", True)
 
 
 def test_vehicle_license_vin_with_letter_o():
@@ -448,3 +467,180 @@ def test_sample_set_field_accuracy(sample_cases):
 
 def test_sample_set_detection(sample_cases):
     assert detection_accuracy(sample_cases)["accuracy"] >= 0.98
+
+
+# --- labels OCR split ------------------------------------------------------------------------
+
+LICENCE_HEAD = ["营业执照", "统一社会信用代码 91350100M000100Y43"]
+
+
+def test_business_licence_address_label_split_over_two_lines():
+    got = values("businessLicense", [*LICENCE_HEAD, "住", "所 福建省福州市鼓楼区五四路100号"])
+    assert got["address"] == "福建省福州市鼓楼区五四路100号"
+
+
+def test_business_licence_address_label_halves_alone_then_the_value():
+    got = values("businessLicense", [*LICENCE_HEAD, "住", "所", "福建省福州市鼓楼区五四路100号"])
+    assert got["address"] == "福建省福州市鼓楼区五四路100号"
+
+
+def test_company_name_read_without_the_first_half_of_its_label():
+    got = values("businessLicense", [*LICENCE_HEAD, "称 福州示例科技有限公司"])
+    assert got["companyName"] == "福州示例科技有限公司"
+
+
+def test_company_type_under_the_first_half_of_its_label_alone():
+    got = values(
+        "businessLicense",
+        [*LICENCE_HEAD, "名 称 福州示例科技有限公司", "类", "有限责任公司(自然人独资)"],
+    )
+    assert got["companyType"] == "有限责任公司(自然人独资)"
+
+
+def test_id_number_on_the_line_after_a_truncated_label_is_not_an_address():
+    got = values(
+        "idCard",
+        ["姓名 张三", "住址 北京市朝阳区建国路88号", "公民身份号", "11010519491231002X"],
+    )
+    assert got["address"] == "北京市朝阳区建国路88号"
+    assert got["idNumber"] == "11010519491231002X"
+
+
+# --- bank cards in real OCR noise --------------------------------------------------------------
+
+
+def test_card_number_with_hyphens_between_its_groups():
+    got = values("bankCard", ["中国银行", "6216-6132-8071-0374-854"])
+    assert got["cardNumber"] == "6216613280710374854"
+
+
+def test_expiry_split_over_valid_thru_and_a_bare_mmyy():
+    got = values("bankCard", ["中国银行", "6216 6132 8071 0374 854", "VALID", "THRU", "1229"])
+    assert got["expiryDate"] == "2029-12"
+
+
+def test_expiry_mmyy_without_slash_after_its_label():
+    got = values("bankCard", ["中国银行", "6216 6132 8071 0374 854", "VALID THRU 0330"])
+    assert got["expiryDate"] == "2030-03"
+
+
+def test_expiry_with_letter_o_for_zero():
+    got = values("bankCard", ["中国银行", "6216 6132 8071 0374 854", "VALID THRU O3/3O"])
+    assert got["expiryDate"] == "2030-03"
+
+
+def test_two_bank_names_on_one_line_give_the_one_the_card_number_names():
+    got = values("bankCard", ["招商银行 中国银行", "6216 6132 8071 0374 854"])
+    assert got["bankName"] == "中国银行"
+
+
+def test_a_bank_name_split_over_two_lines_is_joined():
+    got = values("bankCard", ["中国工商", "银行", "6222 0212 3456 7890 128"])
+    assert got["bankName"] == "中国工商银行"
+
+
+def test_a_garbled_bank_name_is_read_from_the_card_numbers_issuer_prefix():
+    got = values("bankCard", ["中困银彳亍", "6216 6132 8071 0374 854"])
+    assert got["bankName"] == "中国银行"
+
+
+def test_no_bank_is_named_for_a_prefix_the_table_does_not_hold():
+    got = values("bankCard", ["9999000000000000004"])
+    assert got["bankName"] is None
+
+
+def test_a_banks_code_and_product_name_is_not_the_cardholder():
+    got = values("bankCard", ["中国银行", "BOC GREAT WALL", "6216 6132 8071 0374 854", "ZHANG SAN"])
+    assert got["cardholderName"] == "ZHANG SAN"
+
+
+def test_validity_range_with_a_comma_for_a_dot_and_a_dropped_dot():
+    got = values("idCard", ["签发机关 北京市公安局朝阳分局", "有效期限 2015.0301-2035,0301"])
+    assert (got["validFrom"], got["validUntil"]) == ("2015-03-01", "2035-03-01")
+
+
+def test_id_card_whose_labels_ocr_lost_is_read_in_printed_order():
+    got = values(
+        "idCard",
+        ["张三", "女 汉", "1949年12月31日", "北京市朝阳区建国", "路88号", "11010519491231002X"],
+    )
+    assert got == {
+        "name": "张三",
+        "gender": "female",
+        "ethnicity": "汉",
+        "birthDate": "1949-12-31",
+        "address": "北京市朝阳区建国路88号",
+        "idNumber": "11010519491231002X",
+        "issuingAuthority": None,
+        "validFrom": None,
+        "validUntil": None,
+    }
+
+
+def test_values_in_printed_order_are_not_read_without_an_id_number_to_anchor_them():
+    got = values("idCard", ["张三", "女 汉", "1949年12月31日"])
+    assert got["name"] is None and got["birthDate"] is None
+
+
+def test_values_read_by_printed_order_are_not_believed_highly():
+    found = extract(
+        document_type="idCard",
+        lines=["张三", "女 汉", "1949年12月31日", "北京市朝阳区建国路88号", "11010519491231002X"],
+        fields=TYPES["idCard"],
+    )
+    assert found["name"].confidence < 0.9
+
+
+def test_a_company_name_printed_before_its_label_on_the_same_line():
+    got = values("businessLicense", [*LICENCE_HEAD, "西安瑞丰华信物流有限公司名称"])
+    assert got["companyName"] == "西安瑞丰华信物流有限公司"
+
+
+def test_a_label_glued_after_the_number_before_it_is_still_a_label():
+    got = values("driverLicense", ["证号320102197501149335姓名杨洋", "准驾车型 C1"])
+    assert got["name"] == "杨洋"
+    assert got["licenseNumber"] == "320102197501149335"
+
+
+def test_a_resident_id_after_another_number_on_its_line():
+    got = values("idCard", ["住址 江苏省南京市玄武区科技园南路310号2单元1 32010219500904177X"])
+    assert got["idNumber"] == "32010219500904177X"
+
+
+def test_driving_licence_whose_labels_ocr_lost_is_read_in_printed_order():
+    got = values(
+        "driverLicense",
+        [
+            "中华人民共和国机动车驾驶证",
+            "证号 11010519491231002X",
+            "张三",
+            "女 中国",
+            "北京市朝阳区建国路88号",
+            "1949-12-31",
+            "2010-05-06",
+            "C1",
+            "2016-05-06 至 2026-05-06",
+        ],
+    )
+    assert got == {
+        "licenseNumber": "11010519491231002X",
+        "name": "张三",
+        "gender": "female",
+        "nationality": "中国",
+        "address": "北京市朝阳区建国路88号",
+        "birthDate": "1949-12-31",
+        "firstIssueDate": "2010-05-06",
+        "vehicleClass": "C1",
+        "validFrom": "2016-05-06",
+        "validUntil": "2026-05-06",
+    }
+
+
+def test_a_field_two_labelled_lines_give_two_values_is_not_believed():
+    found = extract(
+        document_type="idCard",
+        lines=["姓名 李四", "姓名 张三", "性别 女 民族 汉"],
+        fields=TYPES["idCard"],
+    )
+    assert found["name"].confidence <= 0.5
+    assert found["gender"].confidence >= 0.85

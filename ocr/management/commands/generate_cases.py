@@ -26,11 +26,19 @@ class Command(BaseCommand):
             "--seed", type=int, default=SAMPLE_SEED, help="Random seed (default: %(default)s)."
         )
         parser.add_argument("--output", help="Write to this file (default: standard output).")
+        parser.add_argument(
+            "--real-ocr",
+            action="store_true",
+            help="Also lay each case out as real OCR engines do (glued or split labels, lost "
+            "labels, OCR punctuation, garbled bank names, noisy MRZs).",
+        )
 
-    def handle(self, *args, per_type: int, seed: int, output: str | None, **options) -> None:
+    def handle(
+        self, *args, per_type: int, seed: int, output: str | None, real_ocr: bool, **options
+    ) -> None:
         if per_type < 1:
             raise CommandError("--per-type must be 1 or more.")
-        text = render_cases(generate_cases(per_type * len(DOC_TYPES), seed=seed))
+        text = render_cases(generate_cases(per_type * len(DOC_TYPES), seed=seed, real=real_ocr))
         if output is None:
             self.stdout.write(text, ending="")
             return
