@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 HOST ?= 0.0.0.0
 WORKERS ?= 2
+METRICS_DIR ?= $(or $(PROMETHEUS_MULTIPROC_DIR),$(or $(TMPDIR),/tmp)/quickvault-metrics-$(PORT))
 
 .PHONY: run test serve setup install migrate lint format worker beat evaluate bench clean browser
 
@@ -44,8 +45,11 @@ test: setup browser
 # lets the others take the next, so a burst of clients is shared between the workers; without it
 # whichever woke first took most of the burst (83 of 100). Connections that come one by one
 # still go to whichever worker is idle, which a socket per worker (--reuse-port) would not do.
+# PROMETHEUS_MULTIPROC_DIR: every worker keeps its metrics in files there and a scrape of any worker
+# sums them all; emptied at each start, as counters begin again with the server.
 serve: setup
-	UV_TCP_SINGLE_ACCEPT=1 $(VENV)/bin/gunicorn quickvault.asgi:application -k uvicorn.workers.UvicornWorker \
+	mkdir -p $(METRICS_DIR) && rm -f $(METRICS_DIR)/*.db
+	PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) UV_TCP_SINGLE_ACCEPT=1 $(VENV)/bin/gunicorn quickvault.asgi:application -k uvicorn.workers.UvicornWorker \
 		--workers $(WORKERS) --bind $(HOST):$(PORT) --backlog 2048 --keep-alive 20 \
 		--timeout 120 --graceful-timeout 30 --access-logfile - --log-level warning
 

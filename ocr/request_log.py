@@ -25,6 +25,7 @@ from django.db import DatabaseError, connections, router, transaction
 from django.db.models import AutoField
 from django.db.models.sql import InsertQuery
 
+from ocr import metrics
 from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, OcrRequest, RequestStatus
 
@@ -234,8 +235,9 @@ async def write_row(row: OcrRequest) -> None:
 async def record_success(
     *, api_key: ApiKey | None, analysis: Analysis, lines: tuple[str, ...]
 ) -> None:
-    """Log a served analysis; returns once its row is committed."""
+    """Log a served analysis and count it in the metrics; returns once its row is committed."""
     await write_row(success_row(api_key=api_key, analysis=analysis, lines=lines))
+    metrics.observe_success(analysis)
 
 
 async def record_failure(
@@ -245,7 +247,8 @@ async def record_failure(
     error_code: str,
     experiment: dict[str, Any] | None = None,
 ) -> None:
-    """Log an analysis that failed with `error_code`; return once its row is committed."""
+    """Log an analysis that failed with `error_code` and count it in the metrics; return once its
+    row is committed."""
     await write_row(
         failure_row(
             api_key=api_key,
@@ -254,3 +257,4 @@ async def record_failure(
             experiment=experiment,
         )
     )
+    metrics.observe_failure(document_type=document_type, error_code=error_code)
