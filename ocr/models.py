@@ -12,6 +12,8 @@ from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
 
+from ocr import buckets
+
 
 def secret_cipher() -> Fernet:
     return _cipher(settings.API_KEY_ENCRYPTION_KEY or f"api-key-secrets:{settings.SECRET_KEY}")
@@ -199,12 +201,95 @@ class Feedback(models.Model):
     class Meta:
         verbose_name_plural = "feedback"
         ordering = ["-created_at"]
+        # Feedback sent again for the same request replaces the earlier one.
+        constraints = [models.UniqueConstraint(fields=["request"], name="feedback_one_per_request")]
 
     def __str__(self) -> str:
         return f"Feedback on {self.request.request_id}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # What the rollups hold for this feedback, so that a replacement moves them by the
+        # difference (ocr.rollups, on post_save).
+        instance._counted = instance.counted()
+        return instance
+
+    def counted(self) -> tuple[int, tuple[str, ...]]:
+        return self.field_count, tuple(self.corrected_fields)
 
     @property
     def accuracy(self) -> float | None:
         if not self.field_count:
             return None
         return 1 - len(self.corrected_fields) / self.field_count
+
+
+class RequestRollupQuerySet(models.QuerySet):
+    def between(self, start, end) -> RequestRollupQuerySet:
+        """The hours from `start` up to (not including) `end`."""
+        return self.filter(hour__gte=start, hour__lt=end)
+
+
+class RequestRollup(models.Model):
+    """Pre-summed figures of the live request log for one hour and one combination of document
+    type, template version, provider, model, API key, experiment variant and error code (blank
+    for answers served). Kept current with the log's writes (``ocr.rollups``) and kept when log
+    rows are purged; the dashboards read only these. The histogram columns (``latency_bN``,
+    ``confidence_bN``, ``calibration_fields_bN``, ``calibration_right_bN``) are added below from
+    the fixed bucket edges of ``ocr.buckets``."""
+
+    hour = models.DateTimeField()
+    document_type = models.CharField(max_length=64, blank=True)
+    template_version = models.CharField(max_length=32, blank=True)
+    provider = models.CharField(max_length=32, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    # Plain numbers, 0 for none: the figures outlive a deleted key or experiment, and a key of
+    # NULLs would never conflict, so the upsert could not find its row.
+    api_key_id = models.IntegerField(default=0)
+    experiment_id = models.IntegerField(default=0)
+    experiment_variant = models.CharField(max_length=64, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+
+    requests = models.PositiveBigIntegerField(default=0)
+    successes = models.PositiveBigIntegerField(default=0)
+    cache_hits = models.PositiveBigIntegerField(default=0)
+    latency_ms_sum = models.PositiveBigIntegerField(default=0)
+    confidence_sum = models.FloatField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=18, decimal_places=6, default=0)
+    feedback = models.BigIntegerField(default=0)
+    feedback_fields = models.BigIntegerField(default=0)
+    corrected_fields = models.BigIntegerField(default=0)
+
+    objects = RequestRollupQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "hour",
+                    "document_type",
+                    "template_version",
+                    "provider",
+                    "model",
+                    "api_key_id",
+                    "experiment_id",
+                    "experiment_variant",
+                    "error_code",
+                ],
+                name="requestrollup_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["experiment_id", "experiment_variant"], name="rollup_experiment")
+        ]
+        permissions = [("view_dashboard", "Can view the dashboards")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:00} {self.document_type} {self.error_code or 'ok'}"
+
+
+for _column in buckets.HISTOGRAM_COLUMNS:
+    RequestRollup.add_to_class(_column, models.BigIntegerField(default=0))

@@ -25,7 +25,7 @@ from django.db import DatabaseError, connections, router, transaction
 from django.db.models import AutoField
 from django.db.models.sql import InsertQuery
 
-from ocr import metrics
+from ocr import metrics, rollups
 from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, OcrRequest, RequestStatus
 
@@ -166,6 +166,25 @@ def insert_rows(
     return [outcome[id(row)] for row in rows]
 
 
+def write_rows(
+    rows: list[OcrRequest],
+    *,
+    statements: list[tuple[list[OcrRequest], str, tuple]] | None = None,
+) -> list[Exception | None]:
+    """Insert `rows` (``insert_rows``) and add the committed ones to the rollups, in one upsert.
+    The live writes and bulk loads (``manage.py generate_traffic``) both come through here.
+
+    A failed rollup upsert is logged and does not fail the rows: they are committed, and
+    ``manage.py rebuild_rollups`` sums their hours again."""
+    outcomes = insert_rows(rows, statements=statements)
+    committed = [row for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
+    try:
+        rollups.add_requests(committed)
+    except DatabaseError:
+        logger.exception("The rollups missed %d log rows; rebuild their hours", len(committed))
+    return outcomes
+
+
 @dataclass
 class _QueuedRow:
     row: OcrRequest
@@ -197,7 +216,7 @@ async def _write_batch(batch: list[_QueuedRow]) -> None:
         # Compiled on the event loop: the database thread then holds the GIL, which the loop
         # waits for, only while it hands the statements to the driver.
         statements = insert_statements(rows)
-        outcomes = await sync_to_async(insert_rows)(rows, statements=statements)
+        outcomes = await sync_to_async(write_rows)(rows, statements=statements)
     except asyncio.CancelledError:
         for queued in batch:
             queued.committed.cancel()
