@@ -165,7 +165,7 @@ def generate(
     chunk: int = CHUNK,
     progress: Callable[[int], None] | None = None,
 ) -> GeneratedTraffic:
-    """Write `rows` log rows spread over the last `days` days (busier by day than by night)."""
+    """Write `rows` log rows spread evenly over the last `days` days, oldest first."""
     randomness = random.Random(seed)
     shapes = _shapes()
     keys = _keys()
@@ -173,14 +173,14 @@ def generate(
     span = timedelta(days=days).total_seconds()
     written = feedback = 0
     while written < rows:
+        size = min(chunk, rows - written)
+        # Oldest first, a chunk to a slice of the period: a chunk's rows share few rollup keys,
+        # so its upsert is small, as a live batch's is.
+        window_start = span * (1 - written / rows)
+        window = span * size / rows
         batch = []
-        for _ in range(min(chunk, rows - written)):
-            moment = now - timedelta(seconds=randomness.random() * span)
-            # Fewer requests at night: drop a share of night-time moments for day-time ones.
-            if moment.hour < 6 and randomness.random() < 0.6:
-                moment -= timedelta(hours=9)
-            if moment < now - timedelta(seconds=span):
-                moment += timedelta(hours=9)
+        for _ in range(size):
+            moment = now - timedelta(seconds=window_start - randomness.random() * window)
             row = _row(
                 randomness,
                 shape=randomness.choice(shapes),

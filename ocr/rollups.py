@@ -156,40 +156,38 @@ def _values_of(row: OcrRequest) -> dict[str, Any]:
 
 
 def upsert(tally: Tally, *, using: str | None = None) -> None:
-    """Add `tally` to the stored rollups: INSERT ... ON CONFLICT DO UPDATE adding each figure,
-    keys in a fixed order so that concurrent writers lock rows in the same order."""
+    """Add `tally` to the stored rollups: one INSERT ... ON CONFLICT DO UPDATE adding each
+    figure, run for every key (executemany: prepared once), keys in a fixed order so that
+    concurrent writers lock rows in the same order."""
     if not tally:
         return
     alias = using or router.db_for_write(RequestRollup)
     connection = connections[alias]
     quote = connection.ops.quote_name
-    fields = [RequestRollup._meta.get_field(name) for name in KEY_COLUMNS + SUM_COLUMNS]
+    names = KEY_COLUMNS + SUM_COLUMNS
     table = quote(RequestRollup._meta.db_table)
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quote(name) for name in names)
     conflict = ", ".join(quote(name) for name in KEY_COLUMNS)
     updates = ", ".join(
         f"{quote(name)} = {table}.{quote(name)} + EXCLUDED.{quote(name)}" for name in SUM_COLUMNS
     )
-    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    max_params = connection.features.max_query_params or 65535
-    per_statement = max(1, min(500, max_params // len(fields)))
-    keys = sorted(tally, key=lambda key: tuple(str(part) for part in key))
+    statement = (
+        f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(names))}) "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+    )
+    # Only these two need the database's own form; the rest are plain numbers and strings.
+    hour = RequestRollup._meta.get_field("hour")
+    cost = RequestRollup._meta.get_field("cost")
+    cost_at = len(KEY_COLUMNS) + SUM_COLUMNS.index("cost")
+    rows = []
+    for key in sorted(tally, key=lambda key: tuple(str(part) for part in key)):
+        figures = tally[key]
+        row = [*key, *(figures.get(name, 0) for name in SUM_COLUMNS)]
+        row[0] = hour.get_db_prep_save(row[0], connection)
+        row[cost_at] = cost.get_db_prep_save(Decimal(row[cost_at]), connection)
+        rows.append(row)
     with connection.cursor() as cursor:
-        for start in range(0, len(keys), per_statement):
-            chunk = keys[start : start + per_statement]
-            params: list[Any] = []
-            for key in chunk:
-                figures = tally[key]
-                values = [*key, *(figures.get(name, 0) for name in SUM_COLUMNS)]
-                params.extend(
-                    field.get_db_prep_save(value, connection)
-                    for field, value in zip(fields, values, strict=True)
-                )
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} "
-                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
-                params,
-            )
+        cursor.executemany(statement, rows)
 
 
 def add_requests(rows: Iterable[OcrRequest]) -> None:
