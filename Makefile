@@ -8,7 +8,8 @@ HOST ?= 0.0.0.0
 WORKERS ?= 2
 METRICS_DIR ?= $(or $(PROMETHEUS_MULTIPROC_DIR),$(or $(TMPDIR),/tmp)/quickvault-metrics-$(PORT))
 
-.PHONY: run test serve setup install migrate lint format worker beat evaluate bench clean browser
+.PHONY: run test serve setup install migrate lint format worker beat evaluate bench clean browser \
+	prometheus-check traffic bench-dashboard
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -74,6 +75,26 @@ evaluate: setup
 
 bench: setup
 	$(PY) bench/analyze_concurrency.py --concurrency 100 --latency 1 --rounds 8
+
+# The alert rules and scrape config in deploy/prometheus; promtool comes with Debian's prometheus.
+prometheus-check:
+	@command -v promtool >/dev/null 2>&1 || { \
+		echo "Installing promtool (Debian package prometheus)"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	promtool check rules deploy/prometheus/alerts.yml
+	promtool check config --syntax-only deploy/prometheus/prometheus.yml
+	promtool test rules deploy/prometheus/alerts_test.yml
+
+# Demo traffic for the dashboard: ROWS log rows over DAYS days, through the live writers.
+ROWS ?= 20000
+DAYS ?= 30
+traffic: setup
+	$(PY) manage.py generate_traffic --rows $(ROWS) --days $(DAYS)
+
+# Times every staff page over 1,000,000 log rows; needs DATABASE_URL on PostgreSQL.
+bench-dashboard: setup
+	$(PY) bench/dashboard_scale.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache
