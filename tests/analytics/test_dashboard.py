@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ocr.models import Feedback, RequestStatus
@@ -136,3 +138,13 @@ def test_the_percentiles_come_from_the_latency_buckets(admin_client):
 
     assert summary["p50_latency_ms"] <= 50
     assert 3000 < summary["p95_latency_ms"] <= 5000
+
+
+def test_a_reload_within_the_minute_does_not_sum_the_rollups_again(admin_client, logged_requests):
+    admin_client.get("/dashboard/")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get("/dashboard/")
+
+    assert response.context["summary"]["requests"] == 3
+    assert not [q for q in queries.captured_queries if "ocr_requestrollup" in q["sql"]]
