@@ -18,12 +18,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet, Sum
-from django.db.models.functions import TruncDay, TruncHour
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
 from ocr import buckets
-from ocr.models import ApiKey, RequestRollup
+from ocr.models import ApiKey, RequestRollup, RollupSpan
 
 DEFAULT_DAYS = 7
 # A longer range is cut to this many days, so one query never sums years of hours.
@@ -126,11 +125,11 @@ class Filters:
         }
         return {name: value for name, value in values.items() if value}
 
-    def rollups(self) -> QuerySet[RequestRollup]:
-        """The rollups of the range's hours that pass every filter."""
+    def rollups(self, *, span: str = RollupSpan.DAY) -> QuerySet[RequestRollup]:
+        """The rollups of the range's days (or hours) that pass every filter."""
         begin = datetime.combine(self.start, time(), tzinfo=UTC)
         finish = datetime.combine(self.end + timedelta(days=1), time(), tzinfo=UTC)
-        rows = RequestRollup.objects.between(begin, finish)
+        rows = RequestRollup.objects.between(begin, finish, span=span)
         if self.document_type:
             rows = rows.filter(document_type=self.document_type)
         if self.model:
@@ -221,10 +220,9 @@ def table(filters: Filters, name: str) -> list[dict[str, Any]]:
 def trends(filters: Filters) -> dict[str, Any]:
     """Per period (hour or day) and document type: the figures the charts draw.
     ``{"periods": [label, ...], "types": {type: {figure: [value per period]}}}``."""
-    truncate = TruncHour if filters.hourly else TruncDay
+    span = RollupSpan.HOUR if filters.hourly else RollupSpan.DAY
     rows = _sums(
-        filters.rollups().annotate(period=truncate("hour", tzinfo=UTC)),
-        ("period", "document_type"),
+        filters.rollups(span=span).annotate(period=F("start")), ("period", "document_type")
     )
     step = timedelta(hours=1) if filters.hourly else timedelta(days=1)
     moment = datetime.combine(filters.start, time(), tzinfo=UTC)

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Sum
 
 from analytics import stats
-from ocr.models import RequestRollup
+from ocr.models import RequestRollup, RollupSpan
 from prompts.models import Experiment, ExperimentVariant
 
 
@@ -78,7 +78,9 @@ def variant_results(*, experiments: Sequence[Experiment]) -> dict[int, list[dict
         }
     # One grouped read of the rollups: what every variant served, with its feedback.
     logged = (
-        RequestRollup.objects.filter(experiment_id__in=list(rows), successes__gt=0)
+        RequestRollup.objects.filter(
+            span=RollupSpan.DAY, experiment_id__in=list(rows), successes__gt=0
+        )
         .values("experiment_id", "experiment_variant")
         .annotate(
             count=Sum("successes"),

@@ -247,21 +247,28 @@ class Feedback(models.Model):
         return 1 - len(self.corrected_fields) / self.field_count
 
 
+class RollupSpan(models.TextChoices):
+    HOUR = "hour", "Hour"
+    DAY = "day", "Day (UTC)"
+
+
 class RequestRollupQuerySet(models.QuerySet):
-    def between(self, start, end) -> RequestRollupQuerySet:
-        """The hours from `start` up to (not including) `end`."""
-        return self.filter(hour__gte=start, hour__lt=end)
+    def between(self, start, end, *, span: str = RollupSpan.DAY) -> RequestRollupQuerySet:
+        """The rollups of `span` starting from `start` up to (not including) `end`."""
+        return self.filter(span=span, start__gte=start, start__lt=end)
 
 
 class RequestRollup(models.Model):
-    """Pre-summed figures of the live request log for one hour and one combination of document
-    type, template version, provider, model, API key, experiment variant and error code (blank
-    for answers served). Kept current with the log's writes (``ocr.rollups``) and kept when log
-    rows are purged; the dashboards read only these. The histogram columns (``latency_bN``,
-    ``confidence_bN``, ``calibration_fields_bN``, ``calibration_right_bN``) are added below from
-    the fixed bucket edges of ``ocr.buckets``."""
+    """Pre-summed figures of the live request log for one hour, or one day, and one combination
+    of document type, template version, provider, model, API key, experiment variant and error
+    code (blank for answers served). Every figure is kept per hour (for a day's trend) and per
+    day (for any range of whole days: 24 times fewer rows to sum). Kept current with the log's
+    writes (``ocr.rollups``) and kept when log rows are purged; the dashboards read only these.
+    The histogram columns (``latency_bN``, ``confidence_bN``, ``calibration_fields_bN``,
+    ``calibration_right_bN``) are added below from the fixed bucket edges of ``ocr.buckets``."""
 
-    hour = models.DateTimeField()
+    span = models.CharField(max_length=8, choices=RollupSpan.choices, default=RollupSpan.HOUR)
+    start = models.DateTimeField(help_text="Where the hour or day begins (UTC).")
     document_type = models.CharField(max_length=64, blank=True)
     template_version = models.CharField(max_length=32, blank=True)
     provider = models.CharField(max_length=32, blank=True)
@@ -291,7 +298,8 @@ class RequestRollup(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=[
-                    "hour",
+                    "span",
+                    "start",
                     "document_type",
                     "template_version",
                     "provider",
@@ -310,7 +318,7 @@ class RequestRollup(models.Model):
         permissions = [("view_dashboard", "Can view the dashboards")]
 
     def __str__(self) -> str:
-        return f"{self.hour:%Y-%m-%d %H:00} {self.document_type} {self.error_code or 'ok'}"
+        return f"{self.span} {self.start:%Y-%m-%d %H:00} {self.document_type} {self.error_code}"
 
 
 for _column in buckets.HISTOGRAM_COLUMNS:

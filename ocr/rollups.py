@@ -1,19 +1,19 @@
-"""Pre-summed figures of the request log, per hour and combination of what the dashboards filter
-and group by (``RequestRollup``).
+"""Pre-summed figures of the request log, per hour and per day and combination of what the
+dashboards filter and group by (``RequestRollup``).
 
 They are kept current as the log is written: each group-committed batch of log rows adds its
 figures in one upsert (``add_requests``), and saving feedback moves its request's figures by what
 changed (``add_feedback``, on post_save; a replacement subtracts what the earlier one added).
-``rebuild(start=, end=)`` sums them again from the log for a range of hours. Purging log rows
+``rebuild(start=, end=)`` sums them again from the log for a range of days. Purging log rows
 leaves them alone.
 
 Interface
 ---------
-``Tally``: figures being summed, by rollup key; ``add_request(...)`` / ``add_feedback_figures``.
-``upsert(tally)``: add a tally to the stored rollups (one statement per few hundred keys).
+``Tally``: figures being summed, by hour and key; ``add_request(...)`` / ``add_feedback_figures``.
+``upsert(tally)``: add a tally to the stored rollups of its hours and of their days.
 ``add_requests(rows)``: the figures of committed log rows. ``add_feedback(...)``: a feedback
 saved (``ocr.signals`` calls it).
-``rebuild(start=, end=) -> int``: the rollups of the hours in [start, end) from the log.
+``rebuild(start=, end=)``: the rollups of the days in [start, end) from the log.
 """
 
 from __future__ import annotations
@@ -30,12 +30,13 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from ocr import buckets
-from ocr.models import Feedback, OcrRequest, RequestRollup, RequestStatus
+from ocr.models import Feedback, OcrRequest, RequestRollup, RequestStatus, RollupSpan
 
 logger = logging.getLogger(__name__)
 
 KEY_COLUMNS = (
-    "hour",
+    "span",
+    "start",
     "document_type",
     "template_version",
     "provider",
@@ -92,8 +93,12 @@ def hour_of(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
+def day_of(moment: datetime) -> datetime:
+    return hour_of(moment).replace(hour=0)
+
+
 def key_of(values: dict[str, Any]) -> Key:
-    """The rollup key of a log row's values (``LOG_COLUMNS``)."""
+    """The hour and key of a log row's rollup, from its values (``LOG_COLUMNS``)."""
     return (
         hour_of(values["created_at"]),
         values["document_type"],
@@ -175,15 +180,22 @@ def upsert(tally: Tally, *, using: str | None = None) -> None:
         f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(names))}) "
         f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
     )
+    # Each hour's figures go to its hour's row and its day's.
+    spans: dict[Key, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    for key, figures in tally.items():
+        for span, start in ((RollupSpan.HOUR, key[0]), (RollupSpan.DAY, day_of(key[0]))):
+            target = spans[(span.value, start, *key[1:])]
+            for name, value in figures.items():
+                target[name] += value
     # Only these two need the database's own form; the rest are plain numbers and strings.
-    hour = RequestRollup._meta.get_field("hour")
+    start_field = RequestRollup._meta.get_field("start")
     cost = RequestRollup._meta.get_field("cost")
     cost_at = len(KEY_COLUMNS) + SUM_COLUMNS.index("cost")
     rows = []
-    for key in sorted(tally, key=lambda key: tuple(str(part) for part in key)):
-        figures = tally[key]
+    for key in sorted(spans, key=lambda key: tuple(str(part) for part in key)):
+        figures = spans[key]
         row = [*key, *(figures.get(name, 0) for name in SUM_COLUMNS)]
-        row[0] = hour.get_db_prep_save(row[0], connection)
+        row[1] = start_field.get_db_prep_save(row[1], connection)
         row[cost_at] = cost.get_db_prep_save(Decimal(row[cost_at]), connection)
         rows.append(row)
     with connection.cursor() as cursor:
@@ -220,26 +232,26 @@ def add_feedback(
     upsert(tally)
 
 
-def earliest_rebuildable_hour() -> datetime:
-    """Hours before this may have lost log rows to the retention purge: rebuilding them would
+def earliest_rebuildable_day() -> datetime:
+    """Days before this may have lost log rows to the retention purge: rebuilding them would
     drop figures the log no longer holds."""
     cutoff = timezone.now() - timedelta(days=settings.QV_LOG_RETENTION_DAYS)
-    return hour_of(cutoff) + timedelta(hours=1)
+    return day_of(cutoff) + timedelta(days=1)
 
 
 def rebuild(*, start: datetime, end: datetime) -> tuple[datetime, datetime, int]:
-    """Replace the rollups of the hours in [start, end) with sums from the log, in one
-    transaction; the range is widened to whole hours and starts no earlier than
-    ``earliest_rebuildable_hour``. Memory grows with the rollup keys, not the log rows.
+    """Replace the rollups (hours and days) of the days in [start, end) with sums from the log,
+    in one transaction; the range is widened to whole UTC days and starts no earlier than
+    ``earliest_rebuildable_day``. Memory grows with the rollup keys, not the log rows.
     Returns the range rebuilt and the number of log rows read."""
-    start = max(hour_of(start), earliest_rebuildable_hour())
-    end = hour_of(end) + (timedelta(hours=1) if end != hour_of(end) else timedelta(0))
+    start = max(day_of(start), earliest_rebuildable_day())
+    end = day_of(end) + (timedelta(days=1) if end != day_of(end) else timedelta(0))
     if end <= start:
         return start, end, 0
     tally = new_tally()
     read = 0
     with transaction.atomic():
-        RequestRollup.objects.between(start, end).delete()
+        RequestRollup.objects.filter(start__gte=start, start__lt=end).delete()
         requests = OcrRequest.objects.filter(created_at__gte=start, created_at__lt=end)
         for values in requests.values(*LOG_COLUMNS).order_by().iterator(chunk_size=REBUILD_CHUNK):
             add_request(tally, values)

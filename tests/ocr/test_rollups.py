@@ -12,7 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from ocr import request_log, rollups
-from ocr.models import Feedback, OcrRequest, RequestRollup
+from ocr.models import Feedback, OcrRequest, RequestRollup, RollupSpan
 from ocr.retention import purge_request_log
 from tests.documents import ID_CARD
 
@@ -22,8 +22,8 @@ FEEDBACK = "/api/v1/ocr/feedback"
 pytestmark = pytest.mark.django_db
 
 
-def figures() -> dict[str, int]:
-    totals = RequestRollup.objects.aggregate(
+def figures(span: str = RollupSpan.DAY) -> dict[str, int]:
+    totals = RequestRollup.objects.filter(span=span).aggregate(
         requests=Sum("requests"),
         successes=Sum("successes"),
         feedback=Sum("feedback"),
@@ -45,14 +45,22 @@ def stored_rollups() -> list[dict]:
 def test_an_analysis_adds_to_the_rollup_of_its_hour(signed_client):
     signed_client.post_json(ANALYZE, ID_CARD)
 
-    rollup = RequestRollup.objects.get()
+    rollup = RequestRollup.objects.get(span=RollupSpan.HOUR)
     assert (rollup.document_type, rollup.provider, rollup.requests, rollup.successes) == (
         "idCard",
         "rules",
         1,
         1,
     )
-    assert rollup.hour == timezone.now().replace(minute=0, second=0, microsecond=0)
+    assert rollup.start == timezone.now().replace(minute=0, second=0, microsecond=0)
+
+
+def test_an_analysis_adds_to_the_rollup_of_its_day_as_well(signed_client):
+    signed_client.post_json(ANALYZE, ID_CARD)
+
+    rollup = RequestRollup.objects.get(span=RollupSpan.DAY)
+    assert rollup.start == timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    assert figures(RollupSpan.HOUR) == figures(RollupSpan.DAY)
     assert sum(getattr(rollup, column) for column in rollups.buckets.LATENCY_COLUMNS) == 1
 
 
@@ -71,7 +79,7 @@ def test_a_failure_counts_under_its_error_code(api_key):
         api_key=key, document_type="idCard", error_code="upstream_error"
     )
 
-    rollup = RequestRollup.objects.get()
+    rollup = RequestRollup.objects.get(span=RollupSpan.DAY)
     assert (rollup.error_code, rollup.requests, rollup.successes) == ("upstream_error", 1, 0)
     assert rollup.api_key_id == key.pk
 
@@ -104,12 +112,12 @@ def test_a_rebuild_sums_what_the_live_writes_summed(signed_client):
     assert figures()["requests"] == 3
 
 
-def test_a_rebuild_leaves_hours_the_log_may_have_lost_alone(signed_client, settings):
+def test_a_rebuild_leaves_days_the_log_may_have_lost_alone(signed_client, settings):
     settings.QV_LOG_RETENTION_DAYS = 30
     signed_client.post_json(ANALYZE, ID_CARD)
     old = timezone.now() - timedelta(days=40)
     OcrRequest.objects.update(created_at=old)
-    RequestRollup.objects.update(hour=old.replace(minute=0, second=0, microsecond=0))
+    RequestRollup.objects.update(start=old.replace(hour=0, minute=0, second=0, microsecond=0))
 
     rollups.rebuild(start=old - timedelta(days=1), end=timezone.now())
 

@@ -35,8 +35,8 @@ class Command(BaseCommand):
         rebuilt_from, rebuilt_to, read = rollups.rebuild(start=begin, end=finish)
         if rebuilt_from > begin:
             self.stdout.write(
-                f"Hours before {rebuilt_from:%Y-%m-%d %H:00} are past the log's retention and "
-                "keep their rollups."
+                f"Days before {rebuilt_from:%Y-%m-%d} are past the log's retention and keep "
+                "their rollups."
             )
         self.stdout.write(
             f"Rebuilt {rebuilt_from:%Y-%m-%d %H:00} to {rebuilt_to:%Y-%m-%d %H:00} UTC "
