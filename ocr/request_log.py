@@ -8,6 +8,11 @@ SQLite's write lock) for many requests, instead of one each queueing on the data
 request at a time it is the single insert it would be anyway. The statement is compiled before
 the database is touched, so the lock that SQLite's writers (every worker process) share is held
 only while it runs.
+
+``record_success`` and ``record_failure`` are where live traffic is counted, all at once: the log
+row, the rollups the dashboards read (``ocr.rollups``, one upsert per batch) and the Prometheus
+metrics (``ocr.metrics``). Whatever is not live traffic (an evaluation run) calls neither, and so
+shows in none of them.
 """
 
 from __future__ import annotations

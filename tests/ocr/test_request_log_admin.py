@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from ocr.admin import OcrRequestAdmin
 from ocr.models import OcrRequest, RequestStatus
 from ocr.pagination import LogPaginator
 
@@ -82,11 +83,11 @@ def test_the_list_offers_no_date_drill_down(admin_client):
 
 
 def test_the_last_page_holds_the_oldest_rows_in_order(admin_client):
-    rows = log(250)
+    rows = log(120)
 
     response = admin_client.get(CHANGELIST, {"p": "3"})
 
-    oldest_first = [row.pk for row in rows[:50]]
+    oldest_first = [row.pk for row in rows[:20]]
     assert [row.pk for row in response.context["cl"].result_list] == oldest_first[::-1]
 
 
@@ -103,6 +104,8 @@ def test_a_page_past_the_middle_reads_the_same_rows_as_from_the_start():
 def test_the_slowest_first_sort_is_offered(admin_client):
     slow, _fast = log(1, processing_time_ms=9000) + log(1, processing_time_ms=10)
 
-    response = admin_client.get(CHANGELIST, {"o": "-9"})
+    column = OcrRequestAdmin.list_display.index("processing_time_ms")
+
+    response = admin_client.get(CHANGELIST, {"o": f"-{column}"})
 
     assert [row.pk for row in response.context["cl"].result_list][:1] == [slow.pk]
