@@ -7,9 +7,11 @@ PORT ?= 8000
 # This machine only by default; HOST=0.0.0.0 serves the network.
 HOST ?= 127.0.0.1
 WORKERS ?= 2
+METRICS_DIR ?= $(or $(PROMETHEUS_MULTIPROC_DIR),$(or $(TMPDIR),/tmp)/quickvault-metrics-$(PORT))
 
 .PHONY: run test serve setup install migrate lint format worker beat evaluate bench clean browser \
-	backup restore k8s-check dockerfile-lint
+	backup restore k8s-check dockerfile-lint \
+	prometheus-check traffic bench-dashboard
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,8 +51,11 @@ test: setup browser
 # whichever woke first took most of the burst (83 of 100). Connections that come one by one
 # still go to whichever worker is idle, which a socket per worker (--reuse-port) would not do.
 # It refuses to start without SECRET_KEY (quickvault/gunicorn.conf.py) unless DEBUG is on.
+# PROMETHEUS_MULTIPROC_DIR: every worker keeps its metrics in files there and a scrape of any worker
+# sums them all; emptied at each start, as counters begin again with the server.
 serve: setup
-	UV_TCP_SINGLE_ACCEPT=1 $(VENV)/bin/gunicorn quickvault.asgi:application -k uvicorn.workers.UvicornWorker \
+	mkdir -p $(METRICS_DIR) && rm -f $(METRICS_DIR)/*.db
+	PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) UV_TCP_SINGLE_ACCEPT=1 $(VENV)/bin/gunicorn quickvault.asgi:application -k uvicorn.workers.UvicornWorker \
 		--config quickvault/gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) --backlog 2048 --keep-alive 20 \
 		--timeout 120 --graceful-timeout 30 --access-logfile - --log-level warning
 
@@ -100,6 +105,26 @@ k8s-check: install
 
 dockerfile-lint: install
 	$(VENV)/bin/hadolint Dockerfile
+
+# The alert rules and scrape config in deploy/prometheus; promtool comes with Debian's prometheus.
+prometheus-check:
+	@command -v promtool >/dev/null 2>&1 || { \
+		echo "Installing promtool (Debian package prometheus)"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	promtool check rules deploy/prometheus/alerts.yml
+	promtool check config --syntax-only deploy/prometheus/prometheus.yml
+	promtool test rules deploy/prometheus/alerts_test.yml
+
+# Demo traffic for the dashboard: ROWS log rows over DAYS days, through the live writers.
+ROWS ?= 20000
+DAYS ?= 30
+traffic: setup
+	$(PY) manage.py generate_traffic --rows $(ROWS) --days $(DAYS)
+
+# Times every staff page over 1,000,000 log rows; needs DATABASE_URL on PostgreSQL.
+bench-dashboard: setup
+	$(PY) bench/dashboard_scale.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache

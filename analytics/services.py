@@ -1,120 +1,20 @@
-"""Figures for the staff dashboards: volume, confidence, accuracy from feedback, calibration,
-and the variants of A/B experiments side by side, each compared with the control."""
+"""The variants of A/B experiments side by side, each compared with the control (the dashboard's
+other figures are in ``analytics.dashboard``)."""
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Sum
 
 from analytics import stats
-from ocr.models import Feedback, OcrRequest, RequestStatus
+from ocr.models import RequestRollup, RollupSpan
 from prompts.models import Experiment, ExperimentVariant
-
-CONFIDENCE_BUCKETS = [(0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01)]
-# Calibration reads at most this many recent feedback rows, to keep the page fast.
-CALIBRATION_SAMPLE = 5000
-
-
-def bucket_label(low: float, high: float) -> str:
-    return f"{low:.1f}–{min(high, 1.0):.1f}"
-
-
-def request_summary(*, since: datetime) -> dict[str, Any]:
-    requests = OcrRequest.objects.since(since)
-    totals = requests.aggregate(
-        total=Count("id"),
-        errors=Count("id", filter=Q(status=RequestStatus.ERROR)),
-        cached=Count("id", filter=Q(cached=True)),
-        mean_confidence=Avg("confidence"),
-        mean_time_ms=Avg("processing_time_ms"),
-        prompt_tokens=Sum("prompt_tokens"),
-        completion_tokens=Sum("completion_tokens"),
-        cost=Sum("cost"),
-    )
-    by_provider = list(requests.values("provider").annotate(count=Count("id")).order_by("-count"))
-    return {**totals, "by_provider": by_provider}
-
-
-def accuracy_rows(*, since: datetime, group_by: str) -> list[dict[str, Any]]:
-    """Per `group_by` (document_type or template_version): volume, confidence, and field accuracy
-    from the users' corrections."""
-    requests = OcrRequest.objects.successful().since(since)
-    rows = {
-        row[group_by]: {**row, "feedback": 0, "fields": 0, "corrected": 0}
-        for row in requests.values(group_by)
-        .annotate(
-            count=Count("id"),
-            mean_confidence=Avg("confidence"),
-            mean_time_ms=Avg("processing_time_ms"),
-        )
-        .order_by(group_by)
-    }
-    feedback = Feedback.objects.filter(request__created_at__gte=since).values(
-        f"request__{group_by}", "field_count", "corrected_fields"
-    )
-    for entry in feedback:
-        row = rows.get(entry[f"request__{group_by}"])
-        if row is None:
-            continue
-        row["feedback"] += 1
-        row["fields"] += entry["field_count"]
-        row["corrected"] += len(entry["corrected_fields"])
-    for row in rows.values():
-        row["accuracy"] = 1 - row["corrected"] / row["fields"] if row["fields"] else None
-    return list(rows.values())
-
-
-def confidence_histogram(*, since: datetime) -> list[dict[str, Any]]:
-    requests = OcrRequest.objects.successful().since(since)
-    counts = requests.aggregate(
-        **{
-            bucket_label(low, high): Count("id", filter=Q(confidence__gte=low, confidence__lt=high))
-            for low, high in CONFIDENCE_BUCKETS
-        }
-    )
-    total = sum(counts.values()) or 1
-    return [{"bucket": k, "count": v, "share": v / total} for k, v in counts.items()]
-
-
-def calibration(*, since: datetime) -> list[dict[str, Any]]:
-    """For each field-confidence bucket: how often users left the value uncorrected."""
-    seen: dict[str, int] = defaultdict(int)
-    right: dict[str, int] = defaultdict(int)
-    feedback = (
-        Feedback.objects.filter(request__created_at__gte=since)
-        .select_related("request")
-        .order_by("-created_at")[:CALIBRATION_SAMPLE]
-    )
-    for entry in feedback:
-        corrected = set(entry.corrected_fields)
-        for key, confidence in entry.request.field_confidence.items():
-            if confidence is None:
-                continue
-            for low, high in CONFIDENCE_BUCKETS:
-                if low <= confidence < high:
-                    label = bucket_label(low, high)
-                    seen[label] += 1
-                    right[label] += key not in corrected
-                    break
-    return [
-        {
-            "bucket": bucket_label(low, high),
-            "fields": seen[bucket_label(low, high)],
-            "accuracy": (
-                right[bucket_label(low, high)] / seen[bucket_label(low, high)]
-                if seen[bucket_label(low, high)]
-                else None
-            ),
-        }
-        for low, high in CONFIDENCE_BUCKETS
-    ]
 
 
 def _variant_row(
@@ -176,16 +76,22 @@ def variant_results(*, experiments: Sequence[Experiment]) -> dict[int, list[dict
             )
             for v in variants
         }
-    requests = OcrRequest.objects.successful().filter(experiment_id__in=list(rows))
+    # One grouped read of the rollups: what every variant served, with its feedback.
     logged = (
-        requests.values("experiment_id", "experiment_variant")
+        RequestRollup.objects.filter(
+            span=RollupSpan.DAY, experiment_id__in=list(rows), successes__gt=0
+        )
+        .values("experiment_id", "experiment_variant")
         .annotate(
-            count=Count("id"),
-            mean_confidence=Avg("confidence"),
-            mean_time_ms=Avg("processing_time_ms"),
+            count=Sum("successes"),
+            confidence_sum=Sum("confidence_sum"),
+            latency_ms_sum=Sum("latency_ms_sum"),
             prompt_tokens=Sum("prompt_tokens"),
             completion_tokens=Sum("completion_tokens"),
             cost=Sum("cost"),
+            feedback=Sum("feedback"),
+            fields=Sum("feedback_fields"),
+            corrected=Sum("corrected_fields"),
         )
         .order_by()
     )
@@ -196,15 +102,10 @@ def variant_results(*, experiments: Sequence[Experiment]) -> dict[int, list[dict
             name, _variant_row(variant_id=None, name=name, template="", weight=0, total_weight=0)
         )
         row.update(entry)
+        row["cost"] = Decimal(row["cost"])
+        row["mean_confidence"] = row.pop("confidence_sum") / row["count"]
+        row["mean_time_ms"] = row.pop("latency_ms_sum") / row["count"]
         row["mean_cost"] = row["cost"] / row["count"]
-    feedback = Feedback.objects.filter(request__in=requests).values(
-        "request__experiment_id", "request__experiment_variant", "field_count", "corrected_fields"
-    )
-    for entry in feedback:
-        row = rows[entry["request__experiment_id"]][entry["request__experiment_variant"]]
-        row["feedback"] += 1
-        row["fields"] += entry["field_count"]
-        row["corrected"] += len(entry["corrected_fields"])
     for by_name in rows.values():
         for row in by_name.values():
             if row["fields"]:

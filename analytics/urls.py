@@ -2,4 +2,4 @@ from django.urls import path
 
 from analytics import views
 
-urlpatterns = [path("", views.dashboard, name="dashboard")]
+urlpatterns = [path("", views.dashboard_view, name="dashboard")]

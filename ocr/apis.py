@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
+from django.utils import timezone
 from django_ratelimit.core import get_usage
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -359,16 +360,20 @@ class FeedbackApi(AsyncApiView):
                 "corrections names fields the document type does not have.",
                 {"corrections": [f"Unknown field {key!r}." for key in unknown]},
             )
-        await Feedback.objects.acreate(
+        # Feedback sent again for the same request replaces the earlier one.
+        await Feedback.objects.aupdate_or_create(
             request=logged,
-            corrections=storable(
-                {
-                    key: mask_sensitive(value) if specs[key].sensitive else value
-                    for key, value in corrections.items()
-                }
-            ),
-            corrected_fields=sorted(corrections),
-            field_count=len(specs),
+            defaults={
+                "corrections": storable(
+                    {
+                        key: mask_sensitive(value) if specs[key].sensitive else value
+                        for key, value in corrections.items()
+                    }
+                ),
+                "corrected_fields": sorted(corrections),
+                "field_count": len(specs),
+                "created_at": timezone.now(),
+            },
         )
         return Response(status=204)
 

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db import connection, models
 from django.utils import timezone
 
+from ocr import buckets
 from ocr.fields_crypto import EncryptedTextField
 
 # Fernet keys are 32 bytes, url-safe base64: 44 characters.
@@ -173,6 +174,20 @@ class OcrRequestQuerySet(models.QuerySet):
     def before(self, moment) -> OcrRequestQuerySet:
         return self.filter(created_at__lt=moment)
 
+    def search(self, term: str) -> OcrRequestQuerySet:
+        """Rows matching `term` exactly on an indexed column: a request id, an API key id, or a
+        document type or error code. Never a scan of the log for a substring."""
+        term = term.strip()
+        if not term:
+            return self
+        try:
+            return self.filter(request_id=uuid.UUID(term))
+        except ValueError:
+            pass
+        if term.startswith("qv_"):
+            return self.filter(api_key__key_id=term)
+        return self.filter(models.Q(document_type=term) | models.Q(error_code=term))
+
 
 class OcrRequest(models.Model):
     """One analysis, as the log keeps it. Sensitive values are stored masked."""
@@ -232,9 +247,17 @@ class OcrRequest(models.Model):
         verbose_name = "OCR request"
         ordering = ["-created_at"]
         permissions = [("view_raw_text", "Can view the raw OCR text (each view is recorded)")]
+        # Every filter and sort of the admin's list has an index that also serves its order
+        # (newest first, ties by id), so that a page is read from an index, not a sort.
         indexes = [
             models.Index(fields=["document_type", "created_at"], name="ocrrequest_type_created"),
-            models.Index(fields=["created_at"], name="ocrrequest_created"),
+            models.Index(fields=["created_at", "id"], name="ocrrequest_created_id"),
+            models.Index(fields=["status", "created_at"], name="ocrrequest_status_created"),
+            models.Index(fields=["provider", "created_at"], name="ocrrequest_provider_created"),
+            models.Index(fields=["cached", "created_at"], name="ocrrequest_cached_created"),
+            models.Index(fields=["error_code", "created_at"], name="ocrrequest_error_created"),
+            models.Index(fields=["experiment", "created_at"], name="ocrrequest_experiment_created"),
+            models.Index(fields=["processing_time_ms", "id"], name="ocrrequest_time_id"),
             # The experiment results group the log by experiment and variant.
             models.Index(
                 fields=["experiment", "experiment_variant"], name="ocrrequest_experiment_variant"
@@ -296,9 +319,22 @@ class Feedback(models.Model):
     class Meta:
         verbose_name_plural = "feedback"
         ordering = ["-created_at"]
+        # Feedback sent again for the same request replaces the earlier one.
+        constraints = [models.UniqueConstraint(fields=["request"], name="feedback_one_per_request")]
 
     def __str__(self) -> str:
         return f"Feedback on {self.request.request_id}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # What the rollups hold for this feedback, so that a replacement moves them by the
+        # difference (ocr.rollups, on post_save).
+        instance._counted = instance.counted()
+        return instance
+
+    def counted(self) -> tuple[int, tuple[str, ...]]:
+        return self.field_count, tuple(self.corrected_fields)
 
     @property
     def accuracy(self) -> float | None:
@@ -393,3 +429,81 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return self.cache_key
+
+
+class RollupSpan(models.TextChoices):
+    HOUR = "hour", "Hour"
+    DAY = "day", "Day (UTC)"
+
+
+class RequestRollupQuerySet(models.QuerySet):
+    def between(self, start, end, *, span: str = RollupSpan.DAY) -> RequestRollupQuerySet:
+        """The rollups of `span` starting from `start` up to (not including) `end`."""
+        return self.filter(span=span, start__gte=start, start__lt=end)
+
+
+class RequestRollup(models.Model):
+    """Pre-summed figures of the live request log for one hour, or one day, and one combination
+    of document type, template version, provider, model, API key, experiment variant and error
+    code (blank for answers served). Every figure is kept per hour (for a day's trend) and per
+    day (for any range of whole days: 24 times fewer rows to sum). Kept current with the log's
+    writes (``ocr.rollups``) and kept when log rows are purged; the dashboards read only these.
+    The histogram columns (``latency_bN``, ``confidence_bN``, ``calibration_fields_bN``,
+    ``calibration_right_bN``) are added below from the fixed bucket edges of ``ocr.buckets``."""
+
+    span = models.CharField(max_length=8, choices=RollupSpan.choices, default=RollupSpan.HOUR)
+    start = models.DateTimeField(help_text="Where the hour or day begins (UTC).")
+    document_type = models.CharField(max_length=64, blank=True)
+    template_version = models.CharField(max_length=32, blank=True)
+    provider = models.CharField(max_length=32, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    # Plain numbers, 0 for none: the figures outlive a deleted key or experiment, and a key of
+    # NULLs would never conflict, so the upsert could not find its row.
+    api_key_id = models.IntegerField(default=0)
+    experiment_id = models.IntegerField(default=0)
+    experiment_variant = models.CharField(max_length=64, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+
+    requests = models.PositiveBigIntegerField(default=0)
+    successes = models.PositiveBigIntegerField(default=0)
+    cache_hits = models.PositiveBigIntegerField(default=0)
+    latency_ms_sum = models.PositiveBigIntegerField(default=0)
+    confidence_sum = models.FloatField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=18, decimal_places=6, default=0)
+    feedback = models.BigIntegerField(default=0)
+    feedback_fields = models.BigIntegerField(default=0)
+    corrected_fields = models.BigIntegerField(default=0)
+
+    objects = RequestRollupQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "span",
+                    "start",
+                    "document_type",
+                    "template_version",
+                    "provider",
+                    "model",
+                    "api_key_id",
+                    "experiment_id",
+                    "experiment_variant",
+                    "error_code",
+                ],
+                name="requestrollup_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["experiment_id", "experiment_variant"], name="rollup_experiment")
+        ]
+        permissions = [("view_dashboard", "Can view the dashboards")]
+
+    def __str__(self) -> str:
+        return f"{self.span} {self.start:%Y-%m-%d %H:00} {self.document_type} {self.error_code}"
+
+
+for _column in buckets.HISTOGRAM_COLUMNS:
+    RequestRollup.add_to_class(_column, models.BigIntegerField(default=0))

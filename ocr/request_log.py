@@ -8,6 +8,11 @@ SQLite's write lock) for many requests, instead of one each queueing on the data
 request at a time it is the single insert it would be anyway. The statement is compiled before
 the database is touched, so the lock that SQLite's writers (every worker process) share is held
 only while it runs.
+
+``record_success`` and ``record_failure`` are where live traffic is counted, all at once: the log
+row, the rollups the dashboards read (``ocr.rollups``, one upsert per batch) and the Prometheus
+metrics (``ocr.metrics``). Whatever is not live traffic (an evaluation run) calls neither, and so
+shows in none of them.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from django.db import DatabaseError, connections, router, transaction
 from django.db.models import AutoField
 from django.db.models.sql import InsertQuery
 
+from ocr import metrics, rollups
 from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, OcrRequest, RequestStatus
 from ocr.parsers import storable
@@ -169,6 +175,25 @@ def insert_rows(
     return [outcome[id(row)] for row in rows]
 
 
+def write_rows(
+    rows: list[OcrRequest],
+    *,
+    statements: list[tuple[list[OcrRequest], str, tuple]] | None = None,
+) -> list[Exception | None]:
+    """Insert `rows` (``insert_rows``) and add the committed ones to the rollups, in one upsert.
+    The live writes and bulk loads (``manage.py generate_traffic``) both come through here.
+
+    A failed rollup upsert is logged and does not fail the rows: they are committed, and
+    ``manage.py rebuild_rollups`` sums their hours again."""
+    outcomes = insert_rows(rows, statements=statements)
+    committed = [row for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
+    try:
+        rollups.add_requests(committed)
+    except DatabaseError:
+        logger.exception("The rollups missed %d log rows; rebuild their hours", len(committed))
+    return outcomes
+
+
 @dataclass
 class _QueuedRow:
     row: OcrRequest
@@ -200,7 +225,7 @@ async def _write_batch(batch: list[_QueuedRow]) -> None:
         # Compiled on the event loop: the database thread then holds the GIL, which the loop
         # waits for, only while it hands the statements to the driver.
         statements = insert_statements(rows)
-        outcomes = await sync_to_async(insert_rows)(rows, statements=statements)
+        outcomes = await sync_to_async(write_rows)(rows, statements=statements)
     except asyncio.CancelledError:
         for queued in batch:
             queued.committed.cancel()
@@ -346,8 +371,10 @@ def _log_lost(row: OcrRequest, why: str) -> None:
 async def record_success(
     *, api_key: ApiKey | None, analysis: Analysis, lines: tuple[str, ...]
 ) -> None:
-    """Log a served analysis; returns once its row is committed, or queued for a retry."""
+    """Log a served analysis and count it in the metrics; returns once its row is committed, or
+    queued for a retry."""
     await write_row_or_retry(success_row(api_key=api_key, analysis=analysis, lines=lines))
+    metrics.observe_success(analysis)
 
 
 async def record_failure(
@@ -357,8 +384,8 @@ async def record_failure(
     error_code: str,
     experiment: dict[str, Any] | None = None,
 ) -> None:
-    """Log an analysis that failed with `error_code`; return once its row is committed, or
-    queued for a retry."""
+    """Log an analysis that failed with `error_code` and count it in the metrics; return once its
+    row is committed, or queued for a retry."""
     await write_row_or_retry(
         failure_row(
             api_key=api_key,
@@ -367,3 +394,4 @@ async def record_failure(
             experiment=experiment,
         )
     )
+    metrics.observe_failure(document_type=document_type, error_code=error_code)

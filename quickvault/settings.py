@@ -119,6 +119,10 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
+# /metrics answers to this bearer token, or to clients connecting from these networks (CIDR).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+
 ROOT_URLCONF = "quickvault.urls"
 WSGI_APPLICATION = "quickvault.wsgi.application"
 ASGI_APPLICATION = "quickvault.asgi.application"

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView, TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from ocr.metrics import metrics_view
 from quickvault.runtime import API_PREFIX
 
 handler404 = "ocr.views.not_found_view"
@@ -17,5 +18,5 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
     path("dashboard/", include("analytics.urls")),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics_view, name="metrics"),
 ]

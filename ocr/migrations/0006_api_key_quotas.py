@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ocr", "0004_used_nonces_rate_counters"),
+        ("ocr", "0005_rollups_feedback_per_request"),
     ]
 
     operations = [

@@ -18,6 +18,7 @@ from prompts.models import (
     ExperimentVariant,
     PromptTemplate,
 )
+from tests.analytics.logged import logged
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def new_experiment(name: str = "shorter prompt") -> Experiment:
 
 
 def served(experiment: Experiment, variant: str, **values) -> OcrRequest:
-    return OcrRequest.objects.create(
+    return logged(
         document_type="idCard",
         provider="openai",
         status=RequestStatus.SUCCESS,
@@ -81,7 +82,7 @@ def experiment() -> Experiment:
     )
     Feedback.objects.create(request=first, corrected_fields=["gender", "name"], field_count=9)
     Feedback.objects.create(request=second, corrected_fields=[], field_count=9)
-    OcrRequest.objects.create(
+    logged(
         document_type="idCard",
         status=RequestStatus.ERROR,
         error_code="upstream_error",

@@ -242,3 +242,26 @@ def test_feedback_finds_the_row_whichever_worker_it_reaches(sqlite_server):
         results = list(pool.map(lambda n: analyze_then_feedback(port, key, 1000 + n), range(36)))
 
     assert [feedback for _, feedback in results] == [204] * 36
+
+
+def requests_total(port: int) -> float:
+    """ocr_requests_total summed over its labels, as one scrape of /metrics reports it."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("ocr_requests_total{")
+    )
+
+
+def test_every_scrape_counts_the_analyses_of_every_worker(sqlite_server):
+    port, key, _, _ = sqlite_server
+    before = requests_total(port)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(lambda n: analyze_then_feedback(port, key, 2000 + n), range(40)))
+
+    assert [status for status, _ in results] == [200] * 40
+    # Each scrape reaches one worker or the other; each must report both workers' analyses.
+    assert {requests_total(port) - before for _ in range(8)} == {40.0}

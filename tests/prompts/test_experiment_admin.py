@@ -11,6 +11,7 @@ from prompts.models import (
     ExperimentVariant,
     PromptTemplate,
 )
+from tests.analytics.logged import logged
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +134,7 @@ def test_start_button_on_the_change_page(admin_client, experiment):
 
 def test_change_page_shows_results_per_variant(admin_client, experiment):
     experiment.start()
-    OcrRequest.objects.create(
+    logged(
         document_type="idCard",
         status=RequestStatus.SUCCESS,
         confidence=0.9,

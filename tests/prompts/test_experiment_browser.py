@@ -1,7 +1,8 @@
 import pytest
 
-from ocr.models import Feedback, OcrRequest, RequestStatus
+from ocr.models import Feedback, RequestStatus
 from prompts.models import DocumentType, Experiment, ExperimentVariant, PromptTemplate
+from tests.analytics.logged import logged
 from tests.browser import log_in, open_page
 
 
@@ -15,7 +16,7 @@ def test_staff_start_an_experiment_read_its_results_and_promote(live_server, adm
     ExperimentVariant.objects.create(experiment=experiment, name="control", template=control)
     ExperimentVariant.objects.create(experiment=experiment, name="candidate", template=candidate)
     # Logged as the pipeline would once the experiment runs (no ORM beside the browser's loop).
-    served = OcrRequest.objects.create(
+    served = logged(
         document_type="idCard",
         status=RequestStatus.SUCCESS,
         confidence=0.9,
