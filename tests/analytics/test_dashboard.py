@@ -39,16 +39,15 @@ def test_dashboard_is_for_staff_only(client):
 
 
 def test_staff_without_the_dashboard_right_are_refused(client):
-    User.objects.create_user("clerk", password="pw-for-tests", is_staff=True)
-    client.login(username="clerk", password="pw-for-tests")
+    client.force_login(User.objects.create_user("clerk", is_staff=True))
 
     assert client.get("/dashboard/").status_code == 403
 
 
 def test_staff_given_the_dashboard_right_see_it(client):
-    clerk = User.objects.create_user("manager", password="pw-for-tests", is_staff=True)
+    clerk = User.objects.create_user("manager", is_staff=True)
     clerk.user_permissions.add(Permission.objects.get(codename="view_dashboard"))
-    client.login(username="manager", password="pw-for-tests")
+    client.force_login(clerk)
 
     assert client.get("/dashboard/").status_code == 200
 
