@@ -11,6 +11,11 @@ export DATABASE_URL="postgres://postgres@${PGHOST_ADDRESS}:5432/${DB}"
 BACKUP_DIR=$(mktemp -d)
 export BACKUP_DIR
 unset REDIS_URL OPENAI_API_KEY OPENAI_BASE_URL
+# A production-like run: a key of this run's own (the service refuses to start without one), and
+# the API keys' own encryption key, which the restored database must still be read with.
+SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
+API_KEY_ENCRYPTION_KEY=$(python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')
+export SECRET_KEY API_KEY_ENCRYPTION_KEY
 # Each command here is one short-lived process: one connection is enough.
 export DB_POOL_MIN_SIZE=1
 # dropdb --if-exists need not say that there was nothing to drop.
@@ -42,7 +47,7 @@ path = "/api/v1/document-types"
 headers = signature_headers(
     key_id=key["keyId"], secret=key["secret"], method="GET", path=path, body=b""
 )
-status = Client().get(path, headers=headers).status_code
+status = Client().get(path, headers=headers, secure=True).status_code
 print("signed request:", status)
 raise SystemExit(0 if status == 200 else 1)
 '
