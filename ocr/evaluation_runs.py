@@ -22,7 +22,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from django.utils import timezone
 
-from ocr import pipeline
+from ocr import metrics, pipeline
 from ocr.evaluation import score_cases
 from ocr.exceptions import AnalysisError
 from prompts.configuration import get_configuration
@@ -149,7 +149,16 @@ def run_evaluation(*, run_id: int, progress=None) -> EvaluationRun:
         run.save(update_fields=["status", "error", "finished_at"])
         return run
     save_results(run, report=report, outcome=outcome)
+    publish_gate_figure(run)
     return run
+
+
+def publish_gate_figure(run: EvaluationRun) -> None:
+    """Publish a finished run of a type's default on its gate set as the type's latest periodic
+    evaluation (the metric ``ocr_evaluation_field_accuracy``)."""
+    document_type = run.template.document_type
+    if run.template.is_default and document_type.gate_test_set_id == run.test_set_id:
+        metrics.set_evaluation_gauge(document_type.key, run.field_accuracy or 0.0)
 
 
 def save_results(run: EvaluationRun, *, report: dict[str, Any], outcome: Outcome) -> None:

@@ -82,6 +82,12 @@ MODEL_TOKENS = Counter(
     "Model tokens spent, by model and kind (prompt, completion).",
     ["model", "kind"],
 )
+MODEL_LATENCY = Histogram(
+    "ocr_model_latency_seconds",
+    "Time the model took to answer a live analysis (its merged call's, where merged).",
+    ["model"],
+    buckets=LATENCY_BUCKETS,
+)
 MODEL_COST = Counter("ocr_model_cost", "Model cost in the price list's currency.", ["model"])
 EVALUATION = Gauge(
     "ocr_evaluation_field_accuracy",
@@ -105,6 +111,8 @@ def observe_success(analysis: Analysis) -> None:
         MODEL_TOKENS.labels(analysis.model, "prompt").inc(usage.prompt_tokens)
         MODEL_TOKENS.labels(analysis.model, "completion").inc(usage.completion_tokens)
         MODEL_COST.labels(analysis.model).inc(float(analysis.cost))
+        if usage.seconds:
+            MODEL_LATENCY.labels(analysis.model).observe(usage.seconds)
 
 
 def observe_failure(*, document_type: str | None, error_code: str) -> None:

@@ -35,6 +35,8 @@ class Usage:
     completion_tokens: int = 0
     # What the prompt would have cost in a call of its own: above prompt_tokens when merged.
     prompt_tokens_unmerged: int = 0
+    # How long the model call that answered took (the merged call's, where it was merged).
+    seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.prompt_tokens_unmerged and self.prompt_tokens:

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from asgiref.sync import async_to_sync
+from prometheus_client import REGISTRY
 
 from ocr.analysis import fallback_analysis
 from ocr.casegen import SAMPLE_SET
@@ -427,3 +428,12 @@ def test_fallback_log_row_keeps_what_the_failed_model_call_cost(fake, signed_cli
     assert row.prompt_tokens == fake.prompt_tokens > 0
     assert row.completion_tokens == fake.completion_tokens > 0
     assert row.cost > 0
+
+
+def test_a_model_answer_is_timed_per_model(fake, signed_client):
+    labels = {"model": "gpt-4o-mini"}
+    before = REGISTRY.get_sample_value("ocr_model_latency_seconds_count", labels) or 0.0
+
+    analyze(signed_client, ID_CARD)
+
+    assert REGISTRY.get_sample_value("ocr_model_latency_seconds_count", labels) == before + 1

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from prometheus_client import REGISTRY
 
 from ocr.casegen import SAMPLE_SET
 from ocr.evaluation import load_cases
@@ -189,3 +190,14 @@ def test_the_periodic_task_re_evaluates_each_gated_default(
 
     runs = EvaluationRun.objects.filter(template=gated).order_by("id")
     assert [run.status for run in runs] == ["finished", "finished"]
+
+
+def test_an_evaluation_of_the_default_on_its_gate_set_is_published_as_a_metric(gated):
+    run = EvaluationRun.objects.filter(template=gated).latest("pk")
+
+    published = REGISTRY.get_sample_value(
+        "ocr_evaluation_field_accuracy", {"document_type": "bankCard"}
+    )
+
+    assert run.field_accuracy is not None
+    assert published == pytest.approx(run.field_accuracy)
