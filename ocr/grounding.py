@@ -19,6 +19,7 @@ OCR lines, allowing for the ways the canonical form differs from print:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -206,6 +207,8 @@ class OcrText:
         return bool(_LONG_TERM_RE.search(self.compact_all))
 
 
+SUSPECT_CACHE_LINES = 4096
+
 # Lines that read as instructions to a model or as assignments of field values, not as print: an
 # identity document never says "ignore the previous instructions" or "idNumber=...".
 _INSTRUCTION_RES = (
@@ -234,6 +237,9 @@ _ASSIGNMENT_RES = (
 )
 
 
+# Each check of a document asks about the same lines (the extractor, detection, reconciling,
+# scoring): remembered, a line's verdict costs its regular expressions once.
+@functools.lru_cache(maxsize=SUSPECT_CACHE_LINES)
 def is_suspect_line(line: str) -> bool:
     """Whether a line reads as an instruction or a field assignment rather than as print: its
     values are not the document's, whoever reads them."""
