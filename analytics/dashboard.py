@@ -21,7 +21,7 @@ from typing import Any
 from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
-from ocr import buckets
+from ocr import buckets, rollups
 from ocr.models import ApiKey, RequestRollup, RollupSpan
 
 DEFAULT_DAYS = 7
@@ -47,17 +47,7 @@ TABLE_TITLES = {
 }
 # The sums every table and trend needs; calibration sums its own columns.
 FIGURE_COLUMNS = (
-    "requests",
-    "successes",
-    "cache_hits",
-    "latency_ms_sum",
-    "confidence_sum",
-    "prompt_tokens",
-    "completion_tokens",
-    "cost",
-    "feedback",
-    "feedback_fields",
-    "corrected_fields",
+    *rollups.FIGURE_COLUMNS,
     *buckets.LATENCY_COLUMNS,
     *buckets.CONFIDENCE_COLUMNS,
 )

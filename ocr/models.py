@@ -442,6 +442,21 @@ class RequestRollupQuerySet(models.QuerySet):
         return self.filter(span=span, start__gte=start, start__lt=end)
 
 
+# What one rollup row is for: its span and start, and the combination its figures are summed over.
+ROLLUP_KEY_COLUMNS = (
+    "span",
+    "start",
+    "document_type",
+    "template_version",
+    "provider",
+    "model",
+    "api_key_id",
+    "experiment_id",
+    "experiment_variant",
+    "error_code",
+)
+
+
 class RequestRollup(models.Model):
     """Pre-summed figures of the live request log for one hour, or one day, and one combination
     of document type, template version, provider, model, API key, experiment variant and error
@@ -481,18 +496,7 @@ class RequestRollup(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=[
-                    "span",
-                    "start",
-                    "document_type",
-                    "template_version",
-                    "provider",
-                    "model",
-                    "api_key_id",
-                    "experiment_id",
-                    "experiment_variant",
-                    "error_code",
-                ],
+                fields=list(ROLLUP_KEY_COLUMNS),
                 name="requestrollup_key",
             )
         ]

@@ -30,23 +30,20 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from ocr import buckets
-from ocr.models import Feedback, OcrRequest, RequestRollup, RequestStatus, RollupSpan
+from ocr.models import (
+    ROLLUP_KEY_COLUMNS,
+    Feedback,
+    OcrRequest,
+    RequestRollup,
+    RequestStatus,
+    RollupSpan,
+)
 
 logger = logging.getLogger(__name__)
 
-KEY_COLUMNS = (
-    "span",
-    "start",
-    "document_type",
-    "template_version",
-    "provider",
-    "model",
-    "api_key_id",
-    "experiment_id",
-    "experiment_variant",
-    "error_code",
-)
-SUM_COLUMNS = (
+KEY_COLUMNS = ROLLUP_KEY_COLUMNS
+# The plain sums of a rollup row, without its histograms.
+FIGURE_COLUMNS = (
     "requests",
     "successes",
     "cache_hits",
@@ -58,8 +55,8 @@ SUM_COLUMNS = (
     "feedback",
     "feedback_fields",
     "corrected_fields",
-    *buckets.HISTOGRAM_COLUMNS,
 )
+SUM_COLUMNS = (*FIGURE_COLUMNS, *buckets.HISTOGRAM_COLUMNS)
 # The log's columns a rollup key and figures are read from.
 LOG_COLUMNS = (
     "created_at",
