@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
 
 from ocr import request_log
 from ocr.models import OcrRequest, RequestStatus
+from tests.servers import ROOT, server_env, serving
 from tests.signing import SignedClient, signature_headers
 
-ROOT = Path(__file__).resolve().parents[2]
 ANALYZE = "/api/v1/ocr/analyze"
 FEEDBACK = "/api/v1/ocr/feedback"
 ID_CARD = {
@@ -125,48 +120,15 @@ def test_a_bad_row_fails_alone(api_key):
 # --- a real server on SQLite ----------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as r:
-            return r.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture(scope="module")
 def sqlite_server(tmp_path_factory):
     """`make serve` with two workers on a SQLite file and the built-in extractor; yields its
     port, a key (id, secret) and the database path, and stops it afterwards."""
     scratch = tmp_path_factory.mktemp("sqlite-server")
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL"}
-    }
-    env |= {"SQLITE_PATH": str(scratch / "db.sqlite3"), "QV_PROVIDER": "rules"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    port = free_port()
-    log = (scratch / "serve.log").open("wb")
-    server = subprocess.Popen(
-        ["make", "--no-print-directory", "serve", "HOST=127.0.0.1", f"PORT={port}", "WORKERS=2"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    env = server_env(
+        scratch, drop={"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL"}
     )
-    try:
-        deadline = time.monotonic() + 180
-        while not healthy(port):
-            assert server.poll() is None, (scratch / "serve.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "make serve did not start"
-            time.sleep(0.2)
+    with serving(env, log_path=scratch / "serve.log") as port:
         command = ["manage.py", "create_api_key", "concurrency", "--rate-limit", "0", "--json"]
         created = subprocess.run(
             [sys.executable, *command],
@@ -178,14 +140,6 @@ def sqlite_server(tmp_path_factory):
         )
         key = json.loads(created.stdout.strip().splitlines()[-1])
         yield port, (key["keyId"], key["secret"]), scratch / "db.sqlite3", scratch / "serve.log"
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 def post(port: int, key: tuple[str, str], path: str, data: dict) -> tuple[int, bytes]:

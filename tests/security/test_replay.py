@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -24,7 +23,8 @@ from django_ratelimit.core import _get_window
 
 from ocr.models import UsedNonce
 from ocr.tasks import purge_used_nonces
-from tests.ocr.test_request_log import ID_CARD, ROOT, free_port, healthy
+from tests.documents import ID_CARD
+from tests.servers import ROOT, server_env, serving
 from tests.signing import signature_headers
 
 ANALYZE = "/api/v1/ocr/analyze"
@@ -41,37 +41,9 @@ def two_workers(tmp_path_factory):
     """`make serve` with two workers; yields its port and a function that makes a key (id,
     secret) with a rate limit."""
     scratch = tmp_path_factory.mktemp("two-workers")
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"OPENAI_API_KEY", "OPENAI_BASE_URL", "DJANGO_SETTINGS_MODULE"}
-    }
-    env |= {"SQLITE_PATH": str(scratch / "db.sqlite3"), "QV_PROVIDER": "rules"}
-    port = free_port()
-    log = (scratch / "serve.log").open("wb")
-    server = subprocess.Popen(
-        ["make", "--no-print-directory", "serve", "HOST=127.0.0.1", f"PORT={port}", "WORKERS=2"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 180
-        while not healthy(port):
-            assert server.poll() is None, (scratch / "serve.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "make serve did not start"
-            time.sleep(0.2)
+    env = server_env(scratch, drop={"OPENAI_API_KEY", "OPENAI_BASE_URL"})
+    with serving(env, log_path=scratch / "serve.log") as port:
         yield port, lambda rate_limit: create_key(env, rate_limit)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 def create_key(env: dict[str, str], rate_limit: int) -> tuple[str, str]:
