@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from tests.ocr.test_request_log import ROOT, free_port
+from tests.servers import ROOT, free_port
 
 SCRIPT = ROOT / "scripts" / "send_request.py"
 

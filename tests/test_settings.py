@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import TEST_ENVIRONMENT
-from tests.ocr.test_request_log import ROOT, free_port
+from tests.servers import ROOT, free_port
 
 UNREACHABLE_DATABASE = "postgres://nobody@127.0.0.1:9/none"
 

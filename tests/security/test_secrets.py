@@ -17,7 +17,8 @@ from django.core.management import call_command
 
 from ocr.auth import TOKEN_AUDIENCE, token_signing_keys
 from ocr.models import ApiKey
-from tests.ocr.test_request_log import ID_CARD, ROOT, free_port
+from tests.documents import ID_CARD
+from tests.servers import ROOT, free_port
 from tests.signing import SignedClient
 
 ANALYZE = "/api/v1/ocr/analyze"
