@@ -164,8 +164,9 @@ def database_config() -> dict:
     if config["ENGINE"] == "django.db.backends.postgresql":
         # A pool per worker process (Django's own pooling needs CONN_MAX_AGE 0). An API request
         # holds a connection only while it runs a query: its database work runs on one thread
-        # per worker that hands the connection back after each call (quickvault/asgi.py), and
-        # the request log writes many requests' rows at once (ocr.request_log), so a few
+        # per worker that hands the connection back after each call
+        # (quickvault/runtime/handler.py), and the request log writes many requests' rows at
+        # once (ocr.request_log), so a few
         # connections serve a hundred requests in flight. Keep
         # WORKERS x DB_POOL_MAX_SIZE (plus the Celery workers) under max_connections.
         config["CONN_MAX_AGE"] = 0
