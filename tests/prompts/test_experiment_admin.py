@@ -214,9 +214,9 @@ def test_request_log_filters_by_experiment(admin_client, experiment):
     assert list(response.context["cl"].result_list) == [served]
 
 
-def test_the_observed_split_and_a_sample_ratio_mismatch_are_shown(admin_client, experiment):
-    experiment.start()
-    # Through the live writer, which keeps the rollups the page reads.
+def served_split(experiment, *, control: int, candidate: int) -> None:
+    """Log `control` and `candidate` answers of the experiment's variants through the live
+    writer, which keeps the rollups the page reads."""
     request_log.write_rows(
         [
             OcrRequest(
@@ -226,10 +226,15 @@ def test_the_observed_split_and_a_sample_ratio_mismatch_are_shown(admin_client, 
                 experiment=experiment,
                 experiment_variant=name,
             )
-            for name, count in (("control", 216), ("candidate", 104))
+            for name, count in (("control", control), ("candidate", candidate))
             for _ in range(count)
         ]
     )
+
+
+def test_the_observed_split_and_a_sample_ratio_mismatch_are_shown(admin_client, experiment):
+    experiment.start()
+    served_split(experiment, control=216, candidate=104)
 
     page = admin_client.get(change_url(experiment)).content.decode()
 
@@ -239,19 +244,7 @@ def test_the_observed_split_and_a_sample_ratio_mismatch_are_shown(admin_client, 
 
 def test_a_split_that_follows_the_weights_shows_no_warning(admin_client, experiment):
     experiment.start()
-    request_log.write_rows(
-        [
-            OcrRequest(
-                document_type="idCard",
-                status=RequestStatus.SUCCESS,
-                created_at=timezone.now(),
-                experiment=experiment,
-                experiment_variant=name,
-            )
-            for name, count in (("control", 52), ("candidate", 48))
-            for _ in range(count)
-        ]
-    )
+    served_split(experiment, control=52, candidate=48)
 
     page = admin_client.get(change_url(experiment)).content.decode()
 
