@@ -14,6 +14,7 @@ of the document. A document type turns this off with ``DocumentType.minimise_for
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -93,6 +94,7 @@ def _is_mrz_piece(line: str) -> bool:
     )
 
 
+@functools.cache
 def _char_class(char: str) -> str:
     """A pattern of `char` and what OCR reads in its place where a code holds a digit."""
     readings = [char, *(letter for letter, digit in DIGIT_LOOKALIKES.items() if digit == char)]
@@ -122,15 +124,20 @@ _NUMBER_CHARS = frozenset("0123456789X")
 _GLUED = re.compile(r"[0-9A-Za-z]", re.IGNORECASE)
 
 
-def _replace_printed(line: str, value: str, replacement: Callable[[str], str]) -> str:
-    """`line` with each printing of `value` (as `_printed` finds it) put through `replacement`.
+def _replace_printed(lines: list[str], value: str, replacement: Callable[[str], str]) -> list[str]:
+    """`lines` with each printing of `value` (as `_printed` finds it) put through `replacement`.
 
     A value of digits and X, as resident IDs and card numbers are, is found without compiling
-    a pattern for it (which costs a millisecond or more): the line is read through the same
+    a pattern for it (which costs a millisecond or more): each line is read through the same
     look-alike table, without spaces and hyphens, and searched as a string. Other values take
     `_printed`'s pattern."""
     if not set(value) <= _NUMBER_CHARS:
-        return _printed(value).sub(lambda match: replacement(match.group()), line)
+        pattern = _printed(value)
+        return [pattern.sub(lambda match: replacement(match.group()), line) for line in lines]
+    return [_replace_digits(line, value, replacement) for line in lines]
+
+
+def _replace_digits(line: str, value: str, replacement: Callable[[str], str]) -> str:
     read: list[str] = []
     positions: list[int] = []
     for position, char in enumerate(line):
@@ -179,11 +186,9 @@ def redact(
         value = values.get(spec.key)
         if label is None or not isinstance(value, str) or not _valid(spec.validator, value):
             continue
-        printed = compact(value)
-        out = [
-            _replace_printed(line, printed, lambda text, label=label: placeholder(label, text))
-            for line in out
-        ]
+        out = _replace_printed(
+            out, compact(value), lambda text, label=label: placeholder(label, text)
+        )
     for pattern, label, validator in (
         (RESIDENT_ID_RE, "ID", FieldValidator.CN_RESIDENT_ID.value),
         (CARD_RE, "CARD", FieldValidator.LUHN.value),

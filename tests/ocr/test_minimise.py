@@ -38,7 +38,7 @@ def bracketed(text: str) -> str:
     ],
 )
 def test_a_number_is_replaced_only_where_it_stands_alone(line, number, expected):
-    assert _replace_printed(line, number, bracketed) == expected
+    assert _replace_printed([line], number, bracketed) == [expected]
 
 
 def test_the_string_search_replaces_what_the_numbers_own_pattern_replaces():
@@ -64,6 +64,6 @@ def test_the_string_search_replaces_what_the_numbers_own_pattern_replaces():
         after = "".join(rng.choice(noise) for _ in range(rng.randint(0, 3)))
         line = before + printed + after
 
-        assert _replace_printed(line, number, bracketed) == _printed(number).sub(
+        assert _replace_printed([line], number, bracketed)[0] == _printed(number).sub(
             lambda match: bracketed(match.group()), line
         ), line
