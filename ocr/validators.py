@@ -215,7 +215,13 @@ _MRZ_CHECK_ERRORS = {
 def _passport_cross_check(
     *, fields: dict[str, str | None], mrz: MrzResult, checks: dict[str, Check], warnings: list[str]
 ) -> None:
-    """Every MRZ check digit holds, and the visual zone (the extracted fields) agrees with it."""
+    """Every MRZ check digit holds, and the visual zone (the extracted fields) agrees with it;
+    a zone of another format than a passport's TD3 is named in a warning."""
+    if mrz.format != "TD3":
+        warnings.append(
+            f"The machine readable zone is of format {mrz.format} (an identity card, travel "
+            "permit or visa), not a passport's TD3: passportNumber is the document's number."
+        )
     for name, ok in mrz.checks.items():
         if ok:
             continue

@@ -145,3 +145,10 @@ def test_letters_in_dates_and_check_digits_are_read_as_digits():
     mrz = find_mrz([LINE1, line2])
     assert mrz is not None and mrz.valid
     assert (mrz.birth_date, mrz.expiry_date) == ("1974-08-12", "2012-04-15")
+
+
+def test_a_zone_line_merged_with_a_printed_line_is_parted_from_it():
+    mrz = find_mrz(["Date of expiry", "15 APR 2012   " + LINE1, LINE2])
+
+    assert mrz is not None and mrz.valid
+    assert mrz.surname == "ERIKSSON"
