@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 _LINE2_RE = re.compile(r"[A-Z0-9<]{44}")
+_ZONE_CHARS_RE = re.compile(r"[A-Z0-9<]+")
 # The character class of each position of line 2 (see ocr.mrz_parts.read_by_class): number,
 # check, nationality, birth date, check, sex, expiry date, check, personal number, its check
 # (a filler where there is none) and the composite check.
@@ -148,11 +149,20 @@ def find_mrz(lines: Sequence[str]) -> MrzResult | None:
     return _find_mrz(tuple(lines), dt.date.today())
 
 
-def _streams(cleaned: list[str], start: int, limit: int) -> list[list[str]]:
+def _card_piece(text: str) -> bool:
+    """A piece of a card's short zone line: OCR splits a 30-character line into pieces too
+    short to tell by length, and a date line's piece may hold no filler."""
+    return zone_piece(text) or (
+        bool(_ZONE_CHARS_RE.fullmatch(text)) and sum(c.isdigit() for c in text) >= 4
+    )
+
+
+def _streams(cleaned: list[str], start: int, limit: int, *, card: bool = False) -> list[list[str]]:
     """The zone's pieces from line ``start`` on: the lines after it, and (OCR may have read a
     piece of the zone before its first line) all the zone's pieces around it in order."""
-    after = [c for c in cleaned[start + 1 :] if c and mrz_like(c)]
-    around = [c for i, c in enumerate(cleaned) if i != start and zone_piece(c)]
+    after = [c for c in cleaned[start + 1 :] if c and (_card_piece(c) if card else mrz_like(c))]
+    piece = _card_piece if card else zone_piece
+    around = [c for i, c in enumerate(cleaned) if i != start and piece(c)]
     streams = []
     for pieces in (after, around):
         taken, length = [cleaned[start]], len(cleaned[start])
@@ -168,7 +178,11 @@ def _streams(cleaned: list[str], start: int, limit: int) -> list[list[str]]:
 @functools.lru_cache(maxsize=256)
 def _find_mrz(lines: tuple[str, ...], today: dt.date) -> MrzResult | None:
     cleaned = [clean_line(line) for line in _unmerged(lines)]
-    return _find_td3(cleaned) or _find_card_zone(cleaned)
+    # A card's names line may open with P (PENG<<BO<<<): a passport's first line to the TD3
+    # search, which then reads garbage whose check digits fail. The reading whose check digits
+    # hold best wins; a passport's on a tie.
+    found = [r for r in (_find_td3(cleaned), _find_card_zone(cleaned)) if r is not None]
+    return max(found, key=_rank, default=None)
 
 
 def _find_td3(cleaned: list[str]) -> MrzResult | None:
@@ -197,7 +211,7 @@ def _find_card_zone(cleaned: list[str]) -> MrzResult | None:
     for start, text in enumerate(cleaned):
         if "<" not in text or not mrz_like(text):
             continue
-        for pieces in _streams(cleaned, start, _CARD_ZONE_LENGTH):
+        for pieces in _streams(cleaned, start, _CARD_ZONE_LENGTH, card=True):
             result = read_card_zone(pieces)
             if result is not None and (best is None or _rank(result) > _rank(best)):
                 best = result

@@ -174,3 +174,16 @@ def test_card_like_lines_whose_check_digits_fail_are_no_zone():
     lines = ["I<UTOABCDEFGHI1<<<<<<<<<<<<<<<", "1234567M8901234UTO<<<<<<<<<<<5", "DOE<<JOHN"]
 
     assert find_mrz(lines) is None
+
+
+def test_a_td1_names_line_opening_with_p_is_not_taken_for_a_passport_zone():
+    mrz = find_mrz([TD1[0], TD1[1], "PENG<<BO<<<<<<<<<<<<<<<<<<<<<<"])
+
+    assert mrz is not None and mrz.format == "TD1"
+    assert (mrz.surname, mrz.given_names) == ("PENG", "BO")
+
+
+def test_a_td1_date_line_split_into_pieces_without_fillers_is_joined():
+    mrz = find_mrz([TD1[0], TD1[1][:16], TD1[1][16:], TD1[2]])
+
+    assert mrz is not None and mrz.valid
