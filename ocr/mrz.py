@@ -17,7 +17,9 @@ from collections.abc import Sequence
 
 from ocr.mrz_cards import read_card_zone
 from ocr.mrz_parts import (
+    FIRST_LINE_SPANS,
     PASSPORT_FIELD_ATTRIBUTES,
+    SECOND_LINE_SPANS,
     TD3_LENGTH,
     MrzResult,
     check_digit,
@@ -26,6 +28,8 @@ from ocr.mrz_parts import (
     mrz_like,
     parse_names,
     read_by_class,
+    repaired_fields,
+    repaired_names,
     zone_piece,
 )
 from ocr.normalize import normalize_date
@@ -69,18 +73,28 @@ def _score(line2: str) -> int:
     return sum(_checks(line2).values())
 
 
+def _repair_line2(raw: str) -> tuple[str, str] | None:
+    """(as printed, as read) of the best 44-character reading of a TD3 second line."""
+    pairs = [(v, read_by_class(v, _LINE2_CLASSES)) for v in length_variants(raw, TD3_LENGTH)]
+    pairs = [pair for pair in pairs if _LINE2_RE.fullmatch(pair[1])]
+    return max(pairs, key=lambda pair: _score(pair[1]), default=None)
+
+
 def repair_line2(raw: str) -> str | None:
     """Best 44-character reading of a TD3 second line, or None when it is not one."""
-    variants = [read_by_class(v, _LINE2_CLASSES) for v in length_variants(raw, TD3_LENGTH)]
-    variants = [v for v in variants if _LINE2_RE.fullmatch(v)]
-    if not variants:
-        return None
-    return max(variants, key=_score)
+    repaired = _repair_line2(raw)
+    return None if repaired is None else repaired[1]
 
 
-def parse_td3(line1: str, line2: str) -> MrzResult:
-    """Parse two cleaned TD3 lines (line2 exactly 44 characters) into an MrzResult."""
+def parse_td3(line1: str, line2: str, *, printed2: str | None = None) -> MrzResult:
+    """Parse two cleaned TD3 lines (line2 exactly 44 characters) into an MrzResult;
+    ``printed2`` is line 2 as printed, before it was read by position (line2 itself where
+    omitted)."""
     surname, given = parse_names(line1[5:])
+    issuing = read_by_class(line1[2:5], "LLL")
+    repaired = repaired_fields(line2 if printed2 is None else printed2, line2, SECOND_LINE_SPANS)
+    repaired |= repaired_fields(line1, line1[:2] + issuing, FIRST_LINE_SPANS)
+    repaired |= repaired_names(line1[5:])
     sex = {"M": "male", "F": "female"}.get(line2[20])
     birth = normalize_date(line2[13:19], kind="birth") if line2[13:19].isdigit() else None
     expiry = normalize_date(line2[21:27], kind="expiry") if line2[21:27].isdigit() else None
@@ -88,7 +102,7 @@ def parse_td3(line1: str, line2: str) -> MrzResult:
         line1=line1,
         line2=line2,
         document_code=line1[0:2].replace("<", ""),
-        issuing_country=read_by_class(line1[2:5], "LLL").replace("<", ""),
+        issuing_country=issuing.replace("<", ""),
         surname=surname,
         given_names=given,
         passport_number=line2[0:9].replace("<", ""),
@@ -98,6 +112,7 @@ def parse_td3(line1: str, line2: str) -> MrzResult:
         expiry_date=expiry,
         personal_number=line2[28:42].replace("<", ""),
         checks=_checks(line2),
+        repaired=frozenset(repaired),
     )
 
 
@@ -110,19 +125,22 @@ def _rank(result: MrzResult) -> int:
 
 def _best_split(stream: str) -> MrzResult | None:
     """The reading of two joined TD3 lines whose check digits hold best."""
-    best: tuple[int, str, str] | None = None
+    best: tuple[int, str, tuple[str, str]] | None = None
     for split in (TD3_LENGTH, TD3_LENGTH + 1, TD3_LENGTH - 1):
         line1, rest = stream[:split], stream[split:]
         for tail in dict.fromkeys([rest, rest[:TD3_LENGTH], rest[: TD3_LENGTH + 1]]):
-            line2 = repair_line2(tail)
+            line2 = _repair_line2(tail)
             if line2 is None:
                 continue
             # Ranked by the check digits alone (what parse_td3 would record); only the winner
             # is parsed.
-            score = _score(line2)
+            score = _score(line2[1])
             if best is None or score > best[0]:
                 best = (score, line1, line2)
-    return None if best is None else parse_td3(best[1], best[2])
+    if best is None:
+        return None
+    _, line1, (printed2, line2) = best
+    return parse_td3(line1, line2, printed2=printed2)
 
 
 def _unmerged(lines: Sequence[str]) -> list[str]:

@@ -14,11 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ocr.mrz_parts import (
+    FIRST_LINE_SPANS,
+    SECOND_LINE_SPANS,
     MrzResult,
     check_digit,
     length_variants,
     parse_names,
     read_by_class,
+    repaired_fields,
+    repaired_names,
 )
 from ocr.normalize import normalize_date
 
@@ -93,9 +97,26 @@ def _state(code: str) -> str:
     return code.replace("<", "")
 
 
-def parse_td1(line1: str, line2: str, line3: str) -> MrzResult:
-    """Parse three TD1 lines (the first two read by class, exactly 30 characters)."""
+# Where the passport fields stand in a TD1 zone's first two lines.
+_TD1_FIRST_SPANS = {**FIRST_LINE_SPANS, "passportNumber": (5, 14)}
+_TD1_SECOND_SPANS = {
+    "birthDate": (0, 6),
+    "gender": (7, 8),
+    "expiryDate": (8, 14),
+    "nationality": (15, 18),
+}
+
+
+def parse_td1(
+    line1: str, line2: str, line3: str, *, printed: tuple[str, str] | None = None
+) -> MrzResult:
+    """Parse three TD1 lines (the first two read by class, exactly 30 characters); ``printed``
+    holds the first two as printed, before they were read by position (the lines themselves
+    where omitted)."""
     surname, given = parse_names(line3)
+    printed1, printed2 = printed or (line1, line2)
+    repaired = repaired_fields(printed1, line1, _TD1_FIRST_SPANS)
+    repaired |= repaired_fields(printed2, line2, _TD1_SECOND_SPANS) | repaired_names(line3)
     return MrzResult(
         line1=line1,
         line2=line2,
@@ -112,12 +133,17 @@ def parse_td1(line1: str, line2: str, line3: str) -> MrzResult:
         expiry_date=_date(line2[8:14], "expiry"),
         personal_number=line1[15:30].replace("<", ""),
         checks=_td1_checks(line1, line2),
+        repaired=frozenset(repaired),
     )
 
 
-def parse_td2(line1: str, line2: str) -> MrzResult:
-    """Parse two TD2 lines (read by class, exactly 36 characters)."""
+def parse_td2(line1: str, line2: str, *, printed: tuple[str, str] | None = None) -> MrzResult:
+    """Parse two TD2 lines (read by class, exactly 36 characters); ``printed`` as for
+    ``parse_td1``."""
     surname, given = parse_names(line1[5:])
+    printed1, printed2 = printed or (line1, line2)
+    repaired = repaired_fields(printed1, line1, FIRST_LINE_SPANS)
+    repaired |= repaired_fields(printed2, line2, SECOND_LINE_SPANS) | repaired_names(printed1[5:])
     return MrzResult(
         line1=line1,
         line2=line2,
@@ -133,14 +159,20 @@ def parse_td2(line1: str, line2: str) -> MrzResult:
         expiry_date=_date(line2[21:27], "expiry"),
         personal_number=line2[28:35].replace("<", ""),
         checks=_td2_checks(line1, line2),
+        repaired=frozenset(repaired),
     )
 
 
-def _readings(raw: str, fmt: _Format, index: int) -> list[str]:
+# A line as printed (one filler more or less) and as read by the class of each position.
+_Line = tuple[str, str]
+
+
+def _readings(raw: str, fmt: _Format, index: int) -> list[_Line]:
     """The ways to read ``raw`` as checked line ``index`` of ``fmt``: one filler more or less,
     each position read by its class."""
-    readings = [read_by_class(v, fmt.classes[index]) for v in length_variants(raw, fmt.length)]
-    return [r for r in dict.fromkeys(readings) if len(r) == fmt.length]
+    variants = length_variants(raw, fmt.length)
+    readings = {read_by_class(v, fmt.classes[index]): v for v in reversed(variants)}
+    return [(printed, read) for read, printed in readings.items() if len(read) == fmt.length]
 
 
 def _cuts(stream: str, start: int, bounds: Sequence[int], length: int) -> list[int]:
@@ -154,10 +186,11 @@ def _cuts(stream: str, start: int, bounds: Sequence[int], length: int) -> list[i
     return near or [start + length - 1, start + length, start + length + 1]
 
 
-def _parsed(fmt: _Format, lines: tuple[str, ...]) -> MrzResult:
+def _parsed(fmt: _Format, first: _Line, second: _Line, names: str) -> MrzResult:
+    printed = (first[0], second[0])
     if fmt is TD1:
-        return parse_td1(*lines)
-    return parse_td2(*lines)
+        return parse_td1(first[1], second[1], names, printed=printed)
+    return parse_td2(first[1], second[1], printed=printed)
 
 
 def _score(fmt: _Format, first: str, second: str) -> int:
@@ -165,8 +198,13 @@ def _score(fmt: _Format, first: str, second: str) -> int:
     return sum(checks.values())
 
 
-def _best_td1(stream: str, bounds: Sequence[int]) -> tuple[int, tuple[str, ...]] | None:
-    best: tuple[int, tuple[str, ...]] | None = None
+# The best cut of a stream into a zone's lines: the check digits holding, the first and second
+# lines, the names line.
+_Cut = tuple[int, _Line, _Line, str]
+
+
+def _best_td1(stream: str, bounds: Sequence[int]) -> _Cut | None:
+    best: _Cut | None = None
     for end1 in _cuts(stream, 0, bounds, TD1_LENGTH):
         firsts = _readings(stream[:end1], TD1, 0)
         for end2 in _cuts(stream, end1, bounds, TD1_LENGTH):
@@ -174,24 +212,25 @@ def _best_td1(stream: str, bounds: Sequence[int]) -> tuple[int, tuple[str, ...]]
             names = stream[end2 : end2 + TD1_LENGTH + 1]
             for first in firsts:
                 for second in seconds:
-                    score = _score(TD1, first, second)
+                    score = _score(TD1, first[1], second[1])
                     if best is None or score > best[0]:
-                        best = (score, (first, second, names))
+                        best = (score, first, second, names)
     return best
 
 
-def _best_td2(stream: str, bounds: Sequence[int]) -> tuple[int, tuple[str, ...]] | None:
-    best: tuple[int, tuple[str, ...]] | None = None
+def _best_td2(stream: str, bounds: Sequence[int]) -> _Cut | None:
+    best: _Cut | None = None
     # The names line may have lost fillers at its end: line 2 is cut where an OCR line begins
     # too, and read from there.
     starts = sorted({*_cuts(stream, 0, bounds, TD2_LENGTH), *(b for b in bounds if b >= 10)})
     for end1 in starts:
-        first = read_by_class(stream[:end1][:TD2_LENGTH].ljust(TD2_LENGTH, "<"), TD2.classes[0])
+        printed = stream[:end1][:TD2_LENGTH].ljust(TD2_LENGTH, "<")
+        first = (printed, read_by_class(printed, TD2.classes[0]))
         for end2 in _cuts(stream, end1, bounds, TD2_LENGTH):
             for second in _readings(stream[end1:end2], TD2, 1):
-                score = _score(TD2, first, second)
+                score = _score(TD2, first[1], second[1])
                 if best is None or score > best[0]:
-                    best = (score, (first, second))
+                    best = (score, first, second, "")
     return best
 
 
@@ -216,8 +255,8 @@ def read_card_zone(pieces: Sequence[str]) -> MrzResult | None:
     ]
     if not found:
         return None
-    fmt, (score, lines) = max(found, key=lambda item: item[1][0])
+    fmt, (score, first, second, names) = max(found, key=lambda item: item[1][0])
     if score < MIN_CHECKS_HOLDING:
         return None
-    result = _parsed(fmt, lines)
+    result = _parsed(fmt, first, second, names)
     return result if result.birth_date and result.expiry_date else None

@@ -86,6 +86,9 @@ class MrzResult:
     checks: dict[str, bool] = field(default_factory=dict)
     format: str = "TD3"
     line3: str = ""
+    # The passport fields whose value was read with a look-alike (a letter printed where the
+    # format puts a digit, a digit where it puts a letter).
+    repaired: frozenset[str] = frozenset()
 
     @property
     def valid(self) -> bool:
@@ -181,3 +184,34 @@ def parse_names(field_text: str) -> tuple[str, str]:
     surname = " ".join(p for p in surname.split("<") if p)
     given = " ".join(p for p in given.split("<") if p)
     return surname, given
+
+
+# Where the passport fields stand in the second line of TD3 and TD2 zones, and the issuing state
+# in the first line of every format.
+SECOND_LINE_SPANS = {
+    "nationality": (10, 13),
+    "birthDate": (13, 19),
+    "gender": (20, 21),
+    "expiryDate": (21, 27),
+}
+FIRST_LINE_SPANS = {"issuingCountry": (2, 5)}
+
+
+def repaired_fields(printed: str, read: str, spans: dict[str, tuple[int, int]]) -> set[str]:
+    """The fields (by their span of the line) where ``read`` took a look-alike for a character of
+    ``printed``; a K read as a filler is not one (no value holds it)."""
+    changed = {
+        i for i, (p, r) in enumerate(zip(printed, read, strict=False)) if p != r and p + r != "K<"
+    }
+    return {key for key, (start, end) in spans.items() if changed & set(range(start, end))}
+
+
+def repaired_names(field_text: str) -> set[str]:
+    """The names (surname, givenNames) of a printed names field that hold a digit read as a
+    letter."""
+    surname, _, given = field_text.partition("<<")
+    return {
+        key
+        for key, part in (("surname", surname), ("givenNames", given))
+        if any(c.isdigit() for c in part)
+    }

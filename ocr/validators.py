@@ -238,6 +238,9 @@ def _passport_cross_check(
         same = _MRZ_SPACING_RE.sub("", value.upper()) == _MRZ_SPACING_RE.sub("", in_mrz.upper())
         if not same:
             checks.setdefault(key, Check(True)).fail("does not match the MRZ")
+        elif key in mrz.repaired:
+            # The zone printed a look-alike where the value stands (74O812 for a birth date).
+            checks.setdefault(key, Check(True)).repaired = True
 
 
 def validate_document(

@@ -86,12 +86,19 @@ class ValuesBeforeLabels:
         # Text before the first label is no label's: all of it may be the value.
         cuts = [m.end() for m in _SPACES_RE.finditer(text)]
         cuts = sorted(cuts, reverse=True) + ([0] if before.rule is None else [])
+        whole = self.rules[before.rule].read(text) if before.rule is not None else None
         for cut in cuts:
             head, tail = text[:cut].strip(), text[cut:].strip()
             reading = self.rules[piece.rule].read(tail) if tail else None
-            if reading is None:
-                continue
-            if before.rule is not None and (not head or self.rules[before.rule].read(head) is None):
+            if reading is None or (
+                before.rule is not None and not self._keeps(before, head, whole)
+            ):
                 continue
             return head, tail, reading
         return None
+
+    def _keeps(self, before: Piece, head: str, whole: Reading | None) -> bool:
+        """Whether ``head`` alone is still a value of the label it follows, with every field the
+        whole text gave (a period 2011.10.03 - 长期 cut to 2011.10.03 - is not)."""
+        reading = self.rules[before.rule].read(head) if head else None
+        return reading is not None and (whole is None or set(reading) >= set(whole))

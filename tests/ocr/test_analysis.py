@@ -167,3 +167,18 @@ def test_a_td1_document_number_whose_check_fails_is_returned_as_printed_invalid_
     assert body["validation"]["passportNumber"]["valid"] is False
     assert "repaired" not in body["validation"]["passportNumber"]
     assert body["fieldConfidence"]["passportNumber"] < 0.5
+
+
+def test_a_td1_date_read_with_a_look_alike_is_marked_repaired_and_kept_below_0_9():
+    lines = [TD1_CARD[0], TD1_CARD[1].replace("7408122", "74O8122"), TD1_CARD[2]]
+    body = rules_answer("passport", lines)
+
+    assert body["fields"]["birthDate"] == "1974-08-12"
+    assert body["validation"]["birthDate"]["repaired"] is True
+    assert body["fieldConfidence"]["birthDate"] < 0.9
+
+
+def test_td1_values_printed_as_is_are_not_marked_repaired():
+    body = rules_answer("passport", TD1_CARD)
+
+    assert not any(check.get("repaired") for check in body["validation"].values())

@@ -152,3 +152,14 @@ def test_a_zone_line_merged_with_a_printed_line_is_parted_from_it():
 
     assert mrz is not None and mrz.valid
     assert mrz.surname == "ERIKSSON"
+
+
+def test_fields_read_with_a_look_alike_are_recorded_as_repaired():
+    mrz = find_mrz([LINE1.replace("ERIKSSON", "ERIK55ON"), LINE2.replace("7408122", "74O8122")])
+
+    assert mrz is not None and mrz.valid
+    assert mrz.repaired == {"surname", "birthDate"}
+
+
+def test_a_zone_printed_as_is_has_no_repaired_field():
+    assert find_mrz([LINE1.lower(), LINE2[:20] + " " + LINE2[20:]]).repaired == frozenset()

@@ -187,3 +187,25 @@ def test_a_td1_date_line_split_into_pieces_without_fillers_is_joined():
     mrz = find_mrz([TD1[0], TD1[1][:16], TD1[1][16:], TD1[2]])
 
     assert mrz is not None and mrz.valid
+
+
+def test_td1_fields_read_with_a_look_alike_are_recorded_as_repaired():
+    lines = [TD1[0].replace("UTO", "UT0", 1), TD1[1].replace("F1204159", "FI2O4159"), TD1[2]]
+    mrz = find_mrz(lines)
+
+    assert mrz is not None and mrz.valid
+    assert mrz.repaired == {"issuingCountry", "expiryDate"}
+
+
+def test_td2_names_read_with_a_look_alike_are_recorded_as_repaired():
+    mrz = find_mrz([TD2[0].replace("ANNA", "4NNA"), TD2[1]])
+
+    assert mrz is not None and mrz.valid
+    assert mrz.given_names == "ANNA MARIA"
+    assert mrz.repaired == {"givenNames"}
+
+
+def test_td1_fillers_read_as_k_are_no_repair():
+    lines = [TD1[0].replace("<<<<<", "<KK<<", 1), TD1[1], TD1[2].replace("<<<<<<<", "<<KKKKK")]
+
+    assert find_mrz(lines).repaired == frozenset()

@@ -726,3 +726,11 @@ def test_a_passport_date_merged_with_the_zone_is_read_from_the_zone():
 
     assert got["expiryDate"] == "2012-04-15"
     assert got["surname"] == "ERIKSSON"
+
+
+def test_a_card_in_one_string_does_not_cut_a_validity_period_for_the_label_after_it():
+    line = "签发机关 杭州市公安局西湖分局 有 效 期 限 2011.10.03 - 长期 姓名 性 别 男 民族 回"
+    got = values("idCard", [line])
+
+    assert (got["validFrom"], got["validUntil"]) == ("2011-10-03", "long-term")
+    assert got["name"] is None
