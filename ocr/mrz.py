@@ -1,11 +1,11 @@
 """Machine readable zones (ICAO 9303) in OCR lines: finding one, repairing it, parsing it.
 
-A passport's zone is TD3 (two lines of 44); identity cards, travel permits and visas that phones
-send as passports carry TD1 (three lines of 30) or TD2 (two lines of 36), read by
-``ocr.mrz_cards``. Phone OCR splits lines, inserts spaces, reads « or K for the filler <, gives one
-filler too many or too few, merges a zone line with a printed one, and confuses O/0, I/1 and
-friends. ``find_mrz`` undoes that where the check digits prove the repair right, and
-``MrzResult.checks`` says which hold.
+A passport's zone is TD3 (two lines of 44), a visa's of that size MRV-A; identity cards, travel
+permits and visas that phones send as passports carry TD1 (three lines of 30) or TD2 (two lines of
+36; MRV-B for a visa), read by ``ocr.mrz_cards``. Phone OCR splits lines, inserts spaces, reads «
+or K for the filler <, gives one filler too many or too few, merges a zone line with a printed
+one, and confuses O/0, I/1 and friends. ``find_mrz`` undoes that where the check digits prove the
+repair right, and ``MrzResult.checks`` says which hold.
 """
 
 from __future__ import annotations
@@ -50,34 +50,43 @@ _ZONE_CHARS_RE = re.compile(r"[A-Z0-9<]+")
 # check, nationality, birth date, check, sex, expiry date, check, personal number, its check
 # (a filler where there is none) and the composite check.
 _LINE2_CLASSES = "A" * 9 + "C" + "LLL" + "D" * 6 + "C" + "S" + "D" * 6 + "C" + "A" * 14 + "CC"
+# A visa of this size (MRV-A, its first line opening with V) has optional data in place of the
+# personal number and both its check digits.
+_VISA_LINE2_CLASSES = _LINE2_CLASSES[:28] + "A" * 16
 # Two columns OCR merged into one line stay apart by a gap this wide.
 _GAP_RE = re.compile(r"\s{3,}")
 
 
-def _checks(line2: str) -> dict[str, bool]:
+def _checks(line2: str, *, visa: bool = False) -> dict[str, bool]:
+    checks = {
+        "passportNumber": line2[9] == check_digit(line2[0:9]),
+        "birthDate": line2[19] == check_digit(line2[13:19]),
+        "expiryDate": line2[27] == check_digit(line2[21:27]),
+    }
+    if visa:
+        return checks
     personal = line2[28:42]
     personal_ok = line2[42] == check_digit(personal) or (
         line2[42] == "<" and set(personal) <= {"<"}
     )
     composite = line2[0:10] + line2[13:20] + line2[21:43]
     return {
-        "passportNumber": line2[9] == check_digit(line2[0:9]),
-        "birthDate": line2[19] == check_digit(line2[13:19]),
-        "expiryDate": line2[27] == check_digit(line2[21:27]),
+        **checks,
         "personalNumber": personal_ok,
         "composite": line2[43] == check_digit(composite),
     }
 
 
-def _score(line2: str) -> int:
-    return sum(_checks(line2).values())
+def _score(line2: str, *, visa: bool = False) -> int:
+    return sum(_checks(line2, visa=visa).values())
 
 
-def _repair_line2(raw: str) -> tuple[str, str] | None:
+def _repair_line2(raw: str, *, visa: bool = False) -> tuple[str, str] | None:
     """(as printed, as read) of the best 44-character reading of a TD3 second line."""
-    pairs = [(v, read_by_class(v, _LINE2_CLASSES)) for v in length_variants(raw, TD3_LENGTH)]
+    classes = _VISA_LINE2_CLASSES if visa else _LINE2_CLASSES
+    pairs = [(v, read_by_class(v, classes)) for v in length_variants(raw, TD3_LENGTH)]
     pairs = [pair for pair in pairs if _LINE2_RE.fullmatch(pair[1])]
-    return max(pairs, key=lambda pair: _score(pair[1]), default=None)
+    return max(pairs, key=lambda pair: _score(pair[1], visa=visa), default=None)
 
 
 def repair_line2(raw: str) -> str | None:
@@ -91,6 +100,7 @@ def parse_td3(line1: str, line2: str, *, printed2: str | None = None) -> MrzResu
     ``printed2`` is line 2 as printed, before it was read by position (line2 itself where
     omitted)."""
     surname, given = parse_names(line1[5:])
+    visa = line1.startswith("V")
     issuing = read_by_class(line1[2:5], "LLL")
     repaired = repaired_fields(line2 if printed2 is None else printed2, line2, SECOND_LINE_SPANS)
     repaired |= repaired_fields(line1, line1[:2] + issuing, FIRST_LINE_SPANS)
@@ -111,12 +121,15 @@ def parse_td3(line1: str, line2: str, *, printed2: str | None = None) -> MrzResu
         sex=sex,
         expiry_date=expiry,
         personal_number=line2[28:42].replace("<", ""),
-        checks=_checks(line2),
+        checks=_checks(line2, visa=visa),
+        format=MRV_A if visa else "TD3",
         repaired=frozenset(repaired),
     )
 
 
-_LINE1_RE = re.compile(r"P[A-Z<][A-Z<]{3}")
+# A passport's first line opens with P; a visa of the same size (MRV-A) with V.
+_LINE1_RE = re.compile(r"[PV][A-Z<][A-Z<]{3}")
+MRV_A = "MRV-A"
 
 
 def _rank(result: MrzResult) -> int:
@@ -125,16 +138,17 @@ def _rank(result: MrzResult) -> int:
 
 def _best_split(stream: str) -> MrzResult | None:
     """The reading of two joined TD3 lines whose check digits hold best."""
+    visa = stream.startswith("V")
     best: tuple[int, str, tuple[str, str]] | None = None
     for split in (TD3_LENGTH, TD3_LENGTH + 1, TD3_LENGTH - 1):
         line1, rest = stream[:split], stream[split:]
         for tail in dict.fromkeys([rest, rest[:TD3_LENGTH], rest[: TD3_LENGTH + 1]]):
-            line2 = _repair_line2(tail)
+            line2 = _repair_line2(tail, visa=visa)
             if line2 is None:
                 continue
             # Ranked by the check digits alone (what parse_td3 would record); only the winner
             # is parsed.
-            score = _score(line2[1])
+            score = _score(line2[1], visa=visa)
             if best is None or score > best[0]:
                 best = (score, line1, line2)
     if best is None:

@@ -61,6 +61,8 @@ TD2 = _Format(
     ("LLLLL" + "N" * 31, "A" * 9 + "C" + "LLL" + "D" * 6 + "C" + "S" + "D" * 6 + "C" + "A" * 8),
 )
 _SEXES = {"M": "male", "F": "female"}
+# A visa of TD2 size.
+MRV_B = "MRV-B"
 
 
 def _is_visa(line1: str) -> bool:
@@ -147,7 +149,7 @@ def parse_td2(line1: str, line2: str, *, printed: tuple[str, str] | None = None)
     return MrzResult(
         line1=line1,
         line2=line2,
-        format=TD2.name,
+        format=MRV_B if _is_visa(line1) else TD2.name,
         document_code=line1[0:2].replace("<", ""),
         issuing_country=_state(line1[2:5]),
         surname=surname,

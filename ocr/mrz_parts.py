@@ -67,8 +67,9 @@ class MrzResult:
     """The parsed zone. Dates are ISO strings (None when not a date); sex is male/female.
 
     ``format`` is TD3 (a passport's two lines of 44), TD2 (two of 36) or TD1 (three of 30, an
-    identity card's or a travel permit's); ``line1`` and ``line2`` are the zone's first two lines
-    and ``line3`` a TD1's names line.
+    identity card's or a travel permit's), or a visa's MRV-A (of TD3 size) or MRV-B (of TD2
+    size); ``line1`` and ``line2`` are the zone's first two lines and ``line3`` a TD1's names
+    line.
     """
 
     line1: str

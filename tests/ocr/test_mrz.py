@@ -163,3 +163,21 @@ def test_fields_read_with_a_look_alike_are_recorded_as_repaired():
 
 def test_a_zone_printed_as_is_has_no_repaired_field():
     assert find_mrz([LINE1.lower(), LINE2[:20] + " " + LINE2[20:]]).repaired == frozenset()
+
+
+def test_a_visa_of_passport_size_has_no_personal_number_or_composite_check():
+    # ICAO 9303 part 7 specimen of a TD3-size visa (MRV-A).
+    lines = [
+        "V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+        "L8988901C4XXX4009078F96121096ZE184226B<<<<<<",
+    ]
+    mrz = find_mrz(lines)
+
+    assert mrz is not None and mrz.format == "MRV-A"
+    assert mrz.valid
+    assert set(mrz.checks) == {"passportNumber", "birthDate", "expiryDate"}
+    assert (mrz.passport_number, mrz.birth_date, mrz.expiry_date) == (
+        "L8988901C",
+        "1940-09-07",
+        "1996-12-10",
+    )

@@ -164,7 +164,7 @@ def test_a_td2_visa_has_no_composite_check():
     lines = ["V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<", "L8988901C4XXX4009078F9612109<<<<<<<<"]
     mrz = find_mrz(lines)
 
-    assert mrz is not None and mrz.format == "TD2"
+    assert mrz is not None and mrz.format == "MRV-B"
     assert mrz.valid
     assert set(mrz.checks) == {"passportNumber", "birthDate", "expiryDate"}
     assert (mrz.passport_number, mrz.nationality) == ("L8988901C", "XXX")
