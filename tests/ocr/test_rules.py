@@ -734,3 +734,17 @@ def test_a_card_in_one_string_does_not_cut_a_validity_period_for_the_label_after
 
     assert (got["validFrom"], got["validUntil"]) == ("2011-10-03", "long-term")
     assert got["name"] is None
+
+
+def test_a_label_in_a_column_merged_after_the_business_scope_is_read():
+    lines = [
+        "名称：南京启明汇通文化传媒有限公司",
+        "经营范围 技术开发、技术咨询、技术服务；软件开发；   法定代表人：林平",
+        "销售电子产品、计算机软硬件。",
+    ]
+    assert values("businessLicense", lines)["legalRepresentative"] == "林平"
+
+
+def test_the_business_scope_still_swallows_the_labels_of_its_own_text():
+    lines = ["经营范围 企业管理咨询；住所租赁服务", "住所 北京市朝阳区建国路88号"]
+    assert values("businessLicense", lines)["address"] == "北京市朝阳区建国路88号"
