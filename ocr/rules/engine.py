@@ -249,6 +249,7 @@ class Extraction(ValuesBeforeLabels):
         rule = self.rules[item.rule]
         if rule.continues is None:
             return
+        self._take_rest_of_line(item, rule)
         taker = self.doc.taker(item.parts)
         self._follow_value(item, rule, taker, continues=rule.continues)
         if rule.before_tail is not None:
@@ -262,6 +263,16 @@ class Extraction(ValuesBeforeLabels):
             for key, (value, _) in reading.items():
                 confidence = min(self.out[key].confidence, WRAPPED_CEILING)
                 self.out[key] = Candidate(value, confidence, "label")
+
+    def _take_rest_of_line(self, item: _Found, rule: FieldRule) -> None:
+        """A value cut short whose end OCR merged into its line beyond a gap (住址 北京市朝阳
+        区科技园南路247号21   号楼4单元882室) takes that end."""
+        rest = [f for f in self.doc.free if f.line == item.last_line and not f.whole_line]
+        rest = [f for f in rest if not (f.leading or f.consumed or f.text in item.parts)]
+        complete = rule.complete is not None and rule.complete("".join(item.parts))
+        if rest and not complete and rule.continues is not None and rule.continues(rest[0].text):
+            rest[0].consumed = True
+            item.parts.append(rest[0].text)
 
     def _follow_value(
         self,

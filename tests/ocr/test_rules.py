@@ -748,3 +748,26 @@ def test_a_label_in_a_column_merged_after_the_business_scope_is_read():
 def test_the_business_scope_still_swallows_the_labels_of_its_own_text():
     lines = ["经营范围 企业管理咨询；住所租赁服务", "住所 北京市朝阳区建国路88号"]
     assert values("businessLicense", lines)["address"] == "北京市朝阳区建国路88号"
+
+
+def test_an_address_whose_end_ocr_merged_into_its_line_beyond_a_gap_is_whole():
+    lines = [
+        "姓名 张三",
+        "住址 福建省厦门市思明   区幸福村393号",
+        "公民身份号码 11010519491231002X",
+    ]
+    assert values("idCard", lines)["address"] == "福建省厦门市思明区幸福村393号"
+
+
+def test_an_address_on_the_line_after_its_label_takes_its_end_beyond_a_gap():
+    lines = [
+        "住址",
+        "北京市朝阳区科技园南路247号21   号楼4单元882室",
+        "公民身份号码 11010519491231002X",
+    ]
+    assert values("idCard", lines)["address"] == "北京市朝阳区科技园南路247号21号楼4单元882室"
+
+
+def test_an_address_that_is_complete_does_not_take_the_other_column():
+    lines = ["住址 北京市朝阳区建国路88号   北京市公安局朝阳分局", "姓名 张三"]
+    assert values("idCard", lines)["address"] == "北京市朝阳区建国路88号"
