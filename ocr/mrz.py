@@ -193,8 +193,8 @@ def _streams(cleaned: list[str], start: int, limit: int, *, card: bool = False) 
     """The zone's pieces from line ``start`` on: the lines after it, and (OCR may have read a
     piece of the zone before its first line) all the zone's pieces around it in order."""
     after = [c for c in cleaned[start + 1 :] if c and (_card_piece(c) if card else mrz_like(c))]
-    piece = _card_piece if card else zone_piece
-    around = [c for i, c in enumerate(cleaned) if i != start and piece(c)]
+    is_piece = _card_piece if card else zone_piece
+    around = [c for i, c in enumerate(cleaned) if i != start and is_piece(c)]
     streams = []
     for pieces in (after, around):
         taken, length = [cleaned[start]], len(cleaned[start])
