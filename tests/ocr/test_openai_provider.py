@@ -329,8 +329,16 @@ def test_a_loops_client_is_closed_when_the_loop_shuts_down(fake):
         await client.post("/chat/completions", body=body, cast_to=bytes)
         return client
 
-    client = asyncio.run(answered_client())
+    # As asyncio.run and async_to_sync end a loop (without making it the thread's current loop).
+    loop = asyncio.new_event_loop()
+    try:
+        client = loop.run_until_complete(answered_client())
+        open_before_shutdown = not client.is_closed()
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
 
+    assert open_before_shutdown
     assert client.is_closed()
 
 
