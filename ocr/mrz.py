@@ -25,6 +25,7 @@ from ocr.mrz_parts import (
     check_digit,
     clean_line,
     length_variants,
+    may_hold_zone,
     mrz_like,
     parse_names,
     read_by_class,
@@ -175,6 +176,8 @@ def find_mrz(lines: Sequence[str]) -> MrzResult | None:
     zone may be split over several lines, have spaces, fillers read as « or K, and one filler
     too many or too few; its lines are repaired where the check digits show how.
     """
+    if not may_hold_zone(lines):
+        return None
     # A request asks for the zone of the same lines up to five times (detection, the rules,
     # grounding, reconciling, validation). The day is part of the key because it decides the
     # century of a two-digit MRZ year.

@@ -12,6 +12,7 @@ import itertools
 import operator
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ocr.lookalikes import (
@@ -127,6 +128,12 @@ def clean_line(line: str) -> str:
         # A zone line with stray marks read into it: the marks are not part of it.
         return inside
     return _EDGE_MARKS_RE.sub("", text)
+
+
+def may_hold_zone(lines: Sequence[str]) -> bool:
+    """Whether any of `lines` has a filler once cleaned (``clean_line``), as every zone has: the
+    cheap test that spares the search on text without one."""
+    return any("<" in unicodedata.normalize("NFKC", line).translate(_TO_FILLER) for line in lines)
 
 
 def mrz_like(text: str) -> bool:
