@@ -21,7 +21,7 @@ from ocr.rules.doctypes import generic_rule, rules_for
 from ocr.rules.engine import run_engine
 from ocr.rules.labels import restore_split_labels
 from ocr.rules.passport import extract_passport
-from ocr.rules.positional import driver_license_by_order, id_card_by_order
+from ocr.rules.positional import driver_license_by_shape, id_card_by_shape
 from ocr.rules.rule import Candidate
 from prompts.document_types import DocumentTypeKey, FieldSpec
 
@@ -40,10 +40,10 @@ _PASSPORT_KEYS = (
 )
 
 
-# Readers of the values of a card whose labels OCR lost, in the card's printed order.
-_BY_ORDER = {
-    DocumentTypeKey.ID_CARD: id_card_by_order,
-    DocumentTypeKey.DRIVER_LICENSE: driver_license_by_order,
+# Readers of the values of a card whose labels OCR lost, by their shape.
+_BY_SHAPE = {
+    DocumentTypeKey.ID_CARD: id_card_by_shape,
+    DocumentTypeKey.DRIVER_LICENSE: driver_license_by_shape,
 }
 
 
@@ -78,9 +78,9 @@ def extract(
             lines=restore_split_labels(lines, rules), rules=rules, patterns=patterns
         )
         found.update({f.key: result.get(f.key) for f in rest})
-    by_order = _BY_ORDER.get(document_type)
-    if by_order is not None:
+    by_shape = _BY_SHAPE.get(document_type)
+    if by_shape is not None:
         wanted = {f.key for f in fields}
-        read = by_order(lines, found).items()
+        read = by_shape(lines, found).items()
         found.update({k: c for k, c in read if k in wanted and found.get(k) is None})
     return {f.key: found.get(f.key) for f in fields}

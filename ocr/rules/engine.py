@@ -25,6 +25,7 @@ from ocr.rules.costs import pairing_cost, unmatched_cost
 from ocr.rules.labels import LabelMatcher, Piece
 from ocr.rules.lines import GAP, is_noise
 from ocr.rules.matching import min_cost_matching
+from ocr.rules.rows import is_whole_row, split_row_values
 from ocr.rules.rule import Candidate, FieldRule, PatternRule, Reading
 from ocr.rules.texts import DocumentLines, FreeText, LineTaker
 
@@ -171,19 +172,17 @@ class Extraction(ValuesBeforeLabels):
     def _pair_row_on_line(self, idx: int, pieces: list[Piece]) -> bool:
         """A row of labels read together with its row of values ("性别 民族 女 汉"). True where
         every value fits its label (and the labels took them)."""
-        tokens = pieces[-1].text.split()
-        row_then_values = (
-            len(pieces) > 2
-            and not any(p.text for p in pieces[:-1])
-            and len(tokens) == len(pieces) - 1
-        )
-        if not row_then_values:
+        if len(pieces) <= 2 or any(p.text for p in pieces[1:-1]):
             return False
         labels = pieces[1:]
-        readings = [self.rules[p.rule].read(t) for p, t in zip(labels, tokens, strict=True)]
-        if any(r is None for r in readings):
+        fits = split_row_values(
+            [self.rules[p.rule] for p in labels],
+            pieces[-1].text,
+            by_characters=is_whole_row(self.doc.cleaned[idx], pieces, len(labels)),
+        )
+        if not fits:
             return False
-        for piece, token, reading in zip(labels, tokens, readings, strict=True):
+        for piece, (reading, token) in zip(labels, fits, strict=True):
             self.assign(
                 reading,
                 rule=piece.rule,
@@ -270,6 +269,8 @@ class Extraction(ValuesBeforeLabels):
         rest = [f for f in self.doc.free if f.line == item.last_line and not f.whole_line]
         rest = [f for f in rest if not (f.leading or f.consumed or f.text in item.parts)]
         complete = rule.complete is not None and rule.complete("".join(item.parts))
+        if rest and complete and rule.extends is not None:
+            complete = not rule.extends(rest[0].text)
         if rest and not complete and rule.continues is not None and rule.continues(rest[0].text):
             rest[0].consumed = True
             item.parts.append(rest[0].text)
@@ -342,13 +343,14 @@ class Extraction(ValuesBeforeLabels):
             values = by_line.get(j)
             if values is None:
                 continue
-            tokens = values.text.split()
-            if len(tokens) != len(row):
+            head = self.doc.cleaned[line]
+            whole = is_whole_row(head, self.matcher.tokenize(head), len(row))
+            fits = split_row_values(
+                [self.rules[p.rule] for p in row], values.text, by_characters=whole
+            )
+            if not fits:
                 continue
-            readings = [self.rules[p.rule].read(t) for p, t in zip(row, tokens, strict=True)]
-            if any(r is None for r in readings):
-                continue
-            for p, token, reading in zip(row, tokens, readings, strict=True):
+            for p, (reading, token) in zip(row, fits, strict=True):
                 self._assign_paired(p, reading, value_line=j, raw=token)
             values.consumed = True
             return
