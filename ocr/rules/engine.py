@@ -166,32 +166,37 @@ class Extraction(ValuesBeforeLabels):
         pieces = self._read_values_before_labels(idx, pieces)
         if pieces[0].text and not is_noise(pieces[0].text):
             self.doc.add(idx, pieces[0].text, whole_line=False, leading=True)
-        if not self._pair_row_on_line(idx, pieces):
-            self._scan_labels(idx, pieces)
+        self._scan_labels(idx, self._pair_rows_on_line(idx, pieces))
 
-    def _pair_row_on_line(self, idx: int, pieces: list[Piece]) -> bool:
-        """A row of labels read together with its row of values ("性别 民族 女 汉"). True where
-        every value fits its label (and the labels took them)."""
-        if len(pieces) <= 2 or any(p.text for p in pieces[1:-1]):
-            return False
-        labels = pieces[1:]
-        fits = split_row_values(
-            [self.rules[p.rule] for p in labels],
-            pieces[-1].text,
-            by_characters=is_whole_row(self.doc.cleaned[idx], pieces, len(labels)),
-        )
-        if not fits:
-            return False
-        for piece, (reading, token) in zip(labels, fits, strict=True):
-            self.assign(
-                reading,
-                rule=piece.rule,
-                label_line=idx,
-                value_line=idx,
-                base=PAIRED_WITH_ROW,
-                raw=token,
+    def _pair_rows_on_line(self, idx: int, pieces: list[Piece]) -> list[Piece]:
+        """Rows of labels read together with their values after them ("性别 民族 女 汉",
+        "性别民族女汉"), anywhere on the line: each row whose every value fits its label takes
+        them. Returns the pieces left to scan."""
+        left = [pieces[0]]
+        start = 1
+        for end in range(1, len(pieces)):
+            if not pieces[end].text:
+                continue
+            row = pieces[start : end + 1]
+            start = end + 1
+            fits = split_row_values(
+                [self.rules[p.rule] for p in row],
+                row[-1].text,
+                by_characters=GAP not in self.doc.cleaned[idx],
             )
-        return True
+            if not fits:
+                left += row
+                continue
+            for piece, (reading, token) in zip(row, fits, strict=True):
+                self.assign(
+                    reading,
+                    rule=piece.rule,
+                    label_line=idx,
+                    value_line=idx,
+                    base=PAIRED_WITH_ROW,
+                    raw=token,
+                )
+        return left + pieces[start:]
 
     def _scan_labels(self, idx: int, pieces: list[Piece]) -> None:
         """Each label takes the text after it on its line where its reader accepts it; the

@@ -43,6 +43,8 @@ _ETHNICITY_NAMES = (
     "怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺"
 )
 ETHNICITIES = frozenset(_ETHNICITY_NAMES.split())
+# A text this long inside a value the label engine found is a piece of that value.
+MIN_FOUND_PIECE = 3
 _GENDER_BESIDE_RE = re.compile(rf"^([男女])\s*([{v.CJK}A-Za-z]{{1,8}})?$")
 _CJK_ONLY_RE = re.compile(rf"[{v.CJK}]+")
 _SPACES_RE = re.compile(r"\s+")
@@ -110,17 +112,18 @@ class ShapeReader:
                 continue
             text = matcher.tokenize(line)[0].text
             for part in text.split(GAP):
-                part = part.strip()
-                if part and not is_noise(part) and not self._is_found(part):
-                    self.texts.append(_Text(part))
+                for piece in _name_apart(part.strip()):
+                    if not is_noise(piece) and not self._is_found(piece):
+                        self.texts.append(_Text(piece))
 
     def _is_found(self, text: str) -> bool:
-        """Whether the text is (a part of) a value the label engine found."""
+        """Whether the text is a value the label engine found, or a piece of one (a wrapped
+        line; a piece this short may be a value of its own: 汉 in 武汉市公安局)."""
         compact = _compact(text)
         return any(
-            compact in _compact(c.value) or _compact(c.value) == compact
+            compact == _compact(c.value)
+            or (len(compact) >= MIN_FOUND_PIECE and compact in _compact(c.value))
             for c in self.found.values()
-            if len(c.value) >= 2 and not re.fullmatch(r"[\d\-]+", c.value)
         )
 
     def wants(self, key: str) -> bool:
@@ -212,6 +215,14 @@ class ShapeReader:
         self.take("name", _read_name_only)
 
 
+def _name_apart(text: str) -> list[str]:
+    """A name and the sex beside it (张三 男 中国) as two texts; any other text as it is."""
+    name, _, rest = text.partition(" ")
+    if rest and v.read_person_name(name) and _GENDER_BESIDE_RE.match(_compact(rest)):
+        return [name, rest]
+    return [text] if text else []
+
+
 def _is_wrapped_end(text: str) -> bool:
     """A wrapped end of an address, told apart from a name: it holds a number or a house word."""
     return v.is_address_tail(text) and (any(c.isdigit() for c in text) or v.is_building_tail(text))
@@ -232,6 +243,7 @@ def id_card_by_shape(
     if reader.anchor is None or not any(reader.wants(k) for k in ID_CARD_FRONT):
         return {}
     reader.gender_and("ethnicity", read_ethnicity_word)
+    reader.take("ethnicity", read_ethnicity_word)
     reader.birth_date(only_date=True)
     reader.address()
     reader.name()

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Sequence
 
 from ocr.rules.labels import Piece
-from ocr.rules.lines import GAP
+from ocr.rules.lines import GAP, is_noise
 from ocr.rules.rule import FieldRule, Reading
 
 # Cutting a text into parts is tried up to this many characters (a row's values are short).
@@ -63,12 +63,13 @@ def split_row_values(
     if len(rules) < 2 or len({rule.keys for rule in rules}) < len(rules):
         # One field's labels in two languages (姓名 Name) are not a row of fields.
         return []
-    tokens = text.split()
+    # Stray marks OCR read between the values (男汉 国徽) are none of them.
+    tokens = [t for t in text.split() if not is_noise(t)]
     if len(tokens) >= len(rules):
         fits = _only_fit(rules, tokens, " ")
         if fits:
             return fits
-    chars = [c for c in text if not c.isspace()]
+    chars = [c for t in tokens for c in t]
     if (
         not by_characters
         or len(rules) > MAX_SPLIT_LABELS
