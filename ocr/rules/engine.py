@@ -25,7 +25,7 @@ from ocr.rules.costs import pairing_cost, unmatched_cost
 from ocr.rules.labels import LabelMatcher, Piece
 from ocr.rules.lines import GAP, is_noise
 from ocr.rules.matching import min_cost_matching
-from ocr.rules.rows import is_whole_row, split_row_values
+from ocr.rules.rows import cuts_characters, is_whole_row, split_row_values
 from ocr.rules.rule import Candidate, FieldRule, PatternRule, Reading
 from ocr.rules.texts import DocumentLines, FreeText, LineTaker
 
@@ -177,12 +177,11 @@ class Extraction(ValuesBeforeLabels):
         for end in range(1, len(pieces)):
             if not pieces[end].text:
                 continue
-            row = pieces[start : end + 1]
-            start = end + 1
+            row, before, start = pieces[start : end + 1], pieces[start - 1], end + 1
             fits = split_row_values(
                 [self.rules[p.rule] for p in row],
                 row[-1].text,
-                by_characters=GAP not in self.doc.cleaned[idx],
+                by_characters=cuts_characters(self.doc.cleaned[idx], row, before),
             )
             if not fits:
                 left += row
