@@ -23,6 +23,7 @@ from ocr.rules.labels import restore_split_labels
 from ocr.rules.passport import extract_passport
 from ocr.rules.positional import driver_license_by_shape, id_card_by_shape
 from ocr.rules.rule import Candidate
+from ocr.rules.shapes import business_license_by_shape, vehicle_license_by_shape
 from prompts.document_types import DocumentTypeKey, FieldSpec
 
 __all__ = ["Candidate", "detect_document_type", "extract"]
@@ -44,6 +45,8 @@ _PASSPORT_KEYS = (
 _BY_SHAPE = {
     DocumentTypeKey.ID_CARD: id_card_by_shape,
     DocumentTypeKey.DRIVER_LICENSE: driver_license_by_shape,
+    DocumentTypeKey.VEHICLE_LICENSE: vehicle_license_by_shape,
+    DocumentTypeKey.BUSINESS_LICENSE: business_license_by_shape,
 }
 
 

@@ -68,16 +68,16 @@ def read_nationality_word(raw: str) -> str | None:
     return None
 
 
-def _single_date(raw: str) -> str | None:
-    """A text that is one date (not a period)."""
+def single_date(raw: str) -> str | None:
+    """The date of a text that is one date (not a period); None for any other text."""
     found = v.read_date_range(raw)
     if found is None or found[0] is not None:
         return None
     return v.read_date(raw)
 
 
-def _period(raw: str) -> tuple[str, str] | None:
-    """A validity period with both ends on one text."""
+def period(raw: str) -> tuple[str, str] | None:
+    """(start, end) of a text that is a period with both ends; None for any other text."""
     found = v.read_date_range(raw)
     if found is None or found[0] is None or found[1] is None:
         return None
@@ -97,8 +97,15 @@ class ShapeReader:
     """The texts of a document outside labels, and the fields read from them so far."""
 
     def __init__(
-        self, lines: Sequence[str], rules: Sequence[FieldRule], found: dict[str, Candidate | None]
+        self,
+        lines: Sequence[str],
+        rules: Sequence[FieldRule],
+        found: dict[str, Candidate | None],
+        *,
+        read_anchor: Callable[[str], tuple[str, bool] | None] = v.read_resident_id,
     ) -> None:
+        """``read_anchor`` reads the code whose check must hold for anything to be read (the
+        first line holding it is left out of the texts)."""
         self.found = {k: c for k, c in found.items() if c is not None}
         self.out: dict[str, Candidate] = {}
         self.anchor: str | None = None
@@ -106,7 +113,7 @@ class ShapeReader:
         matcher = LabelMatcher(rules)
         for raw in lines:
             line = clean_line(raw)
-            checked = v.read_resident_id(line)
+            checked = read_anchor(line)
             if self.anchor is None and checked is not None and checked[1]:
                 self.anchor = checked[0]
                 continue
@@ -172,9 +179,9 @@ class ShapeReader:
         if not self.wants("birthDate") or self.anchor is None:
             return
         held = f"{self.anchor[6:10]}-{self.anchor[10:12]}-{self.anchor[12:14]}"
-        self.take("birthDate", lambda t: d if (d := _single_date(t)) == held else None)
+        self.take("birthDate", lambda t: d if (d := single_date(t)) == held else None)
         if only_date:
-            self.take("birthDate", _single_date)
+            self.take("birthDate", single_date)
 
     def dates_in_time_order(self) -> None:
         """A driving licence's three dates after the birth date, none read yet and none a
@@ -183,8 +190,8 @@ class ShapeReader:
         keys = ("firstIssueDate", "validFrom", "validUntil")
         if not all(self.wants(k) for k in keys):
             return
-        hits = [(i, d) for i in self.free() if (d := _single_date(self.texts[i].text))]
-        if len(hits) != len(keys) or self.only(_period) is not None:
+        hits = [(i, d) for i in self.free() if (d := single_date(self.texts[i].text))]
+        if len(hits) != len(keys) or self.only(period) is not None:
             return
         ordered = sorted(d for _, d in hits)
         if ordered[1] == ordered[2]:  # a validity period ends after it starts
@@ -263,10 +270,10 @@ def driver_license_by_shape(
     reader.take("nationality", read_nationality_word)
     reader.birth_date(only_date=False)
     reader.address()
-    hit = reader.only(_period)
+    hit = reader.only(period)
     if hit is not None and reader.wants("validFrom") and reader.wants("validUntil"):
         reader.texts[hit[0]].taken = True
-        start, end = _period(reader.texts[hit[0]].text) or ("", "")
+        start, end = period(reader.texts[hit[0]].text) or ("", "")
         reader.put("validFrom", start)
         reader.put("validUntil", end)
     reader.dates_in_time_order()
@@ -274,7 +281,7 @@ def driver_license_by_shape(
         # The one date left is the first issue's (the period's ends are known); a date the
         # label engine read as the birth date or the period's end is not.
         known = {reader.found[k].value for k in ("birthDate", "validUntil") if k in reader.found}
-        reader.take("firstIssueDate", lambda t: d if (d := _single_date(t)) not in known else None)
+        reader.take("firstIssueDate", lambda t: d if (d := single_date(t)) not in known else None)
     reader.take("vehicleClass", lambda t: None if read_gender(t) else v.read_vehicle_class(t))
     reader.name()
     return reader.out
