@@ -13,6 +13,9 @@ import re
 
 Lines = list[str]
 
+# The share of cards that keep their labels where they could lose them all.
+KEEP_LABELS = 0.5
+
 # "性别 男 民族 汉" (letter-spaced labels too).
 _GENDER_ETHNICITY_RE = re.compile(r"^性\s*别\s*[:：]?\s*([男女])\s*民\s*族\s*[:：]?\s*(\S+)$")
 # "性别 男 Sex 国籍 中国 Nationality" on a bilingual driving licence, or its Chinese half.
@@ -25,6 +28,10 @@ _BACK_RE = re.compile(r"签\s*发\s*机\s*关|有\s*效\s*期\s*限|^中华人�
 _HOUSE_NUMBER_RE = re.compile(r"\d+号(?=\d+号楼|楼|\d+单元|\d+栋|\d+幢)")
 _ADDRESS_LABELS = ("住址", "住所", "经营场所")
 _DIGIT_RE = re.compile(r"\d")
+# A business licence's term and scope, kept (without their labels) when the labels are lost.
+_TERM_RE = re.compile(r"^\s*营\s*业\s*期\s*限")
+_SCOPE_RE = re.compile(r"；|依法须经")
+_SCOPE_LABEL_RE = re.compile(r"^\s*经\s*营\s*范\s*围\s*")
 
 
 def _row_forms(labels: tuple[str, str], first: str, second: str) -> list[str]:
@@ -151,11 +158,65 @@ def _driver_values(r: random.Random, expected: dict) -> Lines | None:
     ]
 
 
+def _vehicle_values(r: random.Random, expected: dict) -> Lines | None:
+    keys = ("plateNumber", "vehicleType", "owner", "address", "useCharacter", "model", "vin")
+    if not all(expected.get(k) for k in (*keys, "engineNumber", "registerDate", "issueDate")):
+        return None
+    values = [
+        [expected["plateNumber"]],
+        [expected["vehicleType"]],
+        [expected["owner"]],
+        _address_lines(r, expected["address"]),
+        [expected["useCharacter"]],
+        [expected["model"]],
+        [expected["engineNumber"]],
+        [expected["registerDate"]],
+        [expected["issueDate"]],
+    ]
+    return [
+        "中华人民共和国机动车行驶证",
+        expected["vin"],
+        *[line for group in _shuffle_some(r, values) for line in group],
+    ]
+
+
+def _chinese_date(iso: str) -> str:
+    day = dt.date.fromisoformat(iso)
+    return f"{day.year}年{day.month:02d}月{day.day:02d}日"
+
+
+def _business_values(r: random.Random, lines: Lines, expected: dict) -> Lines | None:
+    keys = ("creditCode", "companyName", "companyType", "legalRepresentative", "address")
+    term = [line for line in lines if _TERM_RE.search(line)]
+    if not all(expected.get(k) for k in keys) or len(term) != 1:
+        return None
+    scope = [_SCOPE_LABEL_RE.sub("", line) for line in lines if _SCOPE_RE.search(line)]
+    capital = [[expected["registeredCapital"]]] if expected.get("registeredCapital") else []
+    values = [
+        [expected["companyName"]],
+        [expected["companyType"]],
+        [expected["legalRepresentative"]],
+        *capital,
+        [_chinese_date(expected["establishedDate"])],
+        [_TERM_RE.sub("", term[0]).strip(" :：")],
+        _address_lines(r, expected["address"]),
+    ]
+    shuffled = [line for group in _shuffle_some(r, values) for line in group]
+    return ["营业执照", expected["creditCode"], *shuffled, *scope]
+
+
 def lose_every_label(r: random.Random, doc: str, lines: Lines, expected: dict) -> Lines | None:
-    """Every label of an identity card's front or a driving licence lost: the values in printed
-    order, but the number first (a driving licence prints it first), or partly shuffled."""
+    """Every label of an identity card's front, a driving, vehicle or business licence lost:
+    the values in printed order, but the number (or code) first, or partly shuffled. Half the
+    cards that could lose them keep them (the layout stays one of many)."""
+    if r.random() < KEEP_LABELS:
+        return None
     if doc == "idCard":
         return _id_card_values(r, lines, expected)
     if doc == "driverLicense":
         return _driver_values(r, expected)
+    if doc == "vehicleLicense":
+        return _vehicle_values(r, expected)
+    if doc == "businessLicense":
+        return _business_values(r, lines, expected)
     return None
