@@ -191,3 +191,20 @@ def test_real_ocr_cases_hold_addresses_wrapped_just_after_a_house_number():
     ]
 
     assert wrapped
+
+
+def test_real_ocr_vehicle_and_business_licences_lose_every_label_now_and_then():
+    cases = generate_cases(600, seed=3, real=True)
+    codes = {"vehicleLicense": "vin", "businessLicense": "creditCode"}
+    lost = [
+        c
+        for c in cases
+        if c["documentType"] in codes
+        and c["rawTexts"][1] == c["expected"][codes[c["documentType"]]]
+    ]
+
+    assert {c["documentType"] for c in lost} == set(codes)
+    for case in lost:
+        assert not any(re.search(r"所有人|法定代表人|执行事务合伙人", t) for t in case["rawTexts"])
+        text = "".join(case["rawTexts"])
+        assert (case["expected"].get("owner") or case["expected"]["companyName"]) in text

@@ -984,3 +984,82 @@ def test_a_business_address_wrapped_after_its_house_number_beyond_a_gap_is_joine
 def test_a_complete_address_does_not_take_a_place_name_beyond_a_gap():
     lines = ["姓名 张三", "住址 北京市朝阳区光华路8号   幸福小区"]
     assert values("idCard", lines)["address"] == "北京市朝阳区光华路8号"
+
+
+def test_a_label_repeating_its_field_in_english_starts_no_row_of_labels():
+    lines = ["证号 11010519491231002X", "性别男Sex国籍中国Nationality住址北京市朝阳区黄河大街394号"]
+    got = values("driverLicense", lines)
+    assert (got["nationality"], got["address"]) == ("中国", "北京市朝阳区黄河大街394号")
+
+
+def test_a_row_ending_with_a_stop_label_does_not_cut_the_text_after_it():
+    lines = [*LICENCE_HEAD, "郭浩娜", "法定代表人经营范围货物进出口、技术进出口；国内贸易代理；"]
+    assert values("businessLicense", lines)["legalRepresentative"] == "郭浩娜"
+
+
+def test_a_name_is_not_cut_off_the_start_of_an_address_under_a_row_of_labels():
+    lines = ["号牌号码粤F8DKCV", "郭浩丽", "所有人住址", "广东省深圳市南山区科技园南", "路1号"]
+    got = values("vehicleLicense", lines)
+    assert got["address"] == "广东省深圳市南山区科技园南路1号"
+    assert got["owner"] == "郭浩丽"
+
+
+def test_a_vehicle_licence_whose_labels_were_lost_is_read_by_the_shape_of_its_values():
+    lines = [
+        "中华人民共和国机动车行驶证",
+        "LSVZX1SKX4E002335",
+        "京GYQK4F",
+        "小型轿车",
+        "何强明",
+        "北京市朝阳区解放大道59号",
+        "租赁",
+        "大众汽车牌SVW7147LBD",
+        "WJC776342",
+        "2023-07-08",
+        "2024-01-14",
+    ]
+    got = values("vehicleLicense", lines)
+    assert (got["vin"], got["plateNumber"]) == ("LSVZX1SKX4E002335", "京GYQK4F")
+    assert (got["vehicleType"], got["owner"]) == ("小型轿车", "何强明")
+    assert (got["address"], got["useCharacter"]) == ("北京市朝阳区解放大道59号", "租赁")
+    assert (got["model"], got["engineNumber"]) == ("大众汽车牌SVW7147LBD", "WJC776342")
+    assert (got["registerDate"], got["issueDate"]) == ("2023-07-08", "2024-01-14")
+
+
+def test_a_vehicle_licences_dates_printed_against_time_order_are_left_empty():
+    lines = ["LSVZX1SKX4E002335", "京GYQK4F", "何强明", "2024-01-14", "2023-07-08"]
+    got = values("vehicleLicense", lines)
+    assert (got["registerDate"], got["issueDate"]) == (None, None)
+    assert got["owner"] == "何强明"
+
+
+def test_a_business_licence_whose_labels_were_lost_is_read_by_the_shape_of_its_values():
+    lines = [
+        "营业执照",
+        "91350100M000100Y43",
+        "郑州恒达远景教育咨询有限公司",
+        "有限责任公司(法人独资)",
+        "唐博强",
+        "3000万元",
+        "2003年01月11日",
+        "2003年01月11日至长期",
+        "河南省郑州市金水区人民路355号",
+        "技术开发、技术咨询、技术服务；软件开发；",
+    ]
+    got = values("businessLicense", lines)
+    assert (got["companyName"], got["companyType"]) == (
+        "郑州恒达远景教育咨询有限公司",
+        "有限责任公司(法人独资)",
+    )
+    assert (got["legalRepresentative"], got["registeredCapital"]) == ("唐博强", "3000万元")
+    assert (got["establishedDate"], got["address"]) == (
+        "2003-01-11",
+        "河南省郑州市金水区人民路355号",
+    )
+
+
+def test_a_business_licences_lone_date_is_not_read_without_the_term_that_starts_on_it():
+    lines = ["营业执照", "91350100M000100Y43", "郑州恒达远景教育咨询有限公司", "2003年01月11日"]
+    got = values("businessLicense", lines)
+    assert got["establishedDate"] is None
+    assert got["companyName"] == "郑州恒达远景教育咨询有限公司"
