@@ -5,7 +5,9 @@ extractor's own confidence, and its source) or None for every field key; None me
 not hold the field: values are never guessed. ``detect_document_type(lines=...)`` names the type.
 
 Identity cards, driver's and vehicle licences and business licences go through the label engine
-(``ocr.rules.engine``) with the rules in ``ocr.rules.doctypes``; bank cards are read by shape
+(``ocr.rules.engine``) with the rules in ``ocr.rules.doctypes``, and the fields it leaves empty
+are read by the shape of the values outside labels where a checked number anchors the document
+(``ocr.rules.positional``, ``ocr.rules.shapes``: labels OCR lost); bank cards are read by shape
 (``ocr.rules.bankcard``); passports from the MRZ and the printed zone (``ocr.rules.passport``).
 Any other type, and fields staff add to a shipped type, are found by their FieldSpec labels.
 """

@@ -43,6 +43,8 @@ _ETHNICITY_NAMES = (
     "怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺"
 )
 ETHNICITIES = frozenset(_ETHNICITY_NAMES.split())
+# More lines than any card prints: such a text is no card whose labels were lost.
+MAX_CARD_LINES = 120
 # A text this long inside a value the label engine found is a piece of that value.
 MIN_FOUND_PIECE = 3
 _GENDER_BESIDE_RE = re.compile(rf"^([男女])\s*([{v.CJK}A-Za-z]{{1,8}})?$")
@@ -105,11 +107,14 @@ class ShapeReader:
         read_anchor: Callable[[str], tuple[str, bool] | None] = v.read_resident_id,
     ) -> None:
         """``read_anchor`` reads the code whose check must hold for anything to be read (the
-        first line holding it is left out of the texts)."""
+        first line holding it is left out of the texts). Nothing is read from more lines than
+        a card prints."""
         self.found = {k: c for k, c in found.items() if c is not None}
         self.out: dict[str, Candidate] = {}
         self.anchor: str | None = None
         self.texts: list[_Text] = []
+        if len(lines) > MAX_CARD_LINES:
+            return
         matcher = LabelMatcher(rules)
         for raw in lines:
             line = clean_line(raw)
@@ -145,8 +150,14 @@ class ShapeReader:
 
     def only(self, read: Callable[[str], str | None]) -> tuple[int, str] | None:
         """(index, value) of the one free text ``read`` accepts; None where none or several do."""
-        hits = [(i, value) for i in self.free() if (value := read(self.texts[i].text))]
-        return hits[0] if len(hits) == 1 else None
+        hits: list[tuple[int, str]] = []
+        for i in self.free():
+            value = read(self.texts[i].text)
+            if value:
+                hits.append((i, value))
+                if len(hits) > 1:  # a second one is enough to leave the field empty
+                    return None
+        return hits[0] if hits else None
 
     def take(self, key: str, read: Callable[[str], str | None]) -> None:
         hit = self.only(read)

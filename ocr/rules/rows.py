@@ -21,6 +21,9 @@ MAX_SPLIT_CHARACTERS = 24
 # Cut between characters, every value but the last is this short (the sex: 男, 女): a longer
 # one (个人独资 in 个人独资企业, 广东 in 广东省深圳市) may as well be the start of the last.
 MAX_LEADING_CHARACTERS = 1
+# Joining words into values is tried up to this many words (a row's values are few; a longer
+# text is a card read as one string, whose joins would be too many to try).
+MAX_SPLIT_TOKENS = 8
 # Rows of more labels than this are not split by characters (the cuts grow too many).
 MAX_SPLIT_LABELS = 4
 
@@ -74,7 +77,7 @@ def split_row_values(
         return []
     # Stray marks OCR read between the values (男汉 国徽) are none of them.
     tokens = [t for t in text.split() if not is_noise(t)]
-    if len(tokens) >= len(rules):
+    if len(rules) <= len(tokens) <= MAX_SPLIT_TOKENS:
         fits = _only_fit(rules, tokens, " ", longest_lead=len(tokens))
         if fits:
             return fits

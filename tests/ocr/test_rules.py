@@ -1063,3 +1063,14 @@ def test_a_business_licences_lone_date_is_not_read_without_the_term_that_starts_
     got = values("businessLicense", lines)
     assert got["establishedDate"] is None
     assert got["companyName"] == "郑州恒达远景教育咨询有限公司"
+
+
+def test_a_text_of_more_lines_than_a_card_prints_is_not_read_by_shape():
+    lines = ["11010519491231002X", "张三", "女 汉", *["北京市朝阳区建国路88号"] * 200]
+    got = values("idCard", lines)
+    assert (got["name"], got["gender"]) == (None, None)
+
+
+def test_a_row_of_labels_before_a_long_run_of_words_is_not_split():
+    got = values("idCard", ["性别 民族 " + "男 汉 " * 2000])
+    assert (got["gender"], got["ethnicity"]) == (None, None)
