@@ -6,13 +6,14 @@ printed order, with the number first, or partly shuffled. Where the text holds a
 number whose check digit holds (the anchor: without it nothing is read), the texts outside labels
 are read by shape, each field only where exactly one text has its shape:
 
-- the sex (男 / 女), with the ethnicity or nationality beside it (女 汉, 男中国) or, for the
-  ethnicity, on the next text;
+- the sex (男 / 女), with the ethnicity or nationality beside it (女 汉, 男中国) or on the next
+  text; else the one text that is an ethnic group's or a country's name;
 - the birth date: the date the id number holds (on an identity card, its one date);
 - the address: the one text starting like an address (a province or city), with the wrapped
   ends after it (楼2单元301室);
 - on a driving licence, the validity period (both ends on one line), the date of first issue
-  (the one other date, where the period is known) and the vehicle class;
+  (the one other date, where the period is known; or, of three lone dates, the first in time,
+  then the period's start and end) and the vehicle class;
 - the name: the one text left with a name's shape.
 
 Only fields the label engine left empty are filled, from texts outside labels and apart from the
