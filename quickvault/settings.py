@@ -65,7 +65,7 @@ TOKEN_SIGNING_KEY_FALLBACKS = env_list("TOKEN_SIGNING_KEY_FALLBACKS", [])
 # Fernet keys for API key secrets at rest, newest first: the first encrypts, all decrypt
 # (`manage.py reencrypt_api_keys` moves every secret to the first). Unset, a key derived from
 # SECRET_KEY encrypts, and rotating SECRET_KEY would lock every API key out: set it in
-# production. See ocr.models.secret_cipher.
+# production. See ocr.key_secrets.secret_cipher.
 API_KEY_ENCRYPTION_KEY = env_list("API_KEY_ENCRYPTION_KEY", [])
 # Encrypts the raw OCR text the request log keeps (QV_STORE_RAW_TEXT): comma-separated Fernet
 # keys, the first encrypting, all decrypting (rotation). Only DEBUG derives one from SECRET_KEY.
