@@ -511,3 +511,7 @@ class RequestRollup(models.Model):
 
 for _column in buckets.HISTOGRAM_COLUMNS:
     RequestRollup.add_to_class(_column, models.BigIntegerField(default=0))
+
+
+# In a module of its own, with the statements that claim and answer its rows.
+from ocr.idempotency_records import IdempotencyRecord  # noqa: E402, F401
