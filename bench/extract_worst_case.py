@@ -7,8 +7,9 @@ loop, so while one item is worked on no other request of its worker moves. This 
 work, through ``ocr.pipeline.analyze`` with the built-in extractor and nothing cached or logged,
 on inputs at the limits of one item (QV_MAX_TOTAL_CHARS characters, in the shapes QV_MAX_LINES
 and QV_MAX_LINE_CHARS allow, from 10 lines of 2,000 to 200 of 100): the text of the first sample
-case of each type (datasets/sample.jsonl) and four kinds of noise (digits, CJK, capitals and
-digits, MRZ-like lines), repeated to fill the shape, each sent as every document type and
+case of each type (datasets/sample.jsonl), four kinds of noise (digits, CJK, capitals and
+digits, MRZ-like lines) and every label of the type it is sent as, each followed by a text
+(a letter, a name, a year), repeated to fill the shape, each sent as every document type and
 without a type. Each input is timed ``--repeats`` times and its fastest time kept, in CPU time of
 the thread: on a shared machine the wall-clock time also counts whatever else ran meanwhile. It
 prints the slowest inputs and, last, the worst time as a ratio to the budget: 1.0 or less means
@@ -31,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BUDGET_SECONDS = 0.050
 SHAPES = ((10, 2000), (20, 1000), (50, 400), (100, 200), (200, 100))
 NOISE_SEED = 7
+# What follows each label in the inputs made of labels: a text no reader takes, a name, a year.
+LABEL_FILLERS = ("x", "张三", "2020年")
 
 
 def setup_django() -> None:
@@ -67,6 +70,17 @@ def contents() -> dict[str, list[str]]:
         "E123456784CHN9001011M3001015<<<<<<<<<<<<<<02",
     ]
     return found
+
+
+def labelled(document_type: str | None, filler: str) -> list[str]:
+    """Every label the built-in extractor knows for the type, each followed by ``filler``."""
+    from ocr.rules.doctypes import generic_rule, rules_for
+    from prompts.document_types import shipped_document_types
+
+    specs = list(shipped_document_types()[document_type or "businessLicense"])
+    rules, _ = rules_for(document_type or "businessLicense", specs)
+    labels = [label for rule in [*rules, *map(generic_rule, specs)] for label in rule.labels]
+    return [piece for label in labels for piece in (label, filler)]
 
 
 def filled(pieces: list[str], *, lines: int, width: int) -> list[str]:
@@ -117,14 +131,24 @@ def main() -> None:
     configuration = get_configuration()
     types: list[str | None] = [*shipped_document_types(), None]
     limit = settings.QV_MAX_TOTAL_CHARS
+    inputs = [
+        (name, lines, width, document_type, filled(pieces, lines=lines, width=width))
+        for name, pieces in contents().items()
+        for lines, width in SHAPES
+        for document_type in types
+    ]
+    inputs += [
+        (f"labels, {filler}", lines, width, document_type, filled(pieces, lines=lines, width=width))
+        for filler in LABEL_FILLERS
+        for document_type in types
+        for pieces in [labelled(document_type, filler)]
+        for lines, width in SHAPES
+    ]
     timings = []
-    for name, pieces in contents().items():
-        for lines, width in SHAPES:
-            assert lines * width == limit
-            text = filled(pieces, lines=lines, width=width)
-            for document_type in types:
-                seconds = fastest(text, document_type, configuration, args.repeats)
-                timings.append((seconds, name, lines, width, document_type or "(detected)"))
+    for name, lines, width, document_type, text in inputs:
+        assert sum(map(len, text)) == lines * width == limit
+        seconds = fastest(text, document_type, configuration, args.repeats)
+        timings.append((seconds, name, lines, width, document_type or "(detected)"))
     timings.sort(reverse=True)
     print(f"{len(timings)} inputs of {limit} characters, fastest of {args.repeats} runs each")
     print(f"{'ms':>8}  {'text':<16} {'shape':<9} sent as")

@@ -6,6 +6,10 @@ each group is solved on its own. A row without any pair stays unmatched and a co
 any stays untaken, whatever the others do, so they cost nothing. On a document the size of the
 limits, with labels on most lines, this takes a few milliseconds where the whole matrix
 (labels by texts, cubed) took seconds.
+
+A group of more than MAX_EXACT_ROWS rows (no document has one: its groups are of a few labels)
+is paired greedily instead, the cheapest pair first, so that no text, however made, costs the
+cube of its size.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from collections.abc import Sequence
 DEFAULT_UNMATCHED_COST = 10.0
 # The cost of a pair that does not exist: above any matching made of pairs that do.
 _IMPOSSIBLE = 1e6
+# Past this many rows a group is paired greedily: the exact matching of a group of n rows and
+# m columns takes about n * n * (n + m) steps.
+MAX_EXACT_ROWS = 16
 
 
 def min_cost_matching(
@@ -33,8 +40,31 @@ def min_cost_matching(
     skip = list(unmatched) if unmatched is not None else [DEFAULT_UNMATCHED_COST] * n_rows
     pairs: list[tuple[int, int]] = []
     for rows, cols in connected_groups(costs):
-        pairs += _hungarian(rows, cols, costs, skip)
+        if len(rows) > MAX_EXACT_ROWS:
+            pairs += _greedy(rows, costs, skip)
+        else:
+            pairs += _hungarian(rows, cols, costs, skip)
     return sorted(pairs, key=lambda pair: pair[1])
+
+
+def _greedy(
+    rows: list[int], costs: dict[tuple[int, int], float], skip: list[float]
+) -> list[tuple[int, int]]:
+    """A matching of ``rows`` made by taking the cheapest pair left, where it costs less than
+    leaving its row unmatched."""
+    wanted = set(rows)
+    pairs = sorted(
+        (cost, row, col) for (row, col), cost in costs.items() if row in wanted and cost < skip[row]
+    )
+    taken_rows: set[int] = set()
+    taken_cols: set[int] = set()
+    chosen = []
+    for _, row, col in pairs:
+        if row not in taken_rows and col not in taken_cols:
+            taken_rows.add(row)
+            taken_cols.add(col)
+            chosen.append((row, col))
+    return chosen
 
 
 def connected_groups(costs: dict[tuple[int, int], float]) -> list[tuple[list[int], list[int]]]:
