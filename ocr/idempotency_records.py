@@ -17,7 +17,7 @@ from django.db import connection, models
 from django.utils import timezone
 from rest_framework.utils.encoders import JSONEncoder
 
-from ocr.models import delete_expired_in_batches
+from ocr.batches import delete_expired_in_batches
 
 
 class IdempotencyRecordQuerySet(models.QuerySet):

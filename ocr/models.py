@@ -15,6 +15,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from ocr import buckets
+from ocr.batches import delete_expired_in_batches
 from ocr.fields_crypto import EncryptedTextField
 
 # Fernet keys are 32 bytes, url-safe base64: 44 characters.
@@ -389,21 +390,6 @@ class UsedNonce(models.Model):
         with connection.cursor() as cursor:
             cursor.execute(sql, [key_id, nonce, adapt(expires), adapt(now)])
             return cursor.rowcount == 1
-
-
-def delete_expired_in_batches(
-    queryset: models.QuerySet, *, batch_size: int, max_batches: int | None
-) -> int:
-    """Delete the rows of `queryset` `batch_size` at a time (short transactions, beside live
-    traffic), at most `max_batches` times; returns how many went."""
-    deleted = batches = 0
-    while max_batches is None or batches < max_batches:
-        ids = list(queryset.order_by().values_list("pk", flat=True)[:batch_size])
-        if not ids:
-            break
-        deleted += queryset.model.objects.filter(pk__in=ids).delete()[0]
-        batches += 1
-    return deleted
 
 
 class RateCounterQuerySet(models.QuerySet):
