@@ -8,7 +8,8 @@ work, through ``ocr.pipeline.analyze`` with the built-in extractor and nothing c
 on inputs at the limits of one item (QV_MAX_TOTAL_CHARS characters, in the shapes QV_MAX_LINES
 and QV_MAX_LINE_CHARS allow, from 10 lines of 2,000 to 200 of 100): the text of the first sample
 case of each type (datasets/sample.jsonl), four kinds of noise (digits, CJK, capitals and
-digits, MRZ-like lines) and every label of the type it is sent as, each followed by a text
+digits, MRZ-like lines), labels each followed by a text it refuses and its neighbour takes, and
+every label of the type it is sent as, each followed by a text
 (a letter, a name, a year), repeated to fill the shape, each sent as every document type and
 without a type. Each input is timed ``--repeats`` times and its fastest time kept, in CPU time of
 the thread: on a shared machine the wall-clock time also counts whatever else ran meanwhile. It
@@ -65,6 +66,9 @@ def contents() -> dict[str, list[str]]:
     found["digits"] = noise("0123456789", 4, 20)
     found["cjk"] = noise(cjk, 2, 12)
     found["capitals"] = noise("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", 5, 25)
+    # Labels that refuse the text after them, which labels near them would take: every waiting
+    # label may pair with every year near it.
+    found["refused texts"] = ["营业期限", "x", "名称", "2020年"]
     found["mrz"] = [
         "P<CHNZHANG<<SAN<<<<<<<<<<<<<<<<<<<<<<<<<<<<<",
         "E123456784CHN9001011M3001015<<<<<<<<<<<<<<02",
