@@ -11,7 +11,8 @@ is served afresh. The records are shared by every worker (``QV_IDEMPOTENCY_STORE
 where there is one, else in the database (``ocr.idempotency_records``: a claim is one
 insert-or-fail statement; expired records are purged with the expired nonces). A request
 without the header costs no statement. Where Redis cannot be reached a request is served
-without the guarantee (and the outage is logged by the cache layer).
+without the guarantee (and the outage is logged by the cache layer); where the database cannot,
+the request is refused with 503 and Retry-After (``ocr.errors``), and its retry is safe.
 """
 
 from __future__ import annotations

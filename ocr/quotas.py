@@ -15,6 +15,8 @@ one statement per count; past days' rows are purged with the expired nonces). On
 a quota set is counted: the others cost no statement. Where Redis cannot be reached the count
 is unknown and the request is served: a quota is a cost ceiling, and an outage of the cache is
 not the client's doing (the rate limit and the model's circuit breaker still bound the cost).
+Where the database holds them and cannot be reached, the request is refused with 503 and
+Retry-After, as every request that needs the database is (``ocr.errors``).
 """
 
 from __future__ import annotations
