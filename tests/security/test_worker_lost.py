@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -82,7 +83,8 @@ run_evaluation.apply_async((run.pk,), queue=params["queue"])
 print(run.pk)
 """
 
-# The run's figures, then the task run once more in this process, then the figures again.
+# The run's figures, then the task run once more in this process, then the figures again; the
+# test set and its run are deleted afterwards.
 FIGURES_TWICE = """
 import json
 from ocr.tasks import run_evaluation
@@ -94,7 +96,9 @@ def figures():
                 finished=run.finished_at.isoformat() if run.finished_at else None)
 before = figures()
 run_evaluation.apply(args=({run_id},))
-print(json.dumps([before, figures()]))
+after = figures()
+EvaluationRun.objects.get(pk={run_id}).test_set.delete()
+print(json.dumps([before, after]))
 """
 
 
@@ -170,7 +174,7 @@ def test_a_task_whose_worker_process_is_killed_is_delivered_again_and_completes(
         wait_for(lambda: fake.calls > 0, "the task to reach the model", worker=first, log=log)
         # Stop the first worker taking tasks, so that the task goes to the new worker.
         replies = app.control.cancel_consumer(
-            queue, destination=[f"first@{os.uname().nodename}"], reply=True, timeout=5
+            queue, destination=[f"first@{socket.gethostname()}"], reply=True, timeout=5
         )
         assert replies, "the first worker did not answer"
         assert broker.llen(queue) == 0  # it holds the task, unacknowledged
