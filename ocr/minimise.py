@@ -14,9 +14,10 @@ of the document. A document type turns this off with ``DocumentType.minimise_for
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ocr.lookalikes import DIGIT_LOOKALIKES, ID_CHECK_X_LOOKALIKES
@@ -93,6 +94,7 @@ def _is_mrz_piece(line: str) -> bool:
     )
 
 
+@functools.cache
 def _char_class(char: str) -> str:
     """A pattern of `char` and what OCR reads in its place where a code holds a digit."""
     readings = [char, *(letter for letter, digit in DIGIT_LOOKALIKES.items() if digit == char)]
@@ -108,6 +110,57 @@ def _printed(value: str) -> re.Pattern[str]:
     spaces or hyphens between characters."""
     body = r"[\s\-]*".join(_char_class(char) for char in value)
     return re.compile(_EDGE_BEFORE + body + _EDGE_AFTER, re.IGNORECASE)
+
+
+# What `_printed` accepts at a digit or check-X position, as one table: a printed character (upper
+# case) by the character of the number it stands for.
+_TO_NUMBER = {
+    **DIGIT_LOOKALIKES,
+    "|": "1",
+    **dict.fromkeys(ID_CHECK_X_LOOKALIKES, "X"),
+}
+_NUMBER_CHARS = frozenset("0123456789X")
+# A character that `_printed`'s edges refuse beside a number (case-insensitive, as they are).
+_GLUED = re.compile(r"[0-9A-Za-z]", re.IGNORECASE)
+
+
+def _replace_printed(lines: list[str], value: str, replacement: Callable[[str], str]) -> list[str]:
+    """`lines` with each printing of `value` (as `_printed` finds it) put through `replacement`.
+
+    A value of digits and X, as resident IDs and card numbers are, is found without compiling
+    a pattern for it (which costs a millisecond or more): each line is read through the same
+    look-alike table, without spaces and hyphens, and searched as a string. Other values take
+    `_printed`'s pattern."""
+    if not set(value) <= _NUMBER_CHARS:
+        pattern = _printed(value)
+        return [pattern.sub(lambda match: replacement(match.group()), line) for line in lines]
+    return [_replace_digits(line, value, replacement) for line in lines]
+
+
+def _replace_digits(line: str, value: str, replacement: Callable[[str], str]) -> str:
+    read: list[str] = []
+    positions: list[int] = []
+    for position, char in enumerate(line):
+        if char.isspace() or char == "-":
+            continue
+        upper = char.upper()
+        read.append(_TO_NUMBER.get(upper, upper))
+        positions.append(position)
+    text = "".join(read)
+    pieces: list[str] = []
+    done = 0
+    found = text.find(value)
+    while found != -1:
+        start, end = positions[found], positions[found + len(value) - 1] + 1
+        if (
+            start >= done
+            and (start == 0 or not _GLUED.match(line[start - 1]))
+            and (end == len(line) or not _GLUED.match(line[end]))
+        ):
+            pieces += [line[done:start], replacement(line[start:end])]
+            done = end
+        found = text.find(value, found + 1)
+    return "".join(pieces) + line[done:] if pieces else line
 
 
 def _valid(validator: str, text: str) -> bool:
@@ -133,11 +186,9 @@ def redact(
         value = values.get(spec.key)
         if label is None or not isinstance(value, str) or not _valid(spec.validator, value):
             continue
-        pattern = _printed(compact(value))
-        out = [
-            pattern.sub(lambda match, label=label: placeholder(label, match.group()), line)
-            for line in out
-        ]
+        out = _replace_printed(
+            out, compact(value), lambda text, label=label: placeholder(label, text)
+        )
     for pattern, label, validator in (
         (RESIDENT_ID_RE, "ID", FieldValidator.CN_RESIDENT_ID.value),
         (CARD_RE, "CARD", FieldValidator.LUHN.value),

@@ -215,7 +215,13 @@ _MRZ_CHECK_ERRORS = {
 def _passport_cross_check(
     *, fields: dict[str, str | None], mrz: MrzResult, checks: dict[str, Check], warnings: list[str]
 ) -> None:
-    """Every MRZ check digit holds, and the visual zone (the extracted fields) agrees with it."""
+    """Every MRZ check digit holds, and the visual zone (the extracted fields) agrees with it;
+    a zone of another format than a passport's TD3 is named in a warning."""
+    if mrz.format != "TD3":
+        warnings.append(
+            f"The machine readable zone is of format {mrz.format} (an identity card, travel "
+            "permit or visa), not a passport's TD3: passportNumber is the document's number."
+        )
     for name, ok in mrz.checks.items():
         if ok:
             continue
@@ -232,6 +238,9 @@ def _passport_cross_check(
         same = _MRZ_SPACING_RE.sub("", value.upper()) == _MRZ_SPACING_RE.sub("", in_mrz.upper())
         if not same:
             checks.setdefault(key, Check(True)).fail("does not match the MRZ")
+        elif key in mrz.repaired:
+            # The zone printed a look-alike where the value stands (74O812 for a birth date).
+            checks.setdefault(key, Check(True)).repaired = True
 
 
 def validate_document(

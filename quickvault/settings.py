@@ -425,6 +425,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # A line per model call otherwise.
         "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
         "openai": {"level": "WARNING"},
     },
 }

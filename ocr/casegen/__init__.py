@@ -64,7 +64,8 @@ def generate_cases(n: int, *, seed: int = DEFAULT_SEED, real: bool = False) -> l
     format: ``{"id", "documentType", "rawTexts", "expected"}``; ids are ``gen-TYPE-NNN``.
     ``real`` also puts each through what real OCR engines do (``ocr.casegen.realocr``): glued
     and split labels, lost labels, lines out of order, one string for a card, OCR punctuation,
-    hyphens and look-alikes in numbers, garbled bank names, noisy MRZs."""
+    hyphens and look-alikes in numbers, garbled bank names, noisy MRZs, and some passports
+    swapped for the noisy TD1 or TD2 zone of an identity card (``ocr.casegen.cardzones``)."""
     gen = CaseGenerator(seed)
     cases = []
     for i in range(n):

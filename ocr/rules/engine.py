@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ocr.confidence import PASSED_CHECK_FLOOR
+from ocr.rules.before import BEFORE_LABEL, ValuesBeforeLabels
 from ocr.rules.costs import first_to_pair, pairing_costs, unmatched_cost
 from ocr.rules.labels import LabelMatcher, Piece
 from ocr.rules.lines import GAP, is_noise
@@ -38,8 +39,6 @@ NEAR_LABEL = 0.88
 NEAR_LABEL_STEP = 0.03
 # However far a value after its label, it stays at least this likely.
 NEAR_LABEL_FLOOR = 0.6
-# A value printed before its label (OCR put the lines out of order) is less sure than one after.
-BEFORE_LABEL = 0.7
 # A value joined from continuation lines is no surer than this: a join may take a wrong line.
 WRAPPED_CEILING = 0.85
 # A value cut short and finished by a line printed elsewhere is no surer than this.
@@ -85,7 +84,7 @@ def _confidence(base: float, verified: bool | None) -> float:
     return base
 
 
-class Extraction:
+class Extraction(ValuesBeforeLabels):
     """One run of the engine over one document's lines: the state its steps share.
 
     ``run(patterns)`` takes the steps of the module docstring in turn and returns
@@ -163,28 +162,11 @@ class Extraction:
             return
         if self._read_before_label(idx, pieces):
             return
+        pieces = self._read_values_before_labels(idx, pieces)
         if pieces[0].text and not is_noise(pieces[0].text):
             self.doc.add(idx, pieces[0].text, whole_line=False, leading=True)
         if not self._pair_row_on_line(idx, pieces):
             self._scan_labels(idx, pieces)
-
-    def _read_before_label(self, idx: int, pieces: list[Piece]) -> bool:
-        """Whether the label took the value printed before it on its line (西安示例有限公司名称)."""
-        if len(pieces) != 2 or pieces[1].text or not pieces[0].text:
-            return False
-        if GAP in self.doc.cleaned[idx]:  # two columns merged: the text is the other column's
-            return False
-        reading = self.rules[pieces[1].rule].read(pieces[0].text)
-        if reading is None:
-            return False
-        return self.assign(
-            reading,
-            rule=pieces[1].rule,
-            label_line=idx,
-            value_line=idx,
-            base=BEFORE_LABEL,
-            raw=pieces[0].text,
-        )
 
     def _pair_row_on_line(self, idx: int, pieces: list[Piece]) -> bool:
         """A row of labels read together with its row of values ("性别 民族 女 汉"). True where
@@ -267,6 +249,7 @@ class Extraction:
         rule = self.rules[item.rule]
         if rule.continues is None:
             return
+        self._take_rest_of_line(item, rule)
         taker = self.doc.taker(item.parts)
         self._follow_value(item, rule, taker, continues=rule.continues)
         if rule.before_tail is not None:
@@ -280,6 +263,16 @@ class Extraction:
             for key, (value, _) in reading.items():
                 confidence = min(self.out[key].confidence, WRAPPED_CEILING)
                 self.out[key] = Candidate(value, confidence, "label")
+
+    def _take_rest_of_line(self, item: _Found, rule: FieldRule) -> None:
+        """A value cut short whose end OCR merged into its line beyond a gap (住址 北京市朝阳
+        区科技园南路247号21   号楼4单元882室) takes that end."""
+        rest = [f for f in self.doc.free if f.line == item.last_line and not f.whole_line]
+        rest = [f for f in rest if not (f.leading or f.consumed or f.text in item.parts)]
+        complete = rule.complete is not None and rule.complete("".join(item.parts))
+        if rest and not complete and rule.continues is not None and rule.continues(rest[0].text):
+            rest[0].consumed = True
+            item.parts.append(rest[0].text)
 
     def _follow_value(
         self,

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from ocr.rules.lines import GAP
 from ocr.rules.rule import FieldRule
 
 # A label of this many characters or more is a label wherever it stands; a shorter one glued to
@@ -104,7 +105,9 @@ class LabelMatcher:
             group = m.lastindex - 1 if m.lastindex else 0
             last = pieces[-1]
             gap = line[pos : m.start()]
-            if last.rule is not None and self._rules[last.rule].swallow_line:
+            if last.rule is not None and self._rules[last.rule].swallow_line and GAP not in gap:
+                # The rest of the line is the label's, up to a gap: after it, another column
+                # merged into the line (经营范围 ...；   法定代表人 林平).
                 break
             if not self._is_label(m, line=line, weight=self._weights[group], last=last, gap=gap):
                 continue

@@ -11,7 +11,7 @@ from ocr.mrz import PASSPORT_FIELD_ATTRIBUTES, MrzResult, find_mrz
 from ocr.normalize import nfkc, normalize_country, normalize_date, normalize_text
 from ocr.rules.doctypes import accept, one
 from ocr.rules.engine import run_engine
-from ocr.rules.lines import clean_line
+from ocr.rules.lines import GAP, clean_line
 from ocr.rules.rule import Candidate, FieldRule, Reader, Reading
 
 # Beliefs (0..1) in each value, by where it was read.
@@ -25,8 +25,9 @@ UNCHECKED_MRZ = 0.5
 TRUSTED_MRZ = 0.9
 # A printed value the MRZ repeats (its check failing) is confirmed by it.
 PRINTED_AS_IN_MRZ = 0.95
-# Line 2 holds together where its composite check holds, or this many of its five checks do.
-MIN_CHECKS_HOLDING = 4
+# The zone holds together where its composite check holds, or all its checks but one do (at
+# least this many: four of a passport's five, three of an identity card's four, a visa's three).
+MIN_CHECKS_HOLDING = 3
 
 # "P CHN E12345678" under "Type / Country code / Passport No.".
 _TYPE_LINE = re.compile(r"^P[A-Z<]?\s+([A-Z]{3}|D)\s+([A-Z0-9]{6,9})$")
@@ -124,16 +125,32 @@ def _is_mrz_line(line: str) -> bool:
     return "<" in text or (len(text) >= 30 and sum(c.isdigit() for c in text) >= 6)
 
 
+def _zone_apart(lines: Sequence[str]) -> list[str]:
+    """The lines, with a zone line OCR merged with a printed one ("14 JAN 2029   P<JPN...") parted
+    again: the printed column is a line of its own."""
+    out: list[str] = []
+    for line in lines:
+        columns = clean_line(line).split(GAP)
+        zone = [_is_mrz_line(c) for c in columns]
+        out += columns if len(columns) > 1 and any(zone) else [line]
+    return out
+
+
 def _visual_zone(lines: Sequence[str]) -> dict[str, Candidate]:
     rest = []
     found: dict[str, Candidate] = {}
-    for line in lines:
+    for line in _zone_apart(lines):
         if _is_mrz_line(line):
             continue
-        m = _TYPE_LINE.match(clean_line(line).upper())
-        if m and "issuingCountry" not in found:
-            found["issuingCountry"] = Candidate(m[1], TYPE_LINE, "pattern")
-            found["passportNumber"] = Candidate(m[2], TYPE_LINE, "pattern")
+        # The type line may be merged with the row of labels over it or a label beside it
+        # ("P  CHN  E12345678   姓/Surname"): it is one of the columns.
+        columns = clean_line(line).upper().split(GAP)
+        typed = [m for m in map(_TYPE_LINE.match, columns) if m]
+        if typed and "issuingCountry" not in found:
+            found["issuingCountry"] = Candidate(typed[0][1], TYPE_LINE, "pattern")
+            found["passportNumber"] = Candidate(typed[0][2], TYPE_LINE, "pattern")
+            others = [c for c in clean_line(line).split(GAP) if not _TYPE_LINE.match(c.upper())]
+            rest += others
             continue
         rest.append(line)
     rules = [r for r in VIZ_RULES if not set(r.keys) & set(found)]
@@ -156,8 +173,12 @@ def _from_mrz(key: str, mrz: MrzResult) -> Candidate | None:
     if check is not None:
         ok = mrz.checks.get(check, False)
     else:
-        # Names and codes have no check digit of their own: trust them when line 2 holds together.
-        ok = mrz.checks.get("composite", False) or sum(mrz.checks.values()) >= MIN_CHECKS_HOLDING
+        # Names and codes have no check digit of their own: trust them when the zone holds
+        # together.
+        holding = sum(mrz.checks.values())
+        ok = mrz.checks.get("composite", False) or holding >= max(
+            len(mrz.checks) - 1, MIN_CHECKS_HOLDING
+        )
     return Candidate(value, CHECKED_MRZ if ok else UNCHECKED_MRZ, "mrz")
 
 

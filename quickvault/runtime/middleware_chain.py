@@ -6,6 +6,7 @@ README.md, and tests/quickvault/test_runtime_upstream.py, which fails when they 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -53,6 +54,42 @@ class _InlineHook:
         return self.method(*args, **kwargs)
 
 
+class _RenderJsonOnLoop:
+    """The last template-response hook of the API's chain: renders a DRF answer for the JSON
+    renderer on the event loop.
+
+    Django's handler renders a response that has ``render`` in a thread (``sync_to_async``),
+    unless ``render`` is a coroutine function; on the fast path that thread is the worker's one
+    database thread, so every answer queued behind the database work of other requests. JSON
+    rendering does no I/O: this renders the answer at once and leaves Django an async ``render``
+    that hands it back. Other renderers (the schema's) render as Django would.
+    """
+
+    def __init__(self) -> None:
+        self.__self__ = self  # Django names the middleware by it in its checks
+        markcoroutinefunction(self)
+
+    async def __call__(self, request: HttpRequest, response: Any) -> Any:
+        from rest_framework.renderers import JSONRenderer
+
+        if type(getattr(response, "accepted_renderer", None)) is JSONRenderer:
+            response.render()
+            response.render = _Rendered(response)
+        return response
+
+
+class _Rendered:
+    """An async ``render`` for a response rendered already: returns it (held weakly, so that the
+    response and its ``render`` form no reference cycle)."""
+
+    def __init__(self, response: HttpResponseBase) -> None:
+        self.response = weakref.ref(response)
+        markcoroutinefunction(self)
+
+    async def __call__(self) -> HttpResponseBase | None:
+        return self.response()
+
+
 def build_api_chain() -> AsyncHandler | None:
     """The settings' middlewares rebuilt for requests under API_PREFIX (see
     quickvault.runtime.handler): the MiddlewareMixin ones run inline on the event loop, the
@@ -95,4 +132,6 @@ def build_api_chain() -> AsyncHandler | None:
         if hasattr(instance, "process_exception"):
             handler_base._exception_middleware.append(instance.process_exception)
         handler = convert_exception_to_response(layer)
+    # After every middleware's hook, as Django renders after them all.
+    handler_base._template_response_middleware.append(_RenderJsonOnLoop())
     return handler

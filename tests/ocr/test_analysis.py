@@ -127,3 +127,58 @@ def test_a_latin_line_read_as_the_cardholder_by_its_shape_is_not_given_with_conf
 
     assert body["fields"]["cardholderName"] == "ZHANG SAN"
     assert body["fieldConfidence"]["cardholderName"] < 0.9
+
+
+TD1_CARD = [
+    "I<UTOD231458907<<<<<<<<<<<<<<<",
+    "7408122F1204159UTO<<<<<<<<<<<6",
+    "ERIKSSON<<ANNA<MARIA<<<<<<<<<<",
+]
+
+
+def test_an_identity_card_sent_as_a_passport_is_read_from_its_td1_zone():
+    body = rules_answer("passport", TD1_CARD)
+
+    assert body["fields"] == {
+        "passportNumber": "D23145890",
+        "surname": "ERIKSSON",
+        "givenNames": "ANNA MARIA",
+        "nationality": "UTO",
+        "birthDate": "1974-08-12",
+        "gender": "female",
+        "expiryDate": "2012-04-15",
+        "issuingCountry": "UTO",
+    }
+    assert body["validation"]["passportNumber"] == {"valid": True, "errors": []}
+    assert body["fieldConfidence"]["passportNumber"] >= 0.9
+
+
+def test_a_zone_of_another_format_than_td3_is_named_in_a_warning():
+    body = rules_answer("passport", TD1_CARD)
+
+    assert any("format TD1" in warning for warning in body["warnings"])
+
+
+def test_a_td1_document_number_whose_check_fails_is_returned_as_printed_invalid_and_unlikely():
+    lines = [TD1_CARD[0].replace("D231458907", "D2314589O7"), *TD1_CARD[1:]]
+    body = rules_answer("passport", lines)
+
+    assert body["fields"]["passportNumber"] == "D2314589O"
+    assert body["validation"]["passportNumber"]["valid"] is False
+    assert "repaired" not in body["validation"]["passportNumber"]
+    assert body["fieldConfidence"]["passportNumber"] < 0.5
+
+
+def test_a_td1_date_read_with_a_look_alike_is_marked_repaired_and_kept_below_0_9():
+    lines = [TD1_CARD[0], TD1_CARD[1].replace("7408122", "74O8122"), TD1_CARD[2]]
+    body = rules_answer("passport", lines)
+
+    assert body["fields"]["birthDate"] == "1974-08-12"
+    assert body["validation"]["birthDate"]["repaired"] is True
+    assert body["fieldConfidence"]["birthDate"] < 0.9
+
+
+def test_td1_values_printed_as_is_are_not_marked_repaired():
+    body = rules_answer("passport", TD1_CARD)
+
+    assert not any(check.get("repaired") for check in body["validation"].values())

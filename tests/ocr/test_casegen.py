@@ -17,6 +17,7 @@ from ocr.casegen import (
     render_cases,
 )
 from ocr.evaluation import load_cases
+from ocr.mrz import find_mrz
 from ocr.validators import validate_document
 from prompts.document_types import shipped_document_types
 
@@ -132,3 +133,15 @@ def test_real_ocr_cases_hold_the_layouts_real_engines_produce():
     assert "THRU" in lines
     assert any(re.search(r"\d{4}\.\d{4}\s*[-—]\s*\d{4},\d{4}", line) for line in lines)
     assert any(re.fullmatch(r"[a-z0-9<]{44}", line) for line in lines)
+
+
+def test_real_ocr_passports_include_identity_card_zones_that_hold_the_expected_values():
+    cases = [c for c in generate_cases(600, seed=99, real=True) if c["documentType"] == "passport"]
+    cards = [c for c in cases if any(re.match(r"(?i)i<[a-z]{3}", t) for t in c["rawTexts"])]
+
+    assert cards
+    for case in cards:
+        mrz = find_mrz(case["rawTexts"])
+        assert mrz is not None and mrz.format in {"TD1", "TD2"}
+        assert mrz.passport_number == case["expected"]["passportNumber"]
+        assert mrz.birth_date == case["expected"]["birthDate"]

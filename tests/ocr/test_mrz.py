@@ -145,3 +145,39 @@ def test_letters_in_dates_and_check_digits_are_read_as_digits():
     mrz = find_mrz([LINE1, line2])
     assert mrz is not None and mrz.valid
     assert (mrz.birth_date, mrz.expiry_date) == ("1974-08-12", "2012-04-15")
+
+
+def test_a_zone_line_merged_with_a_printed_line_is_parted_from_it():
+    mrz = find_mrz(["Date of expiry", "15 APR 2012   " + LINE1, LINE2])
+
+    assert mrz is not None and mrz.valid
+    assert mrz.surname == "ERIKSSON"
+
+
+def test_fields_read_with_a_look_alike_are_recorded_as_repaired():
+    mrz = find_mrz([LINE1.replace("ERIKSSON", "ERIK55ON"), LINE2.replace("7408122", "74O8122")])
+
+    assert mrz is not None and mrz.valid
+    assert mrz.repaired == {"surname", "birthDate"}
+
+
+def test_a_zone_printed_as_is_has_no_repaired_field():
+    assert find_mrz([LINE1.lower(), LINE2[:20] + " " + LINE2[20:]]).repaired == frozenset()
+
+
+def test_a_visa_of_passport_size_has_no_personal_number_or_composite_check():
+    # ICAO 9303 part 7 specimen of a TD3-size visa (MRV-A).
+    lines = [
+        "V<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+        "L8988901C4XXX4009078F96121096ZE184226B<<<<<<",
+    ]
+    mrz = find_mrz(lines)
+
+    assert mrz is not None and mrz.format == "MRV-A"
+    assert mrz.valid
+    assert set(mrz.checks) == {"passportNumber", "birthDate", "expiryDate"}
+    assert (mrz.passport_number, mrz.birth_date, mrz.expiry_date) == (
+        "L8988901C",
+        "1940-09-07",
+        "1996-12-10",
+    )

@@ -1,23 +1,22 @@
 """The OpenAI provider's parts that need no endpoint: sharing a merged call's tokens, reading
-Retry-After, what an error status means, and how connections are split into pools."""
+Retry-After, and what an error status means."""
 
 import email.utils
 import time
 
-import httpx
+import httpx2
 import openai
 import pytest
 
 from ocr.providers.base import Usage
 from ocr.providers.openai.batching import share_usage, shared_failure, split_total
 from ocr.providers.openai.calls import ModelCallError, retry_after_seconds, status_error
-from ocr.providers.openai.client import CONNECTIONS_PER_POOL, pool_sizes
 
 URL = "http://127.0.0.1:9/v1/chat/completions"
 
 
 def status(code: int, headers: dict[str, str] | None = None) -> openai.APIStatusError:
-    response = httpx.Response(code, headers=headers, request=httpx.Request("POST", URL))
+    response = httpx2.Response(code, headers=headers, request=httpx2.Request("POST", URL))
     return openai.APIStatusError(f"Error code: {code}", response=response, body=None)
 
 
@@ -98,13 +97,13 @@ def test_a_failed_merged_call_gives_each_document_its_error_and_share():
     ],
 )
 def test_retry_after_is_read_from_either_header(headers, seconds):
-    assert retry_after_seconds(httpx.Headers(headers)) == seconds
+    assert retry_after_seconds(httpx2.Headers(headers)) == seconds
 
 
 def test_retry_after_may_be_an_http_date():
     later = email.utils.formatdate(time.time() + 30, usegmt=True)
 
-    seconds = retry_after_seconds(httpx.Headers({"retry-after": later}))
+    seconds = retry_after_seconds(httpx2.Headers({"retry-after": later}))
 
     assert seconds is not None
     assert 25 <= seconds <= 31
@@ -140,15 +139,3 @@ def test_a_bad_request_is_permanent_for_this_call_only(code):
 
     assert error.permanent
     assert not error.outage
-
-
-@pytest.mark.parametrize("connections", [1, 2, CONNECTIONS_PER_POOL, 20, 200])
-def test_connections_are_split_into_small_pools_that_add_up(connections):
-    sizes = pool_sizes(connections)
-
-    assert sum(sizes) == connections
-    assert max(sizes) <= CONNECTIONS_PER_POOL
-
-
-def test_no_connections_still_gives_one_pool_of_one():
-    assert pool_sizes(0) == [1]

@@ -314,12 +314,32 @@ def test_a_failed_call_carries_the_tokens_its_unusable_replies_cost(fake):
 
 def test_one_client_is_shared_within_an_event_loop(fake):
     async def clients():
-        return get_client(), get_client()
+        return await get_client(), await get_client()
 
     first, second = async_to_sync(clients)()
 
     assert first is second
     assert first.max_retries == 0
+
+
+def test_a_loops_client_is_closed_when_the_loop_shuts_down(fake):
+    async def answered_client():
+        client = await get_client()
+        body = {"model": MODEL, "messages": [{"role": "user", "content": "姓名 张三"}]}
+        await client.post("/chat/completions", body=body, cast_to=bytes)
+        return client
+
+    # As asyncio.run and async_to_sync end a loop (without making it the thread's current loop).
+    loop = asyncio.new_event_loop()
+    try:
+        client = loop.run_until_complete(answered_client())
+        open_before_shutdown = not client.is_closed()
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
+
+    assert open_before_shutdown
+    assert client.is_closed()
 
 
 def test_connection_pool_is_sized_from_settings(fake, settings):

@@ -644,3 +644,130 @@ def test_a_field_two_labelled_lines_give_two_values_is_not_believed():
     )
     assert found["name"].confidence <= 0.5
     assert found["gender"].confidence >= 0.85
+
+
+# --- a whole card read as one string, values before their labels --------------------------
+
+
+def test_a_card_in_one_string_gives_a_name_printed_before_its_label():
+    line = (
+        "中华人民共和国 居民身份证 签发机关 西安市公安局雁塔分局 有效期限2023.05.24—2043.05.24 "
+        "罗桂超 姓名 性 别 女 民族 土家 出生 1985年 12月 14日"
+    )
+    got = values("idCard", [line])
+
+    assert got["name"] == "罗桂超"
+    assert (got["validFrom"], got["validUntil"]) == ("2023-05-24", "2043-05-24")
+
+
+def test_a_card_in_one_string_keeps_the_id_number_before_its_label_out_of_the_address():
+    line = (
+        "姓名 赵勇 性别 女 民族 朝鲜 出生 1986年3月18日 住址福建省厦门市思明区滨江大道42号 "
+        "350203 19860318 2146 公民身份号码"
+    )
+    got = values("idCard", [line])
+
+    assert got["address"] == "福建省厦门市思明区滨江大道42号"
+    assert got["idNumber"] == "350203198603182146"
+
+
+def test_a_card_in_one_string_gives_an_authority_printed_before_its_label():
+    line = (
+        "中华人民共和国 居民身份证 :: 深圳市公安局南山分局签发机关 有效期限2015.01.13-长期 "
+        "姓名 郭丽刚"
+    )
+    got = values("idCard", [line])
+
+    assert got["issuingAuthority"] == "深圳市公安局南山分局"
+    assert got["name"] == "郭丽刚"
+
+
+def test_a_value_across_a_wide_gap_is_not_taken_for_the_label_after_it():
+    lines = [
+        "签发地点/Place of issue 签发日期/Date of issue",
+        "北京/BEIJING 20 AUG 2017   有效期至/Date of expiry",
+        "19 AUG 2027",
+    ]
+    assert values("passport", lines)["expiryDate"] == "2027-08-19"
+
+
+# --- passport lines merged by OCR ------------------------------------------------------------
+
+
+def test_a_passport_type_line_merged_with_its_row_of_labels_is_read():
+    lines = [
+        "护照 PASSPORT",
+        "类型/Type 国家码/Country Code 护照号/Passport No.   P  CHN  EC3316185",
+        "姓/Surname",
+        "邓/DENG",
+    ]
+    got = values("passport", lines)
+
+    assert (got["passportNumber"], got["issuingCountry"]) == ("EC3316185", "CHN")
+
+
+def test_a_passport_type_line_merged_with_the_label_after_it_is_read():
+    lines = ["P  CHN  EA1991362   姓/Surname", "赵/ZHAO", "名/Given names", "洋/YANG"]
+    got = values("passport", lines)
+
+    assert (got["passportNumber"], got["issuingCountry"]) == ("EA1991362", "CHN")
+    assert got["surname"] == "ZHAO"
+
+
+def test_a_passport_date_merged_with_the_zone_is_read_from_the_zone():
+    lines = [
+        "Date of issue",
+        "15 APR 2002",
+        "Date of expiry",
+        "15 APR 2012   P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+        "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+    ]
+    got = values("passport", lines)
+
+    assert got["expiryDate"] == "2012-04-15"
+    assert got["surname"] == "ERIKSSON"
+
+
+def test_a_card_in_one_string_does_not_cut_a_validity_period_for_the_label_after_it():
+    line = "签发机关 杭州市公安局西湖分局 有 效 期 限 2011.10.03 - 长期 姓名 性 别 男 民族 回"
+    got = values("idCard", [line])
+
+    assert (got["validFrom"], got["validUntil"]) == ("2011-10-03", "long-term")
+    assert got["name"] is None
+
+
+def test_a_label_in_a_column_merged_after_the_business_scope_is_read():
+    lines = [
+        "名称：南京启明汇通文化传媒有限公司",
+        "经营范围 技术开发、技术咨询、技术服务；软件开发；   法定代表人：林平",
+        "销售电子产品、计算机软硬件。",
+    ]
+    assert values("businessLicense", lines)["legalRepresentative"] == "林平"
+
+
+def test_the_business_scope_still_swallows_the_labels_of_its_own_text():
+    lines = ["经营范围 企业管理咨询；住所租赁服务", "住所 北京市朝阳区建国路88号"]
+    assert values("businessLicense", lines)["address"] == "北京市朝阳区建国路88号"
+
+
+def test_an_address_whose_end_ocr_merged_into_its_line_beyond_a_gap_is_whole():
+    lines = [
+        "姓名 张三",
+        "住址 福建省厦门市思明   区幸福村393号",
+        "公民身份号码 11010519491231002X",
+    ]
+    assert values("idCard", lines)["address"] == "福建省厦门市思明区幸福村393号"
+
+
+def test_an_address_on_the_line_after_its_label_takes_its_end_beyond_a_gap():
+    lines = [
+        "住址",
+        "北京市朝阳区科技园南路247号21   号楼4单元882室",
+        "公民身份号码 11010519491231002X",
+    ]
+    assert values("idCard", lines)["address"] == "北京市朝阳区科技园南路247号21号楼4单元882室"
+
+
+def test_an_address_that_is_complete_does_not_take_the_other_column():
+    lines = ["住址 北京市朝阳区建国路88号   北京市公安局朝阳分局", "姓名 张三"]
+    assert values("idCard", lines)["address"] == "北京市朝阳区建国路88号"

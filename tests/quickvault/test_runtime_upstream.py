@@ -89,6 +89,15 @@ WORKAROUNDS = (
         ),
     ),
     Workaround(
+        name="the API's JSON answers are rendered on the event loop",
+        where="quickvault/runtime/middleware_chain.py (_RenderJsonOnLoop, _Rendered)",
+        upstream=(
+            "django.template.response:SimpleTemplateResponse.render",
+            "rest_framework.response:Response.rendered_content",
+            "rest_framework.renderers:JSONRenderer.render",
+        ),
+    ),
+    Workaround(
         name="the middlewares run inline do no I/O for an API request",
         where="quickvault/runtime/middleware_chain.py (_InlineMixin runs their hooks on the "
         "event loop)",
@@ -256,6 +265,15 @@ PINNED = {
     ),
     "whitenoise.middleware:WhiteNoiseMiddleware.__call__": (
         "538b06958308b801b205f7495dd97176dbf4e6f93ed8a3cf495b4b8e631ff73a"
+    ),
+    "django.template.response:SimpleTemplateResponse.render": (
+        "1a1d6709c9d7c95f26178628ecfdc4b853b1fb3fa5d033e62c2871f852341bca"
+    ),
+    "rest_framework.response:Response.rendered_content": (
+        "7e84b67b1c8377e717bfc9cb21dfb3579ef76499f91b641fa476cb912cf7c346"
+    ),
+    "rest_framework.renderers:JSONRenderer.render": (
+        "9a136d750c0b09d1c9c98f290caf9e8aac99872dcc1e93bf14d7fcf47f8f5ab1"
     ),
     "django.middleware.security:SecurityMiddleware": (
         "7c0daafdd127de47ad2bb47f63a6c4cb7b77ca64fa0102c8bf35ae54bfe8d15d"

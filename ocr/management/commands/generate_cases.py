@@ -30,7 +30,8 @@ class Command(BaseCommand):
             "--real-ocr",
             action="store_true",
             help="Also lay each case out as real OCR engines do (glued or split labels, lost "
-            "labels, OCR punctuation, garbled bank names, noisy MRZs).",
+            "labels, OCR punctuation, garbled bank names, noisy MRZs, identity cards' TD1 "
+            "and TD2 zones sent as passports).",
         )
 
     def handle(

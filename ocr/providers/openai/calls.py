@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import contextvars
 import email.utils
+import json
 import logging
 import random
 import time
@@ -35,14 +36,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import openai
 from django.conf import settings
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from ocr.model_output import ModelOutputError
 from ocr.providers.base import ProviderError, Usage
-from ocr.providers.openai.client import get_client
+from ocr.providers.openai.client import call_timeout, get_client
 from quickvault import circuit
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ logger = logging.getLogger(__name__)
 # An attempt with less time than this left in the budget is not started.
 MIN_ATTEMPT_SECONDS = 0.2
 # Slack over the SDK's own timeout before the hard guard cancels an attempt (a server that
-# trickles bytes keeps httpx's read timeout from firing).
+# trickles bytes keeps the read timeout from firing).
 GUARD_SLACK_SECONDS = 0.5
 # Statuses worth another attempt, besides 5xx.
 RETRY_STATUSES = frozenset({408, 409, 429})
@@ -60,6 +61,7 @@ SERVER_ERROR_STATUS = 500
 # A wrong key or a forbidden model fails every request alike: an outage, not a retry.
 AUTH_STATUSES = frozenset({401, 403})
 MILLISECONDS_PER_SECOND = 1000
+CHAT_COMPLETIONS_PATH = "/chat/completions"
 # The deadline (time.monotonic()) that every call in the current context shares; None: each
 # call has a budget of its own.
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
@@ -148,7 +150,7 @@ def call_deadline() -> float:
     return own if shared is None else min(own, shared)
 
 
-def retry_after_seconds(headers: httpx.Headers | None) -> float | None:
+def retry_after_seconds(headers: httpx2.Headers | None) -> float | None:
     """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date); None where
     neither is there or readable."""
     if not headers:
@@ -253,29 +255,34 @@ async def _send(
     messages: list[dict[str, str]],
     temperature: float,
     timeout: float,
-) -> Any:
-    """One request to the endpoint; asks again at once without JSON mode where it is refused,
-    and with the default model where the one asked for is unknown."""
-    kwargs: dict[str, Any] = {
+) -> bytes:
+    """One request to the endpoint, returning the reply's body; asks again at once without JSON
+    mode where it is refused, and with the default model where the one asked for is unknown.
+
+    The request goes through the SDK's ``post`` with the body as JSON and the reply as bytes:
+    ``chat.completions.create`` would validate the body against its types and the reply into
+    pydantic models, half the CPU of a call, and the reply is untrusted and checked by
+    ``_read`` anyway. Errors are the SDK's own (``openai.APIStatusError`` and the rest)."""
+    body: dict[str, Any] = {
         "model": state.model,
         "messages": messages,
         "temperature": temperature,
         "max_tokens": state.max_tokens,
         "stream": False,
-        "timeout": timeout,
     }
     if state.json_mode:
-        kwargs["response_format"] = {"type": "json_object"}
+        body["response_format"] = {"type": "json_object"}
+    options: Any = {"timeout": call_timeout(timeout)}
     try:
-        return await client.chat.completions.create(**kwargs)
+        return await client.post(CHAT_COMPLETIONS_PATH, body=body, cast_to=bytes, options=options)
     except openai.BadRequestError as error:
         if not state.json_mode or "response_format" not in str(error).lower():
             raise
         logger.warning("The model endpoint refuses response_format; asking without JSON mode")
         _no_json_mode.add(settings.OPENAI_BASE_URL)
         state.json_mode = False
-        kwargs.pop("response_format")
-        return await client.chat.completions.create(**kwargs)
+        body.pop("response_format")
+        return await client.post(CHAT_COMPLETIONS_PATH, body=body, cast_to=bytes, options=options)
     except openai.NotFoundError:
         if state.model == settings.OPENAI_MODEL:
             raise
@@ -284,8 +291,8 @@ async def _send(
             state.model,
             settings.OPENAI_MODEL,
         )
-        state.model = kwargs["model"] = settings.OPENAI_MODEL
-        return await client.chat.completions.create(**kwargs)
+        state.model = body["model"] = settings.OPENAI_MODEL
+        return await client.post(CHAT_COMPLETIONS_PATH, body=body, cast_to=bytes, options=options)
 
 
 async def _attempt(
@@ -303,46 +310,73 @@ async def _attempt(
     if remaining < MIN_ATTEMPT_SECONDS:
         raise AttemptError("the request's time budget is spent", permanent=True, timeout=True)
     timeout = min(settings.OPENAI_TIMEOUT_SECONDS, remaining)
-    client = get_client()
+    client = await get_client()
     try:
         async with asyncio.timeout(timeout + GUARD_SLACK_SECONDS):
-            response = await _send(
+            reply = await _send(
                 client, state=state, messages=messages, temperature=temperature, timeout=timeout
             )
-    except (TimeoutError, openai.APITimeoutError):
+    except TimeoutError:
         error = AttemptError(
             f"the model did not answer within {timeout:.1f}s", timeout=True, outage=True
         )
-    except openai.APIConnectionError:
-        error = AttemptError("the model endpoint is unreachable", outage=True)
+    except openai.APIConnectionError as connection:
+        if _timed_out(connection):
+            error = AttemptError(
+                f"the model did not answer within {timeout:.1f}s", timeout=True, outage=True
+            )
+        else:
+            error = AttemptError("the model endpoint is unreachable", outage=True)
     except openai.APIStatusError as status:
         error = status_error(status)
     except openai.OpenAIError as other:
         error = AttemptError(f"the model call failed ({type(other).__name__})")
     else:
         await circuit.record_success(breaker)
-        return _read(response, state=state, parse=parse)
+        return _read(reply, state=state, parse=parse)
     if error.outage:
         await circuit.record_failure(breaker)
     raise error
 
 
-def _read(response: Any, *, state: _CallState, parse: Callable[[str], Any]) -> Completion:
-    """Parse a reply; a cut-off or unusable one raises a transient AttemptError."""
-    usage = getattr(response, "usage", None)
-    if usage is not None:
-        state.prompt_tokens += usage.prompt_tokens or 0
-        state.completion_tokens += usage.completion_tokens or 0
-    choice = response.choices[0] if getattr(response, "choices", None) else None
-    text = choice.message.content if choice is not None and choice.message else None
-    if choice is not None and choice.finish_reason == "length":
+def _timed_out(error: BaseException) -> bool:
+    """Whether a connection error was a timeout, by its first cause. The aiohttp transport
+    reports every connection failure, a refused one too, as a connect timeout
+    (``openai.APITimeoutError``); the aiohttp error beneath says what happened."""
+    cause = error
+    while cause.__cause__ is not None:
+        cause = cause.__cause__
+    return isinstance(cause, TimeoutError) or (
+        cause is error and isinstance(error, openai.APITimeoutError)
+    )
+
+
+def _read(reply: bytes, *, state: _CallState, parse: Callable[[str], Any]) -> Completion:
+    """Parse a reply's body (a chat completion, untrusted: any shape); a cut-off or unusable one
+    raises a transient AttemptError."""
+    try:
+        completion = json.loads(reply)
+    except ValueError:
+        completion = None
+    if not isinstance(completion, dict):
+        raise AttemptError("the model endpoint's reply is not a chat completion")
+    usage = completion.get("usage")
+    if isinstance(usage, dict):
+        state.prompt_tokens += _token_count(usage.get("prompt_tokens"))
+        state.completion_tokens += _token_count(usage.get("completion_tokens"))
+    choices = completion.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices else None
+    choice = choice if isinstance(choice, dict) else {}
+    message = choice.get("message")
+    text = message.get("content") if isinstance(message, dict) else None
+    if choice.get("finish_reason") == "length":
         # Give the next attempt more room.
         state.max_tokens = max(
             state.max_tokens, min(state.max_tokens * 2, settings.OPENAI_BATCH_MAX_TOKENS)
         )
         raise AttemptError("the model's answer was cut off")
     try:
-        parsed = parse(text or "")
+        parsed = parse(text if isinstance(text, str) else "")
     except ModelOutputError as parse_error:
         raise AttemptError(f"the model's answer is not usable JSON ({parse_error})") from None
     return Completion(
@@ -351,6 +385,11 @@ def _read(response: Any, *, state: _CallState, parse: Callable[[str], Any]) -> C
         prompt_tokens=state.prompt_tokens,
         completion_tokens=state.completion_tokens,
     )
+
+
+def _token_count(value: Any) -> int:
+    """A token count from the reply's usage: a non-negative int, else 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 async def complete(

@@ -1,8 +1,15 @@
 """The SDK client: one ``AsyncOpenAI`` per event loop and endpoint configuration.
 
-``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` configure the endpoint. A client's connections,
-OPENAI_MAX_CONNECTIONS in all, are spread over small pools (``SpreadTransport``). The SDK's own
-retries are off (``max_retries=0``): the attempts of ``calls.complete`` are the only ones.
+``OPENAI_BASE_URL`` and ``OPENAI_API_KEY`` configure the endpoint. The client speaks HTTP through
+the SDK's aiohttp transport (``openai.DefaultAioHttpClient``): its connector hands out any of
+OPENAI_MAX_CONNECTIONS connections at a constant cost, where httpx's pure-Python pool scanned
+every connection on each request, and it needs about half the CPU per call (bench/README.md).
+The SDK's own retries are off (``max_retries=0``): the attempts of ``calls.complete`` are the only
+ones.
+
+A loop's clients are closed when the loop shuts down its async generators, as ``asyncio.run``,
+uvicorn and asgiref's ``async_to_sync`` do before closing it: an aiohttp session left open logs
+an error when it is collected, and would keep its loop alive.
 """
 
 from __future__ import annotations
@@ -11,15 +18,12 @@ import asyncio
 import functools
 import ssl
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import openai
 from django.conf import settings
 
-# Connections per httpx pool: a pool scans every one of its connections on each request, so one
-# pool of hundreds costs milliseconds of CPU per call when busy; several small ones do not.
-CONNECTIONS_PER_POOL = 16
 # Longest wait for a TCP/TLS connection, whatever the (longer) timeout of the whole answer.
 CONNECT_TIMEOUT_SECONDS = 5.0
 # What the SDK is given as the key of an endpoint that needs none: it insists on one.
@@ -28,10 +32,14 @@ PLACEHOLDER_API_KEY = "not-needed"
 # The settings one client is built from: base URL, API key, connections, timeout.
 ClientConfig = tuple[str, str, int, float]
 
-# One client per event loop and configuration; a loop that is gone takes its clients with it.
+# One client per event loop and configuration, and the generator that closes them at the loop's
+# shutdown; a loop that is gone takes both with it.
 _clients: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, dict[ClientConfig, openai.AsyncOpenAI]
 ] = weakref.WeakKeyDictionary()
+_closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncIterator[None]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def endpoint_configured() -> bool:
@@ -42,94 +50,35 @@ def endpoint_configured() -> bool:
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
     # Loading the CA bundle takes tens of milliseconds: once per process, not once per client.
-    return httpx.create_ssl_context()
+    return httpx2.create_ssl_context()
 
 
-class _SpreadResponseStream(httpx.AsyncByteStream):
-    """A response body that tells its pool, once, when it is closed."""
-
-    def __init__(self, stream: httpx.AsyncByteStream, on_close: Callable[[], None]) -> None:
-        self._stream = stream
-        self._on_close: Callable[[], None] | None = on_close
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
-
-    async def aclose(self) -> None:
-        try:
-            await self._stream.aclose()
-        finally:
-            on_close, self._on_close = self._on_close, None
-            if on_close is not None:
-                on_close()
-
-
-def pool_sizes(max_connections: int) -> list[int]:
-    """``max_connections`` as pools of at most CONNECTIONS_PER_POOL (at least one connection)."""
-    sizes = [CONNECTIONS_PER_POOL] * (max_connections // CONNECTIONS_PER_POOL)
-    if max_connections % CONNECTIONS_PER_POOL:
-        sizes.append(max_connections % CONNECTIONS_PER_POOL)
-    return sizes or [1]
-
-
-class SpreadTransport(httpx.AsyncBaseTransport):
-    """``max_connections`` split over pools of at most CONNECTIONS_PER_POOL; each request goes to
-    the pool with the most free connections, so the total stays at most ``max_connections``."""
-
-    def __init__(self, *, max_connections: int, verify: ssl.SSLContext | bool) -> None:
-        self._sizes = pool_sizes(max_connections)
-        self.pools = [
-            httpx.AsyncHTTPTransport(
-                verify=verify,
-                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
-            )
-            for size in self._sizes
-        ]
-        self._in_flight = [0] * len(self.pools)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        index = max(range(len(self.pools)), key=lambda i: self._sizes[i] - self._in_flight[i])
-        self._in_flight[index] += 1
-
-        def done() -> None:
-            self._in_flight[index] -= 1
-
-        try:
-            response = await self.pools[index].handle_async_request(request)
-        except BaseException:
-            done()
-            raise
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_SpreadResponseStream(response.stream, done),
-            extensions=response.extensions,
-        )
-
-    async def aclose(self) -> None:
-        for pool in self.pools:
-            await pool.aclose()
+def call_timeout(seconds: float) -> httpx2.Timeout:
+    """The timeout of one request: `seconds` for the answer, at most CONNECT_TIMEOUT_SECONDS of
+    it to connect."""
+    return httpx2.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT_SECONDS))
 
 
 def _build_client(
     *, base_url: str, api_key: str, max_connections: int, timeout: float
 ) -> openai.AsyncOpenAI:
-    http_client = httpx.AsyncClient(
-        transport=SpreadTransport(max_connections=max_connections, verify=_ssl_context()),
-        timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_SECONDS)),
+    http_client = openai.DefaultAioHttpClient(
+        verify=_ssl_context(),
+        limits=httpx2.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
+        timeout=call_timeout(timeout),
     )
     return openai.AsyncOpenAI(
         api_key=api_key or PLACEHOLDER_API_KEY,
         base_url=base_url or None,
         max_retries=0,
-        timeout=timeout,
+        timeout=call_timeout(timeout),
         http_client=http_client,
     )
 
 
-def get_client() -> openai.AsyncOpenAI:
+async def get_client() -> openai.AsyncOpenAI:
     """The shared client of the running event loop for the configured endpoint."""
     loop = asyncio.get_running_loop()
     config: ClientConfig = (
@@ -138,7 +87,12 @@ def get_client() -> openai.AsyncOpenAI:
         settings.OPENAI_MAX_CONNECTIONS,
         settings.OPENAI_TIMEOUT_SECONDS,
     )
-    per_loop = _clients.setdefault(loop, {})
+    per_loop = _clients.get(loop)
+    if per_loop is None:
+        per_loop = _clients[loop] = {}
+        closer = _closers[loop] = _close_at_shutdown(loop, per_loop)
+        # Its first step registers it with the loop's async generators, held weakly there.
+        await anext(closer)
     client = per_loop.get(config)
     if client is None:
         base_url, api_key, max_connections, timeout = config
@@ -147,3 +101,16 @@ def get_client() -> openai.AsyncOpenAI:
         )
         per_loop[config] = client
     return client
+
+
+async def _close_at_shutdown(
+    loop: asyncio.AbstractEventLoop, clients: dict[ClientConfig, openai.AsyncOpenAI]
+) -> AsyncIterator[None]:
+    """Waits, suspended, for the loop's ``shutdown_asyncgens``; then closes `clients`."""
+    try:
+        yield
+    finally:
+        _clients.pop(loop, None)
+        _closers.pop(loop, None)
+        for client in list(clients.values()):
+            await client.close()
