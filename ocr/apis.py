@@ -104,6 +104,11 @@ class AsyncApiView(AsyncAPIView):
                 response = await response
         except Exception as exc:
             response = self.handle_exception(exc)
+        finally:
+            # The request is parsed: its parser context (which holds this view, as this view
+            # holds the request) is let go, so that the request's objects go when it ends
+            # rather than at the garbage collector's full passes.
+            request.parser_context = None
         self.response = self.finalize_response(request, response, *args, **kwargs)
         return self.response
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import AutoField
 from django.db.models.sql import InsertQuery
 
@@ -104,6 +106,15 @@ def failure_row(
     )
 
 
+@functools.cache
+def compiling_connection(alias: str) -> BaseDatabaseWrapper:
+    """A connection object of database `alias` that only compiles statements, never connects:
+    one per process. ``connections[alias]`` on the event loop is one per request (its storage
+    follows the request's context), each a new object in reference cycles for the garbage
+    collector's full passes."""
+    return connections.create_connection(alias)
+
+
 def insert_statements(rows: list[OcrRequest]) -> list[tuple[list[OcrRequest], str, tuple]]:
     """The INSERT statements for `rows`, as many rows to a statement as the database takes,
     each with its rows.
@@ -112,7 +123,7 @@ def insert_statements(rows: list[OcrRequest]) -> list[tuple[list[OcrRequest], st
     transaction first and hold SQLite's one write lock (which every worker process shares)
     through all of its Python work, where these statements hold it only while they run.
     """
-    connection = connections[router.db_for_write(OcrRequest)]
+    connection = compiling_connection(router.db_for_write(OcrRequest))
     fields = [
         f
         for f in OcrRequest._meta.concrete_fields

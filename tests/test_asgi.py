@@ -4,6 +4,7 @@ both must serve the API alike."""
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -111,6 +112,25 @@ def test_a_signed_analyze_through_the_asgi_application_is_logged(app, api_key):
     assert row.api_key_id == key.pk
     assert row.status == RequestStatus.SUCCESS
     assert row.document_type == "idCard"
+
+
+def test_a_served_analysis_leaves_its_view_request_and_answer_to_reference_counting(
+    fast_app, api_key
+):
+    # In reference cycles they would wait for the garbage collector's full passes, which
+    # stall the event loop for every request in flight.
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        response = signed_analyze(fast_app, api_key, ID_CARD)
+        gc.collect()
+        left_to_collector = {type(found).__name__ for found in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+
+    assert response.status == 200
+    assert not {"AnalyzeApi", "AsyncRequest", "Response", "ASGIRequest"} & left_to_collector
 
 
 def test_an_api_request_sends_the_request_signals_once_each(app, api_key):

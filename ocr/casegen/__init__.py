@@ -63,7 +63,9 @@ def generate_cases(n: int, *, seed: int = DEFAULT_SEED, real: bool = False) -> l
     """``n`` cases, the six types in turn (``DOC_TYPES`` order), each a dict in the test-set
     format: ``{"id", "documentType", "rawTexts", "expected"}``; ids are ``gen-TYPE-NNN``.
     ``real`` also puts each through what real OCR engines do (``ocr.casegen.realocr``): glued
-    and split labels, lost labels, lines out of order, one string for a card, OCR punctuation,
+    and split labels, rows of labels with their values run together, lost labels (every label of
+    a card, its values partly shuffled), addresses wrapped after a house number, lines out of
+    order, one string for a card, OCR punctuation,
     hyphens and look-alikes in numbers, garbled bank names, noisy MRZs, and some passports
     swapped for the noisy TD1 or TD2 zone of an identity card (``ocr.casegen.cardzones``)."""
     gen = CaseGenerator(seed)

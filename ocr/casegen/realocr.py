@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from ocr.casegen.cardzones import card_zone
 from ocr.casegen.layout import Document
+from ocr.casegen.lostlabels import label_row_values, lose_every_label, wrap_after_house_number
 
 _CJK = "\u3400-\u9fff"
 # PaddleOCR reads a label and the value beside it as one word.
@@ -217,6 +218,9 @@ TRANSFORMATIONS: tuple[Transformation, ...] = (
     bank_name_split,
     garbled_bank,
     mrz_noise,
+    label_row_values,
+    lose_every_label,
+    wrap_after_house_number,
 )
 
 

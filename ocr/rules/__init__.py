@@ -5,7 +5,9 @@ extractor's own confidence, and its source) or None for every field key; None me
 not hold the field: values are never guessed. ``detect_document_type(lines=...)`` names the type.
 
 Identity cards, driver's and vehicle licences and business licences go through the label engine
-(``ocr.rules.engine``) with the rules in ``ocr.rules.doctypes``; bank cards are read by shape
+(``ocr.rules.engine``) with the rules in ``ocr.rules.doctypes``, and the fields it leaves empty
+are read by the shape of the values outside labels where a checked number anchors the document
+(``ocr.rules.positional``, ``ocr.rules.shapes``: labels OCR lost); bank cards are read by shape
 (``ocr.rules.bankcard``); passports from the MRZ and the printed zone (``ocr.rules.passport``).
 Any other type, and fields staff add to a shipped type, are found by their FieldSpec labels.
 """
@@ -21,8 +23,9 @@ from ocr.rules.doctypes import generic_rule, rules_for
 from ocr.rules.engine import run_engine
 from ocr.rules.labels import restore_split_labels
 from ocr.rules.passport import extract_passport
-from ocr.rules.positional import driver_license_by_order, id_card_by_order
+from ocr.rules.positional import driver_license_by_shape, id_card_by_shape
 from ocr.rules.rule import Candidate
+from ocr.rules.shapes import business_license_by_shape, vehicle_license_by_shape
 from prompts.document_types import DocumentTypeKey, FieldSpec
 
 __all__ = ["Candidate", "detect_document_type", "extract"]
@@ -40,10 +43,12 @@ _PASSPORT_KEYS = (
 )
 
 
-# Readers of the values of a card whose labels OCR lost, in the card's printed order.
-_BY_ORDER = {
-    DocumentTypeKey.ID_CARD: id_card_by_order,
-    DocumentTypeKey.DRIVER_LICENSE: driver_license_by_order,
+# Readers of the values of a card whose labels OCR lost, by their shape.
+_BY_SHAPE = {
+    DocumentTypeKey.ID_CARD: id_card_by_shape,
+    DocumentTypeKey.DRIVER_LICENSE: driver_license_by_shape,
+    DocumentTypeKey.VEHICLE_LICENSE: vehicle_license_by_shape,
+    DocumentTypeKey.BUSINESS_LICENSE: business_license_by_shape,
 }
 
 
@@ -78,9 +83,9 @@ def extract(
             lines=restore_split_labels(lines, rules), rules=rules, patterns=patterns
         )
         found.update({f.key: result.get(f.key) for f in rest})
-    by_order = _BY_ORDER.get(document_type)
-    if by_order is not None:
+    by_shape = _BY_SHAPE.get(document_type)
+    if by_shape is not None:
         wanted = {f.key for f in fields}
-        read = by_order(lines, found).items()
+        read = by_shape(lines, found).items()
         found.update({k: c for k, c in read if k in wanted and found.get(k) is None})
     return {f.key: found.get(f.key) for f in fields}

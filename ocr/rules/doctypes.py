@@ -134,6 +134,7 @@ def address_rule(labels: tuple[str, ...], key: str = "address") -> FieldRule:
         before_tail=_ends_like_address,
         prefer=v.is_address_head,
         complete=lambda t: bool(_COMPLETE_ADDRESS_END_RE.search(t)),
+        extends=v.is_building_tail,
     )
 
 

@@ -25,6 +25,7 @@ from ocr.rules.costs import first_to_pair, pairing_costs, unmatched_cost
 from ocr.rules.labels import LabelMatcher, Piece
 from ocr.rules.lines import GAP, is_noise
 from ocr.rules.matching import min_cost_matching
+from ocr.rules.rows import cuts_characters, is_whole_row, split_row_values
 from ocr.rules.rule import Candidate, FieldRule, PatternRule, Reading
 from ocr.rules.texts import DocumentLines, FreeText, LineTaker
 
@@ -165,34 +166,36 @@ class Extraction(ValuesBeforeLabels):
         pieces = self._read_values_before_labels(idx, pieces)
         if pieces[0].text and not is_noise(pieces[0].text):
             self.doc.add(idx, pieces[0].text, whole_line=False, leading=True)
-        if not self._pair_row_on_line(idx, pieces):
-            self._scan_labels(idx, pieces)
+        self._scan_labels(idx, self._pair_rows_on_line(idx, pieces))
 
-    def _pair_row_on_line(self, idx: int, pieces: list[Piece]) -> bool:
-        """A row of labels read together with its row of values ("性别 民族 女 汉"). True where
-        every value fits its label (and the labels took them)."""
-        tokens = pieces[-1].text.split()
-        row_then_values = (
-            len(pieces) > 2
-            and not any(p.text for p in pieces[:-1])
-            and len(tokens) == len(pieces) - 1
-        )
-        if not row_then_values:
-            return False
-        labels = pieces[1:]
-        readings = [self.rules[p.rule].read(t) for p, t in zip(labels, tokens, strict=True)]
-        if any(r is None for r in readings):
-            return False
-        for piece, token, reading in zip(labels, tokens, readings, strict=True):
-            self.assign(
-                reading,
-                rule=piece.rule,
-                label_line=idx,
-                value_line=idx,
-                base=PAIRED_WITH_ROW,
-                raw=token,
+    def _pair_rows_on_line(self, idx: int, pieces: list[Piece]) -> list[Piece]:
+        """Rows of labels read together with their values after them ("性别 民族 女 汉",
+        "性别民族女汉"), anywhere on the line: each row whose every value fits its label takes
+        them. Returns the pieces left to scan."""
+        left = [pieces[0]]
+        start = 1
+        for end in range(1, len(pieces)):
+            if not pieces[end].text:
+                continue
+            row, before, start = pieces[start : end + 1], pieces[start - 1], end + 1
+            fits = split_row_values(
+                [self.rules[p.rule] for p in row],
+                row[-1].text,
+                by_characters=cuts_characters(self.doc.cleaned[idx], row, before),
             )
-        return True
+            if not fits:
+                left += row
+                continue
+            for piece, (reading, token) in zip(row, fits, strict=True):
+                self.assign(
+                    reading,
+                    rule=piece.rule,
+                    label_line=idx,
+                    value_line=idx,
+                    base=PAIRED_WITH_ROW,
+                    raw=token,
+                )
+        return left + pieces[start:]
 
     def _scan_labels(self, idx: int, pieces: list[Piece]) -> None:
         """Each label takes the text after it on its line where its reader accepts it; the
@@ -270,6 +273,8 @@ class Extraction(ValuesBeforeLabels):
         rest = [f for f in self.doc.free if f.line == item.last_line and not f.whole_line]
         rest = [f for f in rest if not (f.leading or f.consumed or f.text in item.parts)]
         complete = rule.complete is not None and rule.complete("".join(item.parts))
+        if rest and complete and rule.extends is not None:
+            complete = not rule.extends(rest[0].text)
         if rest and not complete and rule.continues is not None and rule.continues(rest[0].text):
             rest[0].consumed = True
             item.parts.append(rest[0].text)
@@ -342,13 +347,14 @@ class Extraction(ValuesBeforeLabels):
             values = by_line.get(j)
             if values is None:
                 continue
-            tokens = values.text.split()
-            if len(tokens) != len(row):
+            head = self.doc.cleaned[line]
+            whole = is_whole_row(head, self.matcher.tokenize(head), len(row))
+            fits = split_row_values(
+                [self.rules[p.rule] for p in row], values.text, by_characters=whole
+            )
+            if not fits:
                 continue
-            readings = [self.rules[p.rule].read(t) for p, t in zip(row, tokens, strict=True)]
-            if any(r is None for r in readings):
-                continue
-            for p, token, reading in zip(row, tokens, readings, strict=True):
+            for p, (reading, token) in zip(row, fits, strict=True):
                 self._assign_paired(p, reading, value_line=j, raw=token)
             values.consumed = True
             return

@@ -1,160 +1,299 @@
-"""Values whose labels OCR lost entirely, read from the card's printed order.
+"""Values whose labels OCR lost, read by their shape (and, where shape leaves a choice, by their
+place beside another value).
 
-Some engines drop the small printed labels of a card and keep only the values, in the order the
-card prints them. An identity card prints the name, the sex and ethnicity, the birth date, the
-address (one or more lines), then the id number; a driving licence its number first, then the
-name, sex and nationality, address, dates, class and validity. Where the label engine found none
-of those fields but the text holds a resident id number, the lines before it (after it, on a
-driving licence) are read in that order, each by its field's reader.
-The beliefs stay low (the order is all that says which value is which).
+Some engines drop the small printed labels of a card and keep only the values, in the card's
+printed order, with the number first, or partly shuffled. Where the text holds a resident id
+number whose check digit holds (the anchor: without it nothing is read), the texts outside labels
+are read by shape, each field only where exactly one text has its shape:
+
+- the sex (男 / 女), with the ethnicity or nationality beside it (女 汉, 男中国) or on the next
+  text; else the one text that is an ethnic group's or a country's name;
+- the birth date: the date the id number holds (on an identity card, its one date);
+- the address: the one text starting like an address (a province or city), with the wrapped
+  ends after it (楼2单元301室);
+- on a driving licence, the validity period (both ends on one line), the date of first issue
+  (the one other date, where the period is known; or, of three lone dates, the first in time,
+  then the period's start and end) and the vehicle class;
+- the name: the one text left with a name's shape.
+
+Only fields the label engine left empty are filled, from texts outside labels and apart from the
+values it found. The beliefs stay low: no label says which value is which.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from ocr.normalize import normalize_country
 from ocr.rules import values as v
-from ocr.rules.doctypes import read_gender
-from ocr.rules.lines import clean_line, is_noise
-from ocr.rules.rule import Candidate
+from ocr.rules.doctypes import DRIVER_LICENSE, ID_CARD, read_gender
+from ocr.rules.labels import LabelMatcher
+from ocr.rules.lines import GAP, clean_line, is_noise
+from ocr.rules.rule import Candidate, FieldRule
 
-# A value read by its place in the printed order, with no label: the order may be broken.
-BY_ORDER = 0.6
-# The front fields of an identity card, in printed order (the id number last).
+# A value read by its shape, with no label: another field's value may share the shape.
+BY_SHAPE = 0.6
+# The front fields of an identity card (the id number anchors them).
 ID_CARD_FRONT = ("name", "gender", "ethnicity", "birthDate", "address")
-# A driving licence's fields about its holder: where the label engine found none of them, its
-# labels were lost.
-DRIVER_LICENSE_PERSON = ("name", "gender", "nationality", "address", "birthDate")
-MAX_ETHNICITY_LENGTH = 4
-_ID_LABEL_RE = re.compile(r"公民|身份")
-_GENDER_ETHNICITY_RE = re.compile(rf"^\s*([男女])\s*([{v.CJK}]{{1,4}})?\s*$")
+# The 56 ethnic groups as an identity card prints them (without 族).
+_ETHNICITY_NAMES = (
+    "汉 蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 "
+    "拉祜 水 东乡 纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 "
+    "怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺"
+)
+ETHNICITIES = frozenset(_ETHNICITY_NAMES.split())
+# More lines than any card prints: such a text is no card whose labels were lost.
+MAX_CARD_LINES = 120
+# A text this long inside a value the label engine found is a piece of that value.
+MIN_FOUND_PIECE = 3
+_GENDER_BESIDE_RE = re.compile(rf"^([男女])\s*([{v.CJK}A-Za-z]{{1,8}})?$")
+_CJK_ONLY_RE = re.compile(rf"[{v.CJK}]+")
+_SPACES_RE = re.compile(r"\s+")
 
 
-def _id_line(cleaned: list[str]) -> int | None:
-    """The first line holding a resident id number whose check digit holds."""
-    for i, line in enumerate(cleaned):
-        found = v.read_resident_id(line)
-        if found is not None and found[1]:
-            return i
+def _compact(text: str) -> str:
+    return _SPACES_RE.sub("", text)
+
+
+def read_ethnicity_word(raw: str) -> str | None:
+    """One of the 56 ethnic groups (汉, 土家, 汉族), as printed; None for any other text."""
+    text = _compact(raw)
+    return text if text.removesuffix("族") in ETHNICITIES else None
+
+
+def read_nationality_word(raw: str) -> str | None:
+    """A country's name as a nationality is printed (中国, CHINA); None for any other text."""
+    text = _compact(raw)
+    if _CJK_ONLY_RE.fullmatch(text) or text.upper() == "CHINA":
+        return text if normalize_country(text) is not None else None
     return None
 
 
-def _front_lines(lines: Sequence[str]) -> list[str]:
-    """The lines before the first one holding a resident id number (noise left out); none
-    where no line holds one."""
-    cleaned = [clean_line(line) for line in lines]
-    i = _id_line(cleaned)
-    if i is None:
-        return []
-    front = [text for text in cleaned[:i] if not is_noise(text)]
-    # The id number's own label (kept where the others were lost) ends the front.
-    cut = next((j for j, text in enumerate(front) if _ID_LABEL_RE.search(text)), None)
-    return front[:cut]
-
-
-def _lines_after_number(lines: Sequence[str]) -> list[str]:
-    """The lines after the first one holding a resident id number (a driving licence's number
-    is printed first), noise left out; none where no line holds one."""
-    cleaned = [clean_line(line) for line in lines]
-    i = _id_line(cleaned)
-    return [] if i is None else [text for text in cleaned[i + 1 :] if not is_noise(text)]
-
-
-class _OrderReader:
-    """Walks the lines once, each field taking the next line its reader accepts."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        self.pos = 0
-        self.out: dict[str, Candidate] = {}
-
-    def take(self, key: str, read) -> bool:
-        for j in range(self.pos, len(self.lines)):
-            value = read(self.lines[j])
-            if value:
-                self.out[key] = Candidate(value, BY_ORDER, "position")
-                self.pos = j + 1
-                return True
-        return False
-
-    def gender_and(self, key: str) -> None:
-        """The sex, and ``key`` (the ethnicity, a nationality) beside it or on the next line."""
-        for j in range(self.pos, len(self.lines)):
-            m = _GENDER_ETHNICITY_RE.match(self.lines[j])
-            if m:
-                self.out["gender"] = Candidate(read_gender(m[1]) or "", BY_ORDER, "position")
-                self.pos = j + 1
-                beside = m[2] or self._short_line()
-                if beside:
-                    self.out[key] = Candidate(beside, BY_ORDER, "position")
-                return
-
-    def validity(self) -> None:
-        """A validity period: both its ends."""
-        for j in range(self.pos, len(self.lines)):
-            found = v.read_date_range(self.lines[j])
-            if found is not None and found[0] is not None:
-                self.out["validFrom"] = Candidate(found[0], BY_ORDER, "position")
-                if found[1] is not None:
-                    self.out["validUntil"] = Candidate(found[1], BY_ORDER, "position")
-                self.pos = j + 1
-                return
-
-    def _short_line(self) -> str | None:
-        """The next line where it is a few Chinese characters and nothing else (taken)."""
-        if self.pos < len(self.lines):
-            value = v.read_short_cjk(self.lines[self.pos], max_len=MAX_ETHNICITY_LENGTH)
-            if value:
-                self.pos += 1
-                return value
+def single_date(raw: str) -> str | None:
+    """The date of a text that is one date (not a period); None for any other text."""
+    found = v.read_date_range(raw)
+    if found is None or found[0] is not None:
         return None
+    return v.read_date(raw)
+
+
+def period(raw: str) -> tuple[str, str] | None:
+    """(start, end) of a text that is a period with both ends; None for any other text."""
+    found = v.read_date_range(raw)
+    if found is None or found[0] is None or found[1] is None:
+        return None
+    return found[0], found[1]
+
+
+@dataclass
+class _Text:
+    """A text outside every label (a line, a column of a merged line, or the text before a line's
+    first label), in printed order."""
+
+    text: str
+    taken: bool = False
+
+
+class ShapeReader:
+    """The texts of a document outside labels, and the fields read from them so far."""
+
+    def __init__(
+        self,
+        lines: Sequence[str],
+        rules: Sequence[FieldRule],
+        found: dict[str, Candidate | None],
+        *,
+        read_anchor: Callable[[str], tuple[str, bool] | None] = v.read_resident_id,
+    ) -> None:
+        """``read_anchor`` reads the code whose check must hold for anything to be read (the
+        first line holding it is left out of the texts). Nothing is read from more lines than
+        a card prints."""
+        self.found = {k: c for k, c in found.items() if c is not None}
+        self.out: dict[str, Candidate] = {}
+        self.anchor: str | None = None
+        self.texts: list[_Text] = []
+        if len(lines) > MAX_CARD_LINES:
+            return
+        matcher = LabelMatcher(rules)
+        for raw in lines:
+            line = clean_line(raw)
+            checked = read_anchor(line)
+            if self.anchor is None and checked is not None and checked[1]:
+                self.anchor = checked[0]
+                continue
+            text = matcher.tokenize(line)[0].text
+            for part in text.split(GAP):
+                for piece in _name_apart(part.strip()):
+                    if not is_noise(piece) and not self._is_found(piece):
+                        self.texts.append(_Text(piece))
+
+    def _is_found(self, text: str) -> bool:
+        """Whether the text is a value the label engine found, or a piece of one (a wrapped
+        line; a piece this short may be a value of its own: 汉 in 武汉市公安局)."""
+        compact = _compact(text)
+        return any(
+            compact == _compact(c.value)
+            or (len(compact) >= MIN_FOUND_PIECE and compact in _compact(c.value))
+            for c in self.found.values()
+        )
+
+    def wants(self, key: str) -> bool:
+        return key not in self.found and key not in self.out
+
+    def put(self, key: str, value: str) -> None:
+        if self.wants(key) and value:
+            self.out[key] = Candidate(value, BY_SHAPE, "position")
+
+    def free(self) -> list[int]:
+        return [i for i, t in enumerate(self.texts) if not t.taken]
+
+    def only(self, read: Callable[[str], str | None]) -> tuple[int, str] | None:
+        """(index, value) of the one free text ``read`` accepts; None where none or several do."""
+        hits: list[tuple[int, str]] = []
+        for i in self.free():
+            value = read(self.texts[i].text)
+            if value:
+                hits.append((i, value))
+                if len(hits) > 1:  # a second one is enough to leave the field empty
+                    return None
+        return hits[0] if hits else None
+
+    def take(self, key: str, read: Callable[[str], str | None]) -> None:
+        hit = self.only(read)
+        if hit is not None and self.wants(key):
+            self.texts[hit[0]].taken = True
+            self.put(key, hit[1])
+
+    def gender_and(self, key: str, read_beside: Callable[[str], str | None]) -> None:
+        """The sex, and ``key`` printed beside it (女 汉, 男中国) or as the next text."""
+        hit = self.only(lambda t: t if _GENDER_BESIDE_RE.match(_compact(t)) else None)
+        if hit is None:
+            return
+        i, text = hit
+        m = _GENDER_BESIDE_RE.match(_compact(text))
+        beside = read_beside(m[2]) if m and m[2] else None
+        if m is None or (m[2] and beside is None):
+            return
+        self.texts[i].taken = True
+        self.put("gender", read_gender(m[1]) or "")
+        if beside is None:
+            after = [j for j in self.free() if j > i][:1]
+            beside = read_beside(self.texts[after[0]].text) if after else None
+            if beside is not None and self.wants(key):
+                self.texts[after[0]].taken = True
+        if beside is not None:
+            self.put(key, beside)
+
+    def birth_date(self, *, only_date: bool) -> None:
+        """The date the anchor number holds; or, where ``only_date``, the one date printed."""
+        if not self.wants("birthDate") or self.anchor is None:
+            return
+        held = f"{self.anchor[6:10]}-{self.anchor[10:12]}-{self.anchor[12:14]}"
+        self.take("birthDate", lambda t: d if (d := single_date(t)) == held else None)
+        if only_date:
+            self.take("birthDate", single_date)
+
+    def dates_in_time_order(self) -> None:
+        """A driving licence's three dates after the birth date, none read yet and none a
+        period: the first issue comes first in time, then the validity's start, then its end
+        (whatever order OCR printed them in)."""
+        keys = ("firstIssueDate", "validFrom", "validUntil")
+        if not all(self.wants(k) for k in keys):
+            return
+        hits = [(i, d) for i in self.free() if (d := single_date(self.texts[i].text))]
+        if len(hits) != len(keys) or self.only(period) is not None:
+            return
+        ordered = sorted(d for _, d in hits)
+        if ordered[1] == ordered[2]:  # a validity period ends after it starts
+            return
+        for i, _ in hits:
+            self.texts[i].taken = True
+        for key, value in zip(keys, ordered, strict=True):
+            self.put(key, value)
 
     def address(self) -> None:
-        if not self.take("address", v.read_address):
+        """The one text starting like an address, with the wrapped ends printed after it."""
+        hit = self.only(lambda t: v.read_address(t) if v.is_address_head(t) else None)
+        if hit is None or not self.wants("address"):
             return
-        parts = [self.out["address"].value]
-        while self.pos < len(self.lines) and v.is_address_tail(self.lines[self.pos]):
-            parts.append(v.normalize_text(self.lines[self.pos]) or "")
-            self.pos += 1
-        self.out["address"] = Candidate("".join(parts), BY_ORDER, "position")
+        i, value = hit
+        self.texts[i].taken = True
+        parts = [value]
+        for j in range(i + 1, len(self.texts)):
+            tail = self.texts[j]
+            if tail.taken or not _is_wrapped_end(tail.text):
+                break
+            tail.taken = True
+            parts.append(v.normalize_text(tail.text) or "")
+        self.put("address", "".join(parts))
+
+    def name(self) -> None:
+        """The one text left with a name's shape (not an ethnicity, a country or an address)."""
+        self.take("name", _read_name_only)
 
 
-def id_card_by_order(
+def _name_apart(text: str) -> list[str]:
+    """A name and the sex beside it (张三 男 中国) as two texts; any other text as it is."""
+    name, _, rest = text.partition(" ")
+    if rest and v.read_person_name(name) and _GENDER_BESIDE_RE.match(_compact(rest)):
+        return [name, rest]
+    return [text] if text else []
+
+
+def _is_wrapped_end(text: str) -> bool:
+    """A wrapped end of an address, told apart from a name: it holds a number or a house word."""
+    return v.is_address_tail(text) and (any(c.isdigit() for c in text) or v.is_building_tail(text))
+
+
+def _read_name_only(raw: str) -> str | None:
+    if read_ethnicity_word(raw) or read_nationality_word(raw) or v.read_address(raw):
+        return None
+    return v.read_person_name(raw)
+
+
+def id_card_by_shape(
     lines: Sequence[str], found: dict[str, Candidate | None]
 ) -> dict[str, Candidate]:
-    """The front fields of an identity card read by printed order, where the label engine found
-    none of them; {} otherwise."""
-    if any(found.get(key) for key in ID_CARD_FRONT):
+    """The front fields of an identity card the label engine left empty, read by shape from the
+    texts outside labels; {} where no id number anchors them."""
+    reader = ShapeReader(lines, ID_CARD, found)
+    if reader.anchor is None or not any(reader.wants(k) for k in ID_CARD_FRONT):
         return {}
-    front = _front_lines(lines)
-    if not front:
-        return {}
-    reader = _OrderReader(front)
-    reader.take("name", v.read_person_name)
-    reader.gender_and("ethnicity")
-    reader.take("birthDate", v.read_date)
+    reader.gender_and("ethnicity", read_ethnicity_word)
+    reader.take("ethnicity", read_ethnicity_word)
+    reader.birth_date(only_date=True)
     reader.address()
+    reader.name()
     return reader.out
 
 
-def driver_license_by_order(
+def driver_license_by_shape(
     lines: Sequence[str], found: dict[str, Candidate | None]
 ) -> dict[str, Candidate]:
-    """A driving licence's fields after its number read by printed order (name, sex and
-    nationality, address, birth date, first issue date, class, validity), where the label
-    engine found none of the holder's; {} otherwise."""
-    if any(found.get(key) for key in DRIVER_LICENSE_PERSON):
+    """A driving licence's fields the label engine left empty, read by shape from the texts
+    outside labels; {} where no id number (the licence number) anchors them."""
+    reader = ShapeReader(lines, DRIVER_LICENSE, found)
+    if reader.anchor is None:
         return {}
-    after = _lines_after_number(lines)
-    if not after:
-        return {}
-    reader = _OrderReader(after)
-    reader.take("name", v.read_person_name)
-    reader.gender_and("nationality")
+    reader.put("licenseNumber", reader.anchor)
+    reader.gender_and("nationality", read_nationality_word)
+    reader.take("nationality", read_nationality_word)
+    reader.birth_date(only_date=False)
     reader.address()
-    reader.take("birthDate", v.read_date)
-    reader.take("firstIssueDate", v.read_date)
-    reader.take("vehicleClass", v.read_vehicle_class)
-    reader.validity()
+    hit = reader.only(period)
+    if hit is not None and reader.wants("validFrom") and reader.wants("validUntil"):
+        reader.texts[hit[0]].taken = True
+        start, end = period(reader.texts[hit[0]].text) or ("", "")
+        reader.put("validFrom", start)
+        reader.put("validUntil", end)
+    reader.dates_in_time_order()
+    if not (reader.wants("validFrom") or reader.wants("validUntil")):
+        # The one date left is the first issue's (the period's ends are known); a date the
+        # label engine read as the birth date or the period's end is not.
+        known = {reader.found[k].value for k in ("birthDate", "validUntil") if k in reader.found}
+        reader.take("firstIssueDate", lambda t: d if (d := single_date(t)) not in known else None)
+    reader.take("vehicleClass", lambda t: None if read_gender(t) else v.read_vehicle_class(t))
+    reader.name()
     return reader.out

@@ -32,7 +32,8 @@ class FieldRule:
       a wrapped end printed elsewhere (just before the label, or past another column's line);
       ``complete``: tells a finished value from one cut short, which then takes the nearest
       left-over ``before_tail`` line; ``prefer``: the texts that best start a value (others
-      are taken only when nothing better is near).
+      are taken only when nothing better is near); ``extends``: accepts a continuation even of
+      a value that looks complete (楼2单元 after an address ending 8号).
     - ``max_after`` / ``max_before``: how far (in lines) a value may sit from its label;
       ``swallow_line``: the rest of the label's line is its value, whatever labels it holds.
     """
@@ -44,6 +45,7 @@ class FieldRule:
     before_tail: Callable[[str], bool] | None = None
     prefer: Callable[[str], bool] | None = None
     complete: Callable[[str], bool] | None = None
+    extends: Callable[[str], bool] | None = None
     max_after: int = 4
     max_before: int = 2
     swallow_line: bool = False

@@ -248,6 +248,8 @@ _ADDRESS_WORDS = re.compile(
     r"省|市|区|县|旗|盟|州|镇|乡|村|路|街|道|巷|弄|里|号|室|层|楼|栋|幢|座|单元|组|大厦|广场|园|小区"
 )
 ADDRESS_HEAD = re.compile(rf"^(?:{PROVINCES})|^[{CJK}]{{2,4}}[省市]")
+# The start of an address's building, unit or room part: 楼2单元, 2单元, 号楼3单元, A座1203室.
+_BUILDING_TAIL_START = re.compile(r"^[0-9A-Z]{0,4}(?:号楼|号|楼|栋|幢|座|单元|室|层|户)")
 _ADDRESS_TAIL = re.compile(r"号|室|层|楼|栋|幢|座|单元|户|组|弄|^\d")
 
 
@@ -283,6 +285,13 @@ def is_address_tail(text: str) -> bool:
     if normalize_date(norm) is not None:
         return False
     return bool(_ADDRESS_TAIL.search(norm) or _ADDRESS_WORDS.search(norm))
+
+
+def is_building_tail(text: str) -> bool:
+    """Does this text go on with the building, unit or room of an address whose head ends with a
+    house number (楼2单元301室 after 光华路8号, 2单元1501室 after 6号楼)?"""
+    norm = normalize_text(text) or ""
+    return bool(_BUILDING_TAIL_START.match(norm)) and is_address_tail(norm)
 
 
 def looks_like_scope_continuation(text: str) -> bool:

@@ -152,6 +152,10 @@ class QuickVaultASGIHandler(ASGIHandler):
         else:
             await close_response(response)
         body_file.close()
+        # A task's exception holds a traceback through this frame, whose locals hold the tasks:
+        # a reference cycle per request for the garbage collector, unless they are let go.
+        del task
+        tasks.clear()
 
     def load_middleware(self, is_async: bool = False) -> None:
         """Django's chain, and beside it the API's (``build_api_chain``) for API_PREFIX."""

@@ -14,8 +14,18 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponseBase
 
-# Serves static files only; no path under API_PREFIX is one.
-API_SKIPPED_MIDDLEWARE = frozenset({"whitenoise.middleware.WhiteNoiseMiddleware"})
+# Left out of the API's chain: static files (no path under API_PREFIX is one), and the
+# session, user and messages of the staff's pages (the API authenticates each request by its
+# key or token, in DRF, and keeps no session). Each made objects in reference cycles per
+# request, which only the garbage collector's full passes freed, stalling the loop.
+API_SKIPPED_MIDDLEWARE = frozenset(
+    {
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+    }
+)
 
 AsyncHandler = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
 
@@ -75,6 +85,9 @@ class _RenderJsonOnLoop:
         if type(getattr(response, "accepted_renderer", None)) is JSONRenderer:
             response.render()
             response.render = _Rendered(response)
+            # What rendering needed (the view, the request, the response itself) is let go: it
+            # ties them in a reference cycle the garbage collector would have to break.
+            response.renderer_context = None
         return response
 
 

@@ -145,3 +145,66 @@ def test_real_ocr_passports_include_identity_card_zones_that_hold_the_expected_v
         assert mrz is not None and mrz.format in {"TD1", "TD2"}
         assert mrz.passport_number == case["expected"]["passportNumber"]
         assert mrz.birth_date == case["expected"]["birthDate"]
+
+
+def test_real_ocr_cases_hold_label_rows_with_their_values_run_together():
+    lines = [line for case in generate_cases(600, seed=3, real=True) for line in case["rawTexts"]]
+
+    assert any(re.fullmatch(r"性别民族[男女]\S+", line) for line in lines)
+    assert any(re.fullmatch(r"性别 ?国籍 [男女] ?中国", line) for line in lines)
+
+
+def test_real_ocr_cards_with_every_label_lost_still_print_every_expected_value():
+    cases = generate_cases(600, seed=3, real=True)
+    lost = [
+        c
+        for c in cases
+        if c["documentType"] in ("idCard", "driverLicense")
+        and not any(re.search(r"姓\s*名|性\s*别|住\s*址", line) for line in c["rawTexts"])
+        and c["expected"].get("name")
+    ]
+
+    assert any(c["documentType"] == "idCard" for c in lost)
+    assert any(c["documentType"] == "driverLicense" for c in lost)
+    for case in lost:
+        text = "".join(case["rawTexts"]).replace(" ", "")
+        assert case["expected"]["name"] in text
+        assert case["expected"]["address"] in text
+
+
+def test_real_ocr_cases_hold_addresses_wrapped_just_after_a_house_number():
+    cases = generate_cases(600, seed=3, real=True)
+    joined = [
+        (case["expected"]["address"], "\n".join(case["rawTexts"]))
+        for case in cases
+        if case["expected"].get("address")
+    ]
+    wrapped = [
+        address
+        for address, text in joined
+        if (
+            m := re.search(
+                r"(?:住址|住所|经营场所) (\S+\d号)(?:   |\n)(\d*号?楼\S*|\d+单元\S*)", text
+            )
+        )
+        and m[1] + m[2] == address
+    ]
+
+    assert wrapped
+
+
+def test_real_ocr_vehicle_and_business_licences_lose_every_label_now_and_then():
+    cases = generate_cases(600, seed=3, real=True)
+    codes = {"vehicleLicense": "vin", "businessLicense": "creditCode"}
+    lost = [
+        c
+        for c in cases
+        if c["documentType"] in codes
+        and c["rawTexts"][1] == c["expected"][codes[c["documentType"]]]
+    ]
+
+    assert {c["documentType"] for c in lost} == set(codes)
+    for case in lost:
+        assert not any(re.search(r"所有人|法定代表人|执行事务合伙人", t) for t in case["rawTexts"])
+        text = "".join(case["rawTexts"])
+        assert (case["expected"].get("owner") or case["expected"]["companyName"]) in text

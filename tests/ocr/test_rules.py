@@ -771,3 +771,306 @@ def test_an_address_on_the_line_after_its_label_takes_its_end_beyond_a_gap():
 def test_an_address_that_is_complete_does_not_take_the_other_column():
     lines = ["住址 北京市朝阳区建国路88号   北京市公安局朝阳分局", "姓名 张三"]
     assert values("idCard", lines)["address"] == "北京市朝阳区建国路88号"
+
+
+# --- a row of labels followed by its values in the same order --------------------------------
+
+
+def test_a_row_of_glued_labels_takes_its_values_in_order():
+    got = values("idCard", ["姓名 张三", "性别民族 男 汉"])
+    assert (got["gender"], got["ethnicity"]) == ("male", "汉")
+
+
+def test_values_run_together_after_a_row_of_labels_are_cut_where_each_fits_its_label():
+    got = values("idCard", ["姓名 张三", "性别 民族 女汉"])
+    assert (got["gender"], got["ethnicity"]) == ("female", "汉")
+
+
+def test_a_row_of_labels_and_its_values_glued_into_one_word():
+    got = values("driverLicense", ["证号 11010519491231002X", "性别国籍女中国"])
+    assert (got["gender"], got["nationality"]) == ("female", "中国")
+
+
+def test_a_row_of_labels_inside_a_card_read_as_one_string_takes_its_values():
+    line = "姓名 赵刚华 性别 民族 男 汉 出生 1951年7月1日 公民身份号码 11010519491231002X"
+    got = values("idCard", [line])
+    assert (got["gender"], got["ethnicity"], got["birthDate"]) == ("male", "汉", "1951-07-01")
+
+
+def test_a_stray_mark_between_a_rows_values_is_left_out():
+    got = values("idCard", ["姓名 赵敏 性别民族 男汉 国徽 出生1987年12月14日"])
+    assert (got["gender"], got["ethnicity"]) == ("male", "汉")
+
+
+def test_values_run_together_on_the_line_under_a_row_of_labels_are_cut_in_order():
+    got = values("idCard", ["姓名：曹浩", "性别民族", "男回", "出生1964年10月9日"])
+    assert (got["gender"], got["ethnicity"]) == ("male", "回")
+
+
+def test_one_fields_label_in_two_languages_is_not_a_row_of_labels():
+    got = values("driverLicense", ["证号 11010519491231002X", "姓名 Name 司马娜芳"])
+    assert got["name"] == "司马娜芳"
+
+
+def test_a_value_under_labels_that_end_a_line_of_pairs_is_not_cut_between_them():
+    lines = [
+        "证号 11010519491231002X",
+        "性别男Sex国籍中国Nationality住址",
+        "北京市朝阳区",
+        "幸福村218号",
+    ]
+    got = values("driverLicense", lines)
+    assert got["address"] == "北京市朝阳区幸福村218号"
+    assert got["nationality"] == "中国"
+
+
+def test_a_value_under_two_columns_of_labels_is_not_cut_between_them():
+    lines = [*LICENCE_HEAD, "厦门宏图远景建筑工程有限公司", "名 称   类型", "有限合伙企业"]
+    got = values("businessLicense", lines)
+    assert got["companyType"] == "有限合伙企业"
+    assert got["companyName"] == "厦门宏图远景建筑工程有限公司"
+
+
+# --- every label lost: values read by their shape ------------------------------------------
+
+
+def test_an_identity_card_whose_labels_were_lost_with_its_number_read_first():
+    lines = ["11010519491231002X", "张三", "女 汉", "1949年12月31日", "北京市朝阳区建国路88号"]
+    got = values("idCard", lines)
+    assert (got["name"], got["gender"], got["ethnicity"]) == ("张三", "female", "汉")
+    assert (got["birthDate"], got["address"]) == ("1949-12-31", "北京市朝阳区建国路88号")
+
+
+def test_an_identity_card_whose_lost_labels_values_are_partly_shuffled():
+    lines = [
+        "女",
+        "张三",
+        "1949年12月31日",
+        "汉",
+        "北京市朝阳区建国",
+        "路88号",
+        "11010519491231002X",
+    ]
+    got = values("idCard", lines)
+    assert (got["name"], got["gender"], got["ethnicity"]) == ("张三", "female", "汉")
+    assert got["address"] == "北京市朝阳区建国路88号"
+
+
+def test_a_driving_licence_whose_labels_were_lost_with_its_values_partly_shuffled():
+    lines = [
+        "中华人民共和国机动车驾驶证",
+        "11010519491231002X",
+        "张三",
+        "北京市朝阳区建国路88号",
+        "女 中国",
+        "1949-12-31",
+        "C1",
+        "2010-05-06",
+        "2016-05-06 至 2026-05-06",
+    ]
+    got = values("driverLicense", lines)
+    assert (got["name"], got["gender"], got["nationality"]) == ("张三", "female", "中国")
+    assert (got["address"], got["birthDate"]) == ("北京市朝阳区建国路88号", "1949-12-31")
+    assert (got["firstIssueDate"], got["vehicleClass"]) == ("2010-05-06", "C1")
+    assert (got["validFrom"], got["validUntil"]) == ("2016-05-06", "2026-05-06")
+
+
+def test_a_driving_licence_whose_name_was_read_before_its_number():
+    lines = ["张三", "11010519491231002X", "女", "中国", "北京市朝阳区建国路88号", "1949-12-31"]
+    got = values("driverLicense", lines)
+    assert (got["name"], got["gender"], got["nationality"]) == ("张三", "female", "中国")
+    assert got["licenseNumber"] == "11010519491231002X"
+
+
+def test_a_number_label_left_alone_is_not_read_as_the_name():
+    lines = ["中华人民共和国机动车驾驶证", "11010519491231002X", "证号", "何艳军", "女", "中国"]
+    assert values("driverLicense", lines)["name"] == "何艳军"
+
+
+def test_a_name_beside_the_sex_on_one_line_is_read_apart_from_it():
+    lines = ["证号", "11010519491231002X", "张涛娜 女 中国", "北京市朝阳区建国路88号"]
+    got = values("driverLicense", lines)
+    assert (got["name"], got["gender"], got["nationality"]) == ("张涛娜", "female", "中国")
+
+
+def test_a_driving_licences_three_lone_dates_are_read_in_time_order():
+    lines = [
+        "11010519491231002X",
+        "张三",
+        "女 中国",
+        "2026-05-06",
+        "1949-12-31",
+        "2010-05-06",
+        "2016-05-06",
+    ]
+    got = values("driverLicense", lines)
+    assert got["birthDate"] == "1949-12-31"
+    assert (got["firstIssueDate"], got["validFrom"]) == ("2010-05-06", "2016-05-06")
+    assert got["validUntil"] == "2026-05-06"
+
+
+def test_two_texts_with_a_names_shape_leave_the_name_empty():
+    lines = ["11010519491231002X", "张三", "李四", "女 汉", "北京市朝阳区建国路88号"]
+    got = values("idCard", lines)
+    assert got["name"] is None
+    assert got["gender"] == "female"
+
+
+def test_a_date_the_id_number_does_not_hold_is_not_a_driving_licences_birth_date():
+    lines = ["11010519491231002X", "张三", "女 中国", "1950-01-02"]
+    got = values("driverLicense", lines)
+    assert got["birthDate"] is None
+    assert got["firstIssueDate"] is None
+
+
+def test_values_whose_labels_were_lost_fill_the_fields_labelled_lines_leave_empty():
+    lines = [
+        "中华人民共和国机动车驾驶证",
+        "证号:210102198110272810",
+        "冯艳",
+        "男中国",
+        "住址辽宁省沈阳市和平区",
+        "人民路8号",
+        "出生日期:1981-10-27",
+        "2006-05-17",
+        "C1",
+        "2006-05-17 至 2016-05-17",
+    ]
+    got = values("driverLicense", lines)
+    assert (got["name"], got["gender"], got["nationality"]) == ("冯艳", "male", "中国")
+    assert got["address"] == "辽宁省沈阳市和平区人民路8号"
+    assert (got["firstIssueDate"], got["vehicleClass"]) == ("2006-05-17", "C1")
+
+
+def test_a_short_value_inside_a_labelled_value_is_still_read_as_its_own():
+    lines = [
+        "签发机关武汉市公安局武昌分局",
+        "马杰勇",
+        "女",
+        "汉",
+        "1981年5月1日",
+        "湖北省武汉市武昌区学府路376号",
+        "420106198105016040",
+    ]
+    got = values("idCard", lines)
+    assert (got["name"], got["ethnicity"]) == ("马杰勇", "汉")
+
+
+def test_values_read_by_shape_are_not_believed_highly():
+    lines = ["11010519491231002X", "张三", "女 汉", "1949年12月31日"]
+    found = extract(document_type="idCard", lines=lines, fields=TYPES["idCard"])
+    assert found["name"].confidence < 0.9
+    assert found["name"].source == "position"
+
+
+# --- an address wrapped where its head already looks complete ------------------------------
+
+
+def test_an_address_wrapped_after_its_house_number_beyond_a_gap_takes_its_building():
+    lines = ["姓名 张三", "住址 北京市朝阳区光华路8号   楼2单元301室"]
+    assert values("idCard", lines)["address"] == "北京市朝阳区光华路8号楼2单元301室"
+
+
+def test_a_vehicle_owners_address_wrapped_after_its_house_number_is_joined():
+    lines = ["号牌号码 京A12345", "住址 北京市朝阳区光华路8号", "19号楼2单元301室"]
+    assert values("vehicleLicense", lines)["address"] == "北京市朝阳区光华路8号19号楼2单元301室"
+
+
+def test_a_business_address_wrapped_after_its_house_number_beyond_a_gap_is_joined():
+    lines = [*LICENCE_HEAD, "住所 北京市朝阳区光华路8号   2单元301室"]
+    assert values("businessLicense", lines)["address"] == "北京市朝阳区光华路8号2单元301室"
+
+
+def test_a_complete_address_does_not_take_a_place_name_beyond_a_gap():
+    lines = ["姓名 张三", "住址 北京市朝阳区光华路8号   幸福小区"]
+    assert values("idCard", lines)["address"] == "北京市朝阳区光华路8号"
+
+
+def test_a_label_repeating_its_field_in_english_starts_no_row_of_labels():
+    lines = ["证号 11010519491231002X", "性别男Sex国籍中国Nationality住址北京市朝阳区黄河大街394号"]
+    got = values("driverLicense", lines)
+    assert (got["nationality"], got["address"]) == ("中国", "北京市朝阳区黄河大街394号")
+
+
+def test_a_row_ending_with_a_stop_label_does_not_cut_the_text_after_it():
+    lines = [*LICENCE_HEAD, "郭浩娜", "法定代表人经营范围货物进出口、技术进出口；国内贸易代理；"]
+    assert values("businessLicense", lines)["legalRepresentative"] == "郭浩娜"
+
+
+def test_a_name_is_not_cut_off_the_start_of_an_address_under_a_row_of_labels():
+    lines = ["号牌号码粤F8DKCV", "郭浩丽", "所有人住址", "广东省深圳市南山区科技园南", "路1号"]
+    got = values("vehicleLicense", lines)
+    assert got["address"] == "广东省深圳市南山区科技园南路1号"
+    assert got["owner"] == "郭浩丽"
+
+
+def test_a_vehicle_licence_whose_labels_were_lost_is_read_by_the_shape_of_its_values():
+    lines = [
+        "中华人民共和国机动车行驶证",
+        "LSVZX1SKX4E002335",
+        "京GYQK4F",
+        "小型轿车",
+        "何强明",
+        "北京市朝阳区解放大道59号",
+        "租赁",
+        "大众汽车牌SVW7147LBD",
+        "WJC776342",
+        "2023-07-08",
+        "2024-01-14",
+    ]
+    got = values("vehicleLicense", lines)
+    assert (got["vin"], got["plateNumber"]) == ("LSVZX1SKX4E002335", "京GYQK4F")
+    assert (got["vehicleType"], got["owner"]) == ("小型轿车", "何强明")
+    assert (got["address"], got["useCharacter"]) == ("北京市朝阳区解放大道59号", "租赁")
+    assert (got["model"], got["engineNumber"]) == ("大众汽车牌SVW7147LBD", "WJC776342")
+    assert (got["registerDate"], got["issueDate"]) == ("2023-07-08", "2024-01-14")
+
+
+def test_a_vehicle_licences_dates_printed_against_time_order_are_left_empty():
+    lines = ["LSVZX1SKX4E002335", "京GYQK4F", "何强明", "2024-01-14", "2023-07-08"]
+    got = values("vehicleLicense", lines)
+    assert (got["registerDate"], got["issueDate"]) == (None, None)
+    assert got["owner"] == "何强明"
+
+
+def test_a_business_licence_whose_labels_were_lost_is_read_by_the_shape_of_its_values():
+    lines = [
+        "营业执照",
+        "91350100M000100Y43",
+        "郑州恒达远景教育咨询有限公司",
+        "有限责任公司(法人独资)",
+        "唐博强",
+        "3000万元",
+        "2003年01月11日",
+        "2003年01月11日至长期",
+        "河南省郑州市金水区人民路355号",
+        "技术开发、技术咨询、技术服务；软件开发；",
+    ]
+    got = values("businessLicense", lines)
+    assert (got["companyName"], got["companyType"]) == (
+        "郑州恒达远景教育咨询有限公司",
+        "有限责任公司(法人独资)",
+    )
+    assert (got["legalRepresentative"], got["registeredCapital"]) == ("唐博强", "3000万元")
+    assert (got["establishedDate"], got["address"]) == (
+        "2003-01-11",
+        "河南省郑州市金水区人民路355号",
+    )
+
+
+def test_a_business_licences_lone_date_is_not_read_without_the_term_that_starts_on_it():
+    lines = ["营业执照", "91350100M000100Y43", "郑州恒达远景教育咨询有限公司", "2003年01月11日"]
+    got = values("businessLicense", lines)
+    assert got["establishedDate"] is None
+    assert got["companyName"] == "郑州恒达远景教育咨询有限公司"
+
+
+def test_a_text_of_more_lines_than_a_card_prints_is_not_read_by_shape():
+    lines = ["11010519491231002X", "张三", "女 汉", *["北京市朝阳区建国路88号"] * 200]
+    got = values("idCard", lines)
+    assert (got["name"], got["gender"]) == (None, None)
+
+
+def test_a_row_of_labels_before_a_long_run_of_words_is_not_split():
+    got = values("idCard", ["性别 民族 " + "男 汉 " * 2000])
+    assert (got["gender"], got["ethnicity"]) == (None, None)

@@ -103,11 +103,8 @@ WORKAROUNDS = (
         "event loop)",
         upstream=(
             "django.middleware.security:SecurityMiddleware",
-            "django.contrib.sessions.middleware:SessionMiddleware",
             "django.middleware.common:CommonMiddleware",
             "django.middleware.csrf:CsrfViewMiddleware",
-            "django.contrib.auth.middleware:AuthenticationMiddleware",
-            "django.contrib.messages.middleware:MessageMiddleware",
             "django.middleware.clickjacking:XFrameOptionsMiddleware",
             "django_prometheus.middleware:PrometheusBeforeMiddleware",
             "django_prometheus.middleware:PrometheusAfterMiddleware",
@@ -278,20 +275,11 @@ PINNED = {
     "django.middleware.security:SecurityMiddleware": (
         "7c0daafdd127de47ad2bb47f63a6c4cb7b77ca64fa0102c8bf35ae54bfe8d15d"
     ),
-    "django.contrib.sessions.middleware:SessionMiddleware": (
-        "81dfc7bdab25942992c90fcc9bbf9fb4ba3fd83395255331d8f80f4bd00983b2"
-    ),
     "django.middleware.common:CommonMiddleware": (
         "0a9411bc1510a38cb8bca40c49c548482598593939e76e9ca20609ad8bf8cc04"
     ),
     "django.middleware.csrf:CsrfViewMiddleware": (
         "461e7a1110dea43fffad25fd756dbcdf5d8ea6d616fe157537a39951dcdd995d"
-    ),
-    "django.contrib.auth.middleware:AuthenticationMiddleware": (
-        "016788fb7214c6edd10b3022e2cda7c84b25fd5efe5141d87d5a79cb92e54d38"
-    ),
-    "django.contrib.messages.middleware:MessageMiddleware": (
-        "68bbf99a11d6e87ea36b2ab43ee4190d97d1b74249b261cecebd5071d138ebb4"
     ),
     "django.middleware.clickjacking:XFrameOptionsMiddleware": (
         "b005c3dcd16801e1f195424685998882d855be76154b4571fb9e391f47b12865"

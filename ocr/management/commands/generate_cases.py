@@ -29,8 +29,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--real-ocr",
             action="store_true",
-            help="Also lay each case out as real OCR engines do (glued or split labels, lost "
-            "labels, OCR punctuation, garbled bank names, noisy MRZs, identity cards' TD1 "
+            help="Also lay each case out as real OCR engines do (glued or split labels, rows "
+            "of labels with their values run together, lost labels, addresses wrapped after a "
+            "house number, OCR punctuation, garbled bank names, noisy MRZs, identity cards' TD1 "
             "and TD2 zones sent as passports).",
         )
 
