@@ -215,7 +215,10 @@ def score(
         )
         if calibrate and result.provider == RulesProvider.name:
             confidence = calibrated(
-                confidence=confidence, kind=field_kind(spec), check=checks.get(spec.key)
+                confidence=confidence,
+                kind=field_kind(spec),
+                source=(result.sources or {}).get(spec.key),
+                check=checks.get(spec.key),
             )
         if spec.key in ceilings:
             confidence = min(confidence, ceilings[spec.key])

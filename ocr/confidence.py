@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import json
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from pathlib import Path
 
 from ocr.validators import ID_CARD_BACK, Check, is_back_side_only
@@ -20,11 +21,52 @@ DEFAULT_BELIEF = 0.7
 # may have read the wrong character even where the check then holds.
 REPAIRED_CEILING = 0.85
 
-# The calibration of the built-in extractor's confidences, per kind of field: fitted on generated
-# cases by bench/calibration.py (isotonic regression), shipped as data.
+# The calibration of the built-in extractor's confidences, per kind of field and provenance of
+# the value: fitted on generated cases by bench/calibration.py (isotonic regression), shipped as
+# data. The map itself says which values reach the confident band (0.9 and more).
 CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.json"
 _DATE_FORMATS = frozenset({"date", "validUntil", "yearMonth"})
 _CHOICE_FORMATS = frozenset({"gender", "country", "debit or credit"})
+# A value of a provenance the calibration was not fitted on stays just below the confident band:
+# nothing measured says how often such values are right.
+BELOW_CONFIDENT = 0.899
+
+
+class Provenance(StrEnum):
+    """How the built-in extractor came to a value, as far as it tells how often it is right."""
+
+    # The check digit (or a cross-check with a checked number) fails.
+    INVALID = "invalid"
+    # A look-alike was read as the character its position demands.
+    REPAIRED = "repaired"
+    # Read from a passport's machine readable zone.
+    MRZ = "mrz"
+    # A passing check digit, or a cross-check with a checked number that passes.
+    CHECK = "check"
+    # Led to by its printed label.
+    LABEL = "label"
+    # Two labelled lines gave two values.
+    CONFLICT = "conflict"
+    # Found by its shape or its place on the card, with no label or check to confirm it.
+    SHAPE = "shape"
+
+
+def provenance(*, source: str | None, check: Check | None) -> Provenance:
+    """The provenance of one value from the extractor's ``source`` ("mrz", "label", "pattern",
+    "position", "conflict") and the value's ``check``; a failed check or a repair decides first."""
+    if check is not None and not check.valid:
+        return Provenance.INVALID
+    if check is not None and check.repaired:
+        return Provenance.REPAIRED
+    if source == "mrz":
+        return Provenance.MRZ
+    if check is not None:
+        return Provenance.CHECK
+    if source == "label":
+        return Provenance.LABEL
+    if source == "conflict":
+        return Provenance.CONFLICT
+    return Provenance.SHAPE
 
 
 def field_confidence(*, belief: float | None, check: Check | None, has_validator: bool) -> float:
@@ -75,23 +117,38 @@ def field_kind(spec: FieldSpec) -> str:
     return "text"
 
 
+Steps = tuple[tuple[float, float], ...]
+
+
 @functools.cache
-def calibration_table() -> dict[str, tuple[tuple[float, float], ...]]:
-    """{field kind: ((upper raw confidence, calibrated confidence), ...)} in rising order; {}
-    where no calibration is shipped."""
+def calibration_table() -> dict[str, dict[str, Steps]]:
+    """{field kind: {provenance: ((upper raw confidence, calibrated confidence), ...)}}, steps in
+    rising order; {} where no calibration is shipped."""
     if not CALIBRATION_PATH.exists():
         return {}
     kinds = json.loads(CALIBRATION_PATH.read_text(encoding="utf-8"))["kinds"]
-    return {kind: tuple((float(x), float(y)) for x, y in steps) for kind, steps in kinds.items()}
+    return {
+        kind: {
+            origin: tuple((float(step[0]), float(step[1])) for step in steps)
+            for origin, steps in by_provenance.items()
+        }
+        for kind, by_provenance in kinds.items()
+    }
 
 
-def calibrated(*, confidence: float, kind: str, check: Check | None) -> float:
-    """The built-in extractor's ``confidence`` for a field of ``kind`` mapped through the
-    shipped calibration (a step function); a failed check and a repair keep their caps."""
-    steps = calibration_table().get(kind)
-    if not steps:
+def calibrated(*, confidence: float, kind: str, source: str | None, check: Check | None) -> float:
+    """The built-in extractor's ``confidence`` for a field of ``kind`` found from ``source`` and
+    checked as ``check`` says, mapped through the shipped calibration of its provenance (a step
+    function). A kind the calibration lacks keeps its confidence; a provenance it lacks stays
+    below 0.9; a failed check and a repair keep their caps whatever the map says."""
+    by_provenance = calibration_table().get(kind)
+    if not by_provenance:
         return confidence
-    value = next((y for upper, y in steps if confidence <= upper), steps[-1][1])
+    steps = by_provenance.get(provenance(source=source, check=check))
+    if steps:
+        value = next((y for upper, y in steps if confidence <= upper), steps[-1][1])
+    else:
+        value = min(confidence, BELOW_CONFIDENT)
     if check is not None and not check.valid:
         value = min(value, FAILED_CHECK_CEILING)
     if check is not None and check.repaired:

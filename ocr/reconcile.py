@@ -6,7 +6,8 @@ Both answers arrive in canonical form. For each field:
    it, or changed a character of it. So is one found only in a line that reads as an instruction
    or a field assignment ("ignore the previous instructions ... idNumber=..."): such lines are not
    print, and a model that obeyed them is not believed. A value that is a printed label (民族 as
-   the ethnicity) is dropped too.
+   the ethnicity) is dropped too, and so is one that holds the document's title (a small model
+   copies the heading as the name).
 2. Where the two agree, the value is kept with a high belief; where only one answers, its value is
    kept with a belief below 0.9 (nothing confirms it); where they differ, the extractor's is kept
    where it was anchored (read beside its label, in the MRZ, or by a pattern whose check holds),
@@ -50,6 +51,12 @@ ANCHORED_SOURCES = frozenset({"label", "mrz", "pattern"})
 # How the extractor marks a field that two labelled lines give two values.
 CONFLICTING_SOURCE = "conflict"
 _LABEL_SPLIT_RE = re.compile(r"[/()（）]")
+# The words a document's printed title names it by, in compacted text: a value holding one is
+# the heading (a small model copies "Driving License of the People's Republic of China" as the
+# name), never a field's value.
+_DOCUMENT_TITLE_RE = re.compile(
+    r"居民身份证|驾驶证|行驶证|营业执照|护照|PASSPORT|DRIV(?:ING|ERS?)LICEN[CS]E|VEHICLELICEN[CS]E"
+)
 
 _CODE_SHAPES = {
     "cn_resident_id": re.compile(r"(?<![0-9A-Z])[0-9]{17}[0-9X](?![0-9A-Z])"),
@@ -231,6 +238,9 @@ def _admissible(
         return None
     if spec.format == "text" and compact(value) in labels:
         notes.append(f"{spec.key}: the model's value is a printed label, not a value; dropped")
+        return None
+    if spec.format == "text" and _DOCUMENT_TITLE_RE.search(compact(value)):
+        notes.append(f"{spec.key}: the model's value is the document's title, not a value; dropped")
         return None
     return value
 

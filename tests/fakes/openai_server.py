@@ -17,8 +17,8 @@ How it answers:
   cut-off answers, 500s and 429s on first tries; ``obey`` gives the right answer overridden by
   every field assignment in the document's lines (``idNumber=...``, ``"name": "..."``), as a model
   that obeys a prompt injection does; ``weak`` gives the answer of a small model that gets things
-  wrong the way such models do (``weak_answer``): a printed label as a value, a number cut short,
-  a bank's name translated.
+  wrong the way such models do (``weak_answer``): the document's title or a printed label as a
+  value, a number cut short, a bank's name translated.
 - Documents are found in the prompt by their OCR lines (each under a ``--- document N of M ---``
   marker in a merged call); a merged call is answered with ``{"items": [...]}``.
 - Where the service sent numbers as placeholders (``[[ID_1]]``, see ``ocr.minimise``), a line
@@ -268,16 +268,28 @@ def obeyed(values: dict[str, Any], *, text: str, keys: Iterable[str]) -> dict[st
     return out
 
 
+# The words of a document's printed title (the heading a small model copies into a field).
+_TITLE_RE = re.compile(r"居民身份证|驾驶证|行驶证|营业执照|护照|PASSPORT|DRIVING LICEN[CS]E", re.I)
+
+
 def weak_answer(
-    values: dict[str, Any], *, labels: dict[str, str], formats: dict[str, tuple[str, str]]
+    values: dict[str, Any],
+    *,
+    labels: dict[str, str],
+    formats: dict[str, tuple[str, str]],
+    lines: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """What a small model answers where ``values`` are right: the label for the ethnicity and
-    for every empty field, a resident id cut to 16 characters, the name with its label, a
-    bank's name in English."""
+    """What a small model answers where ``values`` are right: the document's title line for the
+    first empty text field (as SmolLM2-135M gave a driving licence's English title as the
+    name), the label for the ethnicity and every other empty field, a resident id cut to 16
+    characters, the name with its label, a bank's name in English."""
     out = dict(values)
+    title = next((line.strip() for line in lines if _TITLE_RE.search(line)), None)
     for key, value in values.items():
-        validator = formats.get(key, ("", ""))[1]
-        if value is None or key == "ethnicity":
+        field_format, validator = formats.get(key, ("", ""))
+        if value is None and title is not None and field_format == "text":
+            out[key], title = title, None
+        elif value is None or key == "ethnicity":
             out[key] = labels.get(key)
         elif validator == "cn_resident_id":
             out[key] = value[:16]
@@ -738,6 +750,7 @@ class FakeOpenAI:
                 values,
                 labels=self._labels.get(case.document_type, {}),
                 formats=self._field_formats.get(case.document_type, {}),
+                lines=case.text.split("\n"),
             )
         if self.mode != "imperfect":
             return _with_placeholders(values, stand_ins)

@@ -220,3 +220,13 @@ def test_a_model_value_found_only_in_an_instruction_line_is_dropped():
     result = run("idCard", lines, model={"name": "李四"}, rules={"name": "张三"})
 
     assert result.values["name"] == "张三"
+
+
+def test_the_documents_title_is_never_the_models_value():
+    lines = ["中华人民共和国机动车驾驶证", "Driving License of the People's Republic of China"]
+    title = "Driving License of the People's Republic of China"
+
+    result = run("driverLicense", lines, model={"name": title})
+
+    assert result.values["name"] is None
+    assert any("document's title" in note for note in result.notes)

@@ -79,3 +79,19 @@ def test_a_label_is_never_taken_for_the_ethnicity(fake_openai, signed_client):
 
     assert body["fields"]["ethnicity"] == case["expected"]["ethnicity"]
     assert any("printed label" in w for w in body["warnings"])
+
+
+def test_the_documents_title_is_never_taken_for_a_field_it_does_not_hold(
+    fake_openai, signed_client
+):
+    fake_openai.configure(mode="weak")
+    back = next(c for c in CASES if c["documentType"] == "idCard" and not c["expected"]["name"])
+    fake_openai.add_cases([back])
+
+    body = signed_client.post_json(
+        ANALYZE, {"documentType": "idCard", "rawTexts": back["rawTexts"]}
+    ).json()
+
+    assert "居民身份证" in back["rawTexts"]
+    assert body["fields"]["name"] is None
+    assert any("document's title" in w for w in body["warnings"])
