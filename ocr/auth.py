@@ -30,7 +30,7 @@ from django.utils import timezone
 from rest_framework import authentication
 
 from ocr.errors import AuthFailure, Unauthorized, service_unavailable
-from ocr.models import ApiKey, ApiKeyStatus, RateCounter, UsedNonce
+from ocr.models import ApiKey, ApiKeyStatus, IdempotencyRecord, RateCounter, UsedNonce
 
 logger = logging.getLogger(__name__)
 
@@ -252,13 +252,14 @@ _next_nonce_purge = 0.0
 
 def claim_nonce(*, key_id: str, nonce: str, lifetime_seconds: int) -> bool:
     """UsedNonce.claim, and now and then (on this thread, between claims) a batch of expired
-    nonces and rate-limit counters deleted."""
+    nonces, counters and idempotency records deleted."""
     global _next_nonce_purge
     fresh = UsedNonce.claim(key_id=key_id, nonce=nonce, lifetime_seconds=lifetime_seconds)
     if time.monotonic() >= _next_nonce_purge:
         _next_nonce_purge = time.monotonic() + NONCE_PURGE_INTERVAL_SECONDS
         UsedNonce.objects.delete_expired(batch_size=NONCE_PURGE_BATCH, max_batches=1)
         RateCounter.objects.delete_expired(batch_size=NONCE_PURGE_BATCH, max_batches=1)
+        IdempotencyRecord.objects.delete_expired(batch_size=NONCE_PURGE_BATCH, max_batches=1)
     return fresh
 
 

@@ -123,9 +123,12 @@ def new_run(*, template: PromptTemplate, test_set: TestSet, user=None) -> Evalua
 
 def run_evaluation(*, run_id: int, progress=None) -> EvaluationRun:
     """Run a queued evaluation to the end, saving its progress (and passing the cases done to
-    ``progress``) and then its results. A run that fails is marked failed, with the error."""
+    ``progress``) and then its results. A run that fails is marked failed, with the error. A
+    run found running was cut off (its worker died, and the task is delivered again: see
+    CELERY_TASK_REJECT_ON_WORKER_LOST): it starts over. A finished or failed one is left as it
+    is, so a task delivered twice does the work once."""
     run = EvaluationRun.objects.select_related("template__document_type", "test_set").get(pk=run_id)
-    if run.status != EvaluationStatus.QUEUED:
+    if run.status not in (EvaluationStatus.QUEUED, EvaluationStatus.RUNNING):
         return run
     cases = run.test_set.as_cases(document_type=run.template.document_type.key)
     run.status, run.started_at, run.total_cases = (

@@ -7,9 +7,12 @@ claim waits for the answer, polling, for as long as the first may take. The same
 with another body is 409 ``idempotency_conflict``.
 
 Only 2xx answers are kept: a request that fails (a 4xx, a 503) gives up its claim, and its retry
-is served afresh. The records live in the cache: with Redis every worker shares them; on the
-embedded default each worker process has its own. Where the cache cannot be reached a request is
-served without the guarantee (and the outage is logged by the cache layer).
+is served afresh. The records are shared by every worker (``QV_IDEMPOTENCY_STORE``): in Redis
+where there is one, else in the database (``ocr.idempotency_records``: a claim is one
+insert-or-fail statement; expired records are purged with the expired nonces). A request
+without the header costs no statement. Where Redis cannot be reached a request is served
+without the guarantee (and the outage is logged by the cache layer); where the database cannot,
+the request is refused with 503 and Retry-After (``ocr.errors``), and its retry is safe.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ocr import idempotency_records
 from ocr.errors import ApiError, invalid_request
 
 HEADER = "Idempotency-Key"
@@ -116,19 +121,18 @@ async def respond(
     key = idempotency_key(request)
     if key is None:
         return await serve()
-    cache_key = f"idempotency:{key_id}:{key}"
-    mine = Record(fingerprint=fingerprint(request))
+    store = DatabaseStore if settings.QV_IDEMPOTENCY_STORE == "database" else CacheStore
+    claim = Claim(key_id=key_id, key=key, fingerprint=fingerprint(request))
     deadline = time.monotonic() + serving_seconds()
     while True:
-        claimed = await cache.aadd(cache_key, mine, serving_seconds())
+        claimed, found = await store.claim_or_find(claim)
         if claimed is None:  # the cache is unreachable: served without the guarantee
             return await serve()
         if claimed:
-            return await serve_and_keep(cache_key=cache_key, record=mine, serve=serve)
-        found = await cache.aget(cache_key)
+            return await serve_and_keep(store=store, claim=claim, serve=serve)
         if found is None:  # the first request failed, or its claim expired: claim it again
             continue
-        if found.fingerprint != mine.fingerprint:
+        if found.fingerprint != claim.fingerprint:
             raise conflict()
         if found.done:
             return Response(found.data, status=found.status)
@@ -138,19 +142,101 @@ async def respond(
 
 
 async def serve_and_keep(
-    *, cache_key: str, record: Record, serve: Callable[[], Awaitable[Response]]
+    *, store: type[Store], claim: Claim, serve: Callable[[], Awaitable[Response]]
 ) -> Response:
     """Serve the claimed request; keep a 2xx answer for KEEP_SECONDS, else give up the claim."""
     try:
         response = await serve()
     except BaseException:
-        await cache.adelete(cache_key)
+        await store.release(claim)
         raise
     if 200 <= response.status_code < 300:
-        done = Record(
-            fingerprint=record.fingerprint, status=response.status_code, data=response.data
-        )
-        await cache.aset(cache_key, done, KEEP_SECONDS)
+        await store.keep(claim, status=response.status_code, data=response.data)
     else:
-        await cache.adelete(cache_key)
+        await store.release(claim)
     return response
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One request's use of an idempotency key: whose, which, and its body's fingerprint."""
+
+    key_id: str
+    key: str
+    fingerprint: str
+
+    @property
+    def cache_key(self) -> str:
+        return f"idempotency:{self.key_id}:{self.key}"
+
+
+class Store:
+    """Where records live. ``claim_or_find`` returns (True, None) where this request claimed
+    the key, (False, the record) where another holds it, (False, None) where the holder went
+    meanwhile, and (None, None) where the store cannot be reached."""
+
+    @staticmethod
+    async def claim_or_find(claim: Claim) -> tuple[bool | None, Record | None]:
+        raise NotImplementedError
+
+    @staticmethod
+    async def keep(claim: Claim, *, status: int, data: Any) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    async def release(claim: Claim) -> None:
+        raise NotImplementedError
+
+
+class CacheStore(Store):
+    """Redis: an atomic add claims; the record is the cache entry."""
+
+    @staticmethod
+    async def claim_or_find(claim: Claim) -> tuple[bool | None, Record | None]:
+        mine = Record(fingerprint=claim.fingerprint)
+        claimed = await cache.aadd(claim.cache_key, mine, serving_seconds())
+        if claimed is None or claimed:
+            return claimed, None
+        return False, await cache.aget(claim.cache_key)
+
+    @staticmethod
+    async def keep(claim: Claim, *, status: int, data: Any) -> None:
+        done = Record(fingerprint=claim.fingerprint, status=status, data=data)
+        await cache.aset(claim.cache_key, done, KEEP_SECONDS)
+
+    @staticmethod
+    async def release(claim: Claim) -> None:
+        await cache.adelete(claim.cache_key)
+
+
+class DatabaseStore(Store):
+    """The IdempotencyRecord table, on the worker's database thread."""
+
+    @staticmethod
+    async def claim_or_find(claim: Claim) -> tuple[bool | None, Record | None]:
+        claimed, found = await sync_to_async(idempotency_records.claim_or_find)(
+            key_id=claim.key_id,
+            idempotency_key=claim.key,
+            fingerprint=claim.fingerprint,
+            seconds=serving_seconds(),
+        )
+        if found is None:
+            return claimed, None
+        return False, Record(fingerprint=found.fingerprint, status=found.status, data=found.data)
+
+    @staticmethod
+    async def keep(claim: Claim, *, status: int, data: Any) -> None:
+        await sync_to_async(idempotency_records.keep)(
+            key_id=claim.key_id,
+            idempotency_key=claim.key,
+            fingerprint=claim.fingerprint,
+            status=status,
+            data=data,
+            seconds=KEEP_SECONDS,
+        )
+
+    @staticmethod
+    async def release(claim: Claim) -> None:
+        await sync_to_async(idempotency_records.release)(
+            key_id=claim.key_id, idempotency_key=claim.key, fingerprint=claim.fingerprint
+        )

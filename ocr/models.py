@@ -12,6 +12,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from ocr import buckets
+from ocr.batches import delete_expired_in_batches
 from ocr.fields_crypto import EncryptedTextField
 from ocr.key_secrets import decrypt_secret, secret_cipher
 
@@ -340,21 +341,6 @@ class UsedNonce(models.Model):
             return cursor.rowcount == 1
 
 
-def delete_expired_in_batches(
-    queryset: models.QuerySet, *, batch_size: int, max_batches: int | None
-) -> int:
-    """Delete the rows of `queryset` `batch_size` at a time (short transactions, beside live
-    traffic), at most `max_batches` times; returns how many went."""
-    deleted = batches = 0
-    while max_batches is None or batches < max_batches:
-        ids = list(queryset.order_by().values_list("pk", flat=True)[:batch_size])
-        if not ids:
-            break
-        deleted += queryset.model.objects.filter(pk__in=ids).delete()[0]
-        batches += 1
-    return deleted
-
-
 class RateCounterQuerySet(models.QuerySet):
     def delete_expired(self, *, batch_size: int = 5000, max_batches: int | None = None) -> int:
         """Delete the counters of rate-limit windows that have passed; returns how many."""
@@ -460,3 +446,7 @@ class RequestRollup(models.Model):
 
 for _column in buckets.HISTOGRAM_COLUMNS:
     RequestRollup.add_to_class(_column, models.BigIntegerField(default=0))
+
+
+# In a module of its own, with the statements that claim and answer its rows.
+from ocr.idempotency_records import IdempotencyRecord  # noqa: E402, F401

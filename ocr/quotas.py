@@ -9,24 +9,31 @@ seconds left until UTC midnight, when the counts start again.
   the model has answered: they are added afterwards, and a request is refused once the day's
   tokens have reached the quota. The last request served may take a key past it.
 
-The counts live in the cache with the day in their key. With Redis (REDIS_URL) every worker
-shares them; on the embedded default each worker process counts on its own, so a key may be
-served up to its quota per process. Where the cache cannot be reached the count is unknown and
-the request is served: a quota is a cost ceiling, and an outage of the cache is not the
-client's doing (the rate limit and the model's circuit breaker still bound the cost).
+The counts have the day in their key and are shared by every worker (``QV_QUOTA_STORE``): in
+Redis where there is one, else in the rate limiter's counter table (``quickvault.counters``,
+one statement per count; past days' rows are purged with the expired nonces). Only a key with
+a quota set is counted: the others cost no statement. Where Redis cannot be reached the count
+is unknown and the request is served: a quota is a cost ceiling, and an outage of the cache is
+not the client's doing (the rate limit and the model's circuit breaker still bound the cost).
+Where the database holds them and cannot be reached, the request is refused with 503 and
+Retry-After, as every request that needs the database is (``ocr.errors``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.cache import cache
 
 from ocr.analysis import Analysis
 from ocr.errors import ApiError
-from ocr.models import ApiKey
+from ocr.models import ApiKey, RateCounter
+from quickvault.counters import DatabaseCounterCache
 
 # The counters outlive their day by this much, so a clock a little behind still finds them.
 EXPIRY_MARGIN_SECONDS = 3600
@@ -44,10 +51,32 @@ def counter_key(*, api_key: ApiKey, what: str, now: datetime | None = None) -> s
     return f"quota:{api_key.key_id}:{day}:{what}"
 
 
+def counter_ttl() -> int:
+    return seconds_to_utc_midnight() + EXPIRY_MARGIN_SECONDS
+
+
+@functools.cache
+def database_counters() -> DatabaseCounterCache:
+    return DatabaseCounterCache(RateCounter._meta.db_table, {})
+
+
+def in_database() -> bool:
+    return settings.QV_QUOTA_STORE == "database"
+
+
+async def read(key: str) -> int | None:
+    """The counter `key`; None where it is missing or the cache cannot be reached."""
+    if in_database():
+        return await sync_to_async(database_counters().get)(key)
+    return await cache.aget(key)
+
+
 async def add(key: str, amount: int) -> int | None:
     """Add `amount` to the counter `key` (made, expiring after its day, where missing); return
     the new count, or None where the cache cannot be reached."""
-    ttl = seconds_to_utc_midnight() + EXPIRY_MARGIN_SECONDS
+    ttl = counter_ttl()
+    if in_database():
+        return await sync_to_async(database_counters().add_to)(key, amount, ttl)
     try:
         return await cache.aincr(key, amount)
     except ValueError:
@@ -78,7 +107,7 @@ async def enforce_daily_quotas(*, api_key: ApiKey, analyses: int) -> None:
     """Count `analyses` against the key's daily request quota and check its token quota; raise
     429 ``quota_exceeded`` where either is used up."""
     if api_key.daily_token_quota:
-        used = await cache.aget(counter_key(api_key=api_key, what="tokens"))
+        used = await read(counter_key(api_key=api_key, what="tokens"))
         if used is not None and used >= api_key.daily_token_quota:
             raise quota_exceeded(what="tokens", quota=api_key.daily_token_quota)
     if api_key.daily_request_quota and analyses:

@@ -2,7 +2,7 @@ from celery import shared_task
 from django.db import transaction
 
 from ocr import evaluation_runs
-from ocr.models import RateCounter, UsedNonce
+from ocr.models import IdempotencyRecord, RateCounter, UsedNonce
 from ocr.retention import purge_request_log as purge
 
 
@@ -13,8 +13,13 @@ def purge_request_log() -> int:
 
 @shared_task(name="ocr.tasks.purge_used_nonces")
 def purge_used_nonces() -> int:
-    """Delete expired nonces and rate-limit counters in batches; returns how many went."""
-    return UsedNonce.objects.delete_expired() + RateCounter.objects.delete_expired()
+    """Delete expired nonces, rate-limit and quota counters and idempotency records in batches;
+    returns how many went."""
+    return (
+        UsedNonce.objects.delete_expired()
+        + RateCounter.objects.delete_expired()
+        + IdempotencyRecord.objects.delete_expired()
+    )
 
 
 @shared_task(name="ocr.tasks.run_evaluation")

@@ -4,7 +4,8 @@ The rate limiter (django-ratelimit) counts a key's analyses a minute with ``add`
 Without Redis each worker's in-process cache kept counts of its own; Django's DatabaseCache is
 shared but its ``incr`` reads then writes (two workers lose a count) and every write runs a
 row count for culling. Here ``add`` and ``incr`` are one statement each and atomic on SQLite and
-PostgreSQL alike. The table (LOCATION) is made by a migration of the ``ocr`` app
+PostgreSQL alike; so is ``add_to`` (made or added to at once), with which the daily quotas count
+(``ocr.quotas``). The table (LOCATION) is made by a migration of the ``ocr`` app
 (``ocr.models.RateCounter``); expired rows are replaced in place and purged with
 ``delete_expired``.
 """
@@ -78,6 +79,24 @@ class DatabaseCounterCache(BaseCache):
         if row is None:
             raise ValueError(f"Key {key!r} not found.")
         return row[0]
+
+    def add_to(self, key, delta, timeout=DEFAULT_TIMEOUT, version=None) -> int:
+        """Add `delta` to the counter `key`, made (expiring after `timeout`) where missing or
+        expired; the new count. One statement, so racing workers lose no count."""
+        key = self.make_and_validate_key(key, version=version)
+        sql = self._sql(
+            "INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s) "
+            "ON CONFLICT (cache_key) DO UPDATE SET "
+            "value = CASE WHEN {table}.expires < %s THEN excluded.value "
+            "ELSE {table}.value + excluded.value END, "
+            "expires = CASE WHEN {table}.expires < %s THEN excluded.expires "
+            "ELSE {table}.expires END "
+            "RETURNING value"
+        )
+        now = time.time()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [key, int(delta), self._expires(timeout), now, now])
+            return cursor.fetchone()[0]
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
         key = self.make_and_validate_key(key, version=version)

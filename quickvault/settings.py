@@ -363,6 +363,11 @@ QV_TOKEN_TTL_SECONDS = env_int("QV_TOKEN_TTL_SECONDS", 900)
 QV_NONCE_STORE = env_str("QV_NONCE_STORE") or ("cache" if REDIS_URL else "database")
 QV_NONCE_FAIL_OPEN = env_bool("QV_NONCE_FAIL_OPEN", False)
 QV_NONCE_RETRY_AFTER_SECONDS = 5
+# Where idempotency records (ocr.models.IdempotencyRecord) and daily quota counts (the rate
+# limiter's counter table) live without Redis: "database", shared by every worker; with Redis,
+# "cache". An in-process cache would let each worker count and answer on its own.
+QV_IDEMPOTENCY_STORE = env_str("QV_IDEMPOTENCY_STORE") or ("cache" if REDIS_URL else "database")
+QV_QUOTA_STORE = env_str("QV_QUOTA_STORE") or ("cache" if REDIS_URL else "database")
 # Active keys are read from the cache; saving or deleting a key clears its entry. Short, because
 # without REDIS_URL each worker has a cache of its own that another worker's revocation can't
 # clear: this is how long such a worker may still accept a revoked key.

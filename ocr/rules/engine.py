@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ocr.confidence import PASSED_CHECK_FLOOR
 from ocr.rules.before import BEFORE_LABEL, ValuesBeforeLabels
-from ocr.rules.costs import pairing_cost, unmatched_cost
+from ocr.rules.costs import first_to_pair, pairing_costs, unmatched_cost
 from ocr.rules.labels import LabelMatcher, Piece
 from ocr.rules.lines import GAP, is_noise
 from ocr.rules.matching import min_cost_matching
@@ -416,24 +416,14 @@ class Extraction(ValuesBeforeLabels):
 
     def match_near_labels(self) -> None:
         """Pair the waiting labels with the untaken texts, the pairing of least total cost."""
-        rows = self._open_labels()
-        costs: dict[tuple[int, int], float] = {}
-        for ri, p in enumerate(rows):
-            for fi, f in enumerate(self.doc.free):
-                cost = pairing_cost(
-                    rule=self.rules[p.rule],
-                    label_line=p.line,
-                    text=f,
-                    position=fi,
-                    doc=self.doc,
-                    filled=self.out,
-                )
-                if cost is not None:
-                    costs[ri, fi] = cost
+        free = self.doc.free
+        rows = first_to_pair(self._open_labels(), texts=len(free))
+        labels = [(p.rule, self.rules[p.rule], p.line) for p in rows]
+        costs = pairing_costs(labels=labels, doc=self.doc, filled=self.out)
         unmatched = [unmatched_cost(self.rules[p.rule]) for p in rows]
-        matches = min_cost_matching(len(rows), len(self.doc.free), costs, unmatched=unmatched)
+        matches = min_cost_matching(len(rows), len(free), costs, unmatched=unmatched)
         for ri, fi in sorted(matches, key=lambda m: costs[m]):
-            self._take_match(rows[ri], self.doc.free[fi], costs[ri, fi])
+            self._take_match(rows[ri], free[fi], costs[ri, fi])
 
     def _open_labels(self) -> list[_Pending]:
         """One waiting label per set of fields still empty (the first printed), and stop labels."""

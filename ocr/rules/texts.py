@@ -3,6 +3,7 @@ and the texts in them that no label has taken yet."""
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,15 @@ class DocumentLines:
         """{line: its text} of the lines that are one free text (only those not taken yet where
         ``untaken``)."""
         return {f.line: f for f in self.free if f.whole_line and not (untaken and f.consumed)}
+
+    def lines_within(self, line: int, *, before: int, after: int) -> tuple[int, int]:
+        """(first, last): the lines at most ``before`` lines that are not noise before ``line``
+        and ``after`` after it (see ``distance``), ``line`` itself included."""
+        signal = self._signal_before
+        here = signal[line + 1]
+        first = bisect.bisect_left(signal, here - before) - 1
+        last = bisect.bisect_right(signal, here + after) - 2
+        return max(first, 0), min(max(last, line), len(self.cleaned) - 1)
 
     def distance(self, a: int, b: int) -> int:
         """How many lines that are not noise lie after the first of a and b, up to the second."""

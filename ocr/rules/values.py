@@ -53,6 +53,10 @@ _CREDIT_CODE_FIRST = "123456789ABCDEFGY"
 _VIN_CHECK_CHARS = "0123456789X"
 _CODE_17_RE = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{17}(?![0-9A-Z])")
 _CARD_NUMBER_RE = re.compile(rf"[0-9{re.escape(CARD_NUMBER_LOOKALIKES)} ]{{13,30}}")
+# A text longer than this cannot normalise into the 30 ASCII characters of a card number
+# (NFKC joins at most a few characters into one, and never into ASCII): it is not read at all,
+# which spares the normalising of the long texts the bank card reader tries.
+_MAX_CARD_NUMBER_TEXT = 4 * 30
 _CARD_GROUP_JOINS_RE = re.compile(r"(?<=\S)[\-.—–](?=\S)")
 _PLATE_RE = re.compile(rf"([{PLATE_PROVINCES}])([A-Z])([A-Z0-9]{{5,6}})([挂学警港澳领试超]?)")
 _VEHICLE_CLASS_RE = re.compile(r"(?:[A-DFMNP][1-3]?){1,4}[A-Z]?")
@@ -149,6 +153,8 @@ def read_vin(raw: str) -> tuple[str, bool] | None:
 
 def read_card_number(raw: str) -> tuple[str, bool] | None:
     """(13-19 digit card number, Luhn holds) from a line that is a card number, or None."""
+    if len(raw) > _MAX_CARD_NUMBER_TEXT:
+        return None
     # Digit groups joined by hyphens or dots read as groups apart.
     text = _CARD_GROUP_JOINS_RE.sub(" ", nfkc(raw).upper())
     if not _CARD_NUMBER_RE.fullmatch(text):

@@ -39,6 +39,19 @@ def test_an_expired_counter_is_gone_and_starts_again(counters):
     assert counters.get("k") == 1
 
 
+def test_add_to_makes_a_counter_then_adds_to_it(counters):
+    assert counters.add_to("k", 2, 60) == 2
+    assert counters.add_to("k", 3, 60) == 5
+    assert counters.get("k") == 5
+
+
+def test_add_to_starts_an_expired_counter_again(counters):
+    counters.add("k", 7, -1)
+
+    assert counters.add_to("k", 1, 60) == 1
+    assert counters.get("k") == 1
+
+
 def test_purge_nonces_deletes_past_counters_only(counters):
     counters.add("past", 1, -1)
     counters.add("live", 1, 60)

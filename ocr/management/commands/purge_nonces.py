@@ -1,15 +1,18 @@
-"""Delete the expired nonces of signed requests and the rate limiter's past counters (the Celery
-beat task does the same)."""
+"""Delete the expired nonces of signed requests, the rate limiter's and quotas' past counters
+and expired idempotency records (the Celery beat task does the same)."""
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from ocr.models import RateCounter, UsedNonce
+from ocr.models import IdempotencyRecord, RateCounter, UsedNonce
 
 DEFAULT_BATCH_SIZE = 5000
 
 
 class Command(BaseCommand):
-    help = "Delete expired nonces and past rate-limit counters from the database, in batches."
+    help = (
+        "Delete expired nonces, past rate-limit and quota counters and expired idempotency "
+        "records from the database, in batches."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
@@ -18,4 +21,8 @@ class Command(BaseCommand):
         batch_size = max(1, batch_size)
         nonces = UsedNonce.objects.delete_expired(batch_size=batch_size)
         counters = RateCounter.objects.delete_expired(batch_size=batch_size)
-        self.stdout.write(f"Deleted {nonces} expired nonce(s) and {counters} rate counter(s).")
+        records = IdempotencyRecord.objects.delete_expired(batch_size=batch_size)
+        self.stdout.write(
+            f"Deleted {nonces} expired nonce(s), {counters} rate counter(s) "
+            f"and {records} idempotency record(s)."
+        )
