@@ -273,8 +273,12 @@ async def _send(
     if state.json_mode:
         body["response_format"] = {"type": "json_object"}
     options: Any = {"timeout": call_timeout(timeout)}
-    try:
+
+    async def post() -> bytes:
         return await client.post(CHAT_COMPLETIONS_PATH, body=body, cast_to=bytes, options=options)
+
+    try:
+        return await post()
     except openai.BadRequestError as error:
         if not state.json_mode or "response_format" not in str(error).lower():
             raise
@@ -282,7 +286,7 @@ async def _send(
         _no_json_mode.add(settings.OPENAI_BASE_URL)
         state.json_mode = False
         body.pop("response_format")
-        return await client.post(CHAT_COMPLETIONS_PATH, body=body, cast_to=bytes, options=options)
+        return await post()
     except openai.NotFoundError:
         if state.model == settings.OPENAI_MODEL:
             raise
@@ -292,7 +296,7 @@ async def _send(
             settings.OPENAI_MODEL,
         )
         state.model = body["model"] = settings.OPENAI_MODEL
-        return await client.post(CHAT_COMPLETIONS_PATH, body=body, cast_to=bytes, options=options)
+        return await post()
 
 
 async def _attempt(
@@ -316,12 +320,8 @@ async def _attempt(
             reply = await _send(
                 client, state=state, messages=messages, temperature=temperature, timeout=timeout
             )
-    except TimeoutError:
-        error = AttemptError(
-            f"the model did not answer within {timeout:.1f}s", timeout=True, outage=True
-        )
-    except openai.APIConnectionError as connection:
-        if _timed_out(connection):
+    except (TimeoutError, openai.APIConnectionError) as failure:
+        if isinstance(failure, TimeoutError) or _timed_out(failure):
             error = AttemptError(
                 f"the model did not answer within {timeout:.1f}s", timeout=True, outage=True
             )
