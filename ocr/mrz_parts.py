@@ -120,8 +120,7 @@ _MRZ_CHARS_RE = re.compile(r"[A-Z0-9<]+")
 def clean_line(line: str) -> str:
     """An OCR line in the zone's alphabet: upper case, no spaces, guillemets read as fillers,
     stray marks dropped where the line is a zone line."""
-    text = unicodedata.normalize("NFKC", line).upper()
-    text = _SPACE_RE.sub("", text.translate(_TO_FILLER))
+    text = _SPACE_RE.sub("", _fillers_read(line).upper())
     inside = _NOT_MRZ_RE.sub("", text)
     zone_like = "<" in inside or len(inside) >= MIN_FILLERLESS_ZONE_LINE
     if zone_like and len(inside) >= MIN_ZONE_SHARE * len(text):
@@ -133,7 +132,12 @@ def clean_line(line: str) -> str:
 def may_hold_zone(lines: Sequence[str]) -> bool:
     """Whether any of `lines` has a filler once cleaned (``clean_line``), as every zone has: the
     cheap test that spares the search on text without one."""
-    return any("<" in unicodedata.normalize("NFKC", line).translate(_TO_FILLER) for line in lines)
+    return any("<" in _fillers_read(line) for line in lines)
+
+
+def _fillers_read(line: str) -> str:
+    """`line` in NFKC with the marks OCR reads in place of the filler read as ``<``."""
+    return unicodedata.normalize("NFKC", line).translate(_TO_FILLER)
 
 
 def mrz_like(text: str) -> bool:
