@@ -76,13 +76,14 @@ class _RenderJsonOnLoop:
     """
 
     def __init__(self) -> None:
+        from rest_framework.renderers import JSONRenderer
+
+        self.json_renderer = JSONRenderer
         self.__self__ = self  # Django names the middleware by it in its checks
         markcoroutinefunction(self)
 
     async def __call__(self, request: HttpRequest, response: Any) -> Any:
-        from rest_framework.renderers import JSONRenderer
-
-        if type(getattr(response, "accepted_renderer", None)) is JSONRenderer:
+        if type(getattr(response, "accepted_renderer", None)) is self.json_renderer:
             response.render()
             response.render = _Rendered(response)
             # What rendering needed (the view, the request, the response itself) is let go: it
