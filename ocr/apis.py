@@ -88,9 +88,15 @@ class AsyncApiView(AsyncAPIView):
         self.headers = self.default_response_headers
         try:
             if self.uses_configuration:
-                _, self.configuration = await asyncio.gather(
-                    authenticate(request), aget_configuration()
+                # Both end before the request goes on, a refused one too: a configuration read
+                # left running in the database thread would outlive the request it served.
+                outcomes = await asyncio.gather(
+                    authenticate(request), aget_configuration(), return_exceptions=True
                 )
+                for outcome in outcomes:
+                    if isinstance(outcome, BaseException):
+                        raise outcome
+                self.configuration = outcomes[1]
             else:
                 await authenticate(request)
             self.initial(request, *args, **kwargs)
