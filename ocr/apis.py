@@ -36,7 +36,7 @@ from ocr.errors import ApiError, api_error, invalid_request, not_found, payload_
 from ocr.exceptions import AnalysisError
 from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, Feedback, OcrRequest
-from ocr.parsers import check_normalised_size, storable
+from ocr.parsers import check_size_limits, storable
 from prompts.configuration import Configuration, aget_configuration
 from quickvault import circuit
 
@@ -164,30 +164,6 @@ def enforce_rate_limit(*, request: Request, api_key: ApiKey, analyses: int) -> N
             details={"limit": api_key.rate_limit, "retryAfter": retry_after},
             headers={"Retry-After": str(retry_after)},
         )
-
-
-def check_size_limits(data: Any, *, prefix: str = "") -> None:
-    """413 for more lines, longer lines or more text than the contract allows."""
-    raw_texts = data.get("rawTexts") if isinstance(data, dict) else None
-    if not isinstance(raw_texts, list):
-        return
-    name = f"{prefix}rawTexts"
-    if len(raw_texts) > settings.QV_MAX_LINES:
-        raise payload_too_large(
-            f"More than {settings.QV_MAX_LINES} lines.", {name: {"maxLines": settings.QV_MAX_LINES}}
-        )
-    lines = [line for line in raw_texts if isinstance(line, str)]
-    if any(len(line) > settings.QV_MAX_LINE_CHARS for line in lines):
-        raise payload_too_large(
-            f"A line is over {settings.QV_MAX_LINE_CHARS} characters.",
-            {name: {"maxLineChars": settings.QV_MAX_LINE_CHARS}},
-        )
-    if sum(len(line) for line in lines) > settings.QV_MAX_TOTAL_CHARS:
-        raise payload_too_large(
-            f"More than {settings.QV_MAX_TOTAL_CHARS} characters in all.",
-            {name: {"maxTotalChars": settings.QV_MAX_TOTAL_CHARS}},
-        )
-    check_normalised_size(lines, name=name)
 
 
 class AnalyzeOptionsSerializer(serializers.Serializer):

@@ -145,3 +145,29 @@ def check_normalised_size(lines: list[str], *, name: str) -> None:
             f"More than {settings.QV_MAX_TOTAL_CHARS} characters in all once normalised (NFKC).",
             {name: {"maxTotalChars": settings.QV_MAX_TOTAL_CHARS, "normalization": "NFKC"}},
         )
+
+
+def check_size_limits(data: Any, *, prefix: str = "") -> None:
+    """413 for more lines, longer lines or more text than the contract allows."""
+    from ocr.errors import payload_too_large  # see BoundedJSONParser.parse
+
+    raw_texts = data.get("rawTexts") if isinstance(data, dict) else None
+    if not isinstance(raw_texts, list):
+        return
+    name = f"{prefix}rawTexts"
+    if len(raw_texts) > settings.QV_MAX_LINES:
+        raise payload_too_large(
+            f"More than {settings.QV_MAX_LINES} lines.", {name: {"maxLines": settings.QV_MAX_LINES}}
+        )
+    lines = [line for line in raw_texts if isinstance(line, str)]
+    if any(len(line) > settings.QV_MAX_LINE_CHARS for line in lines):
+        raise payload_too_large(
+            f"A line is over {settings.QV_MAX_LINE_CHARS} characters.",
+            {name: {"maxLineChars": settings.QV_MAX_LINE_CHARS}},
+        )
+    if sum(len(line) for line in lines) > settings.QV_MAX_TOTAL_CHARS:
+        raise payload_too_large(
+            f"More than {settings.QV_MAX_TOTAL_CHARS} characters in all.",
+            {name: {"maxTotalChars": settings.QV_MAX_TOTAL_CHARS}},
+        )
+    check_normalised_size(lines, name=name)
