@@ -525,6 +525,7 @@ class FakeOpenAI:
         await send({"type": "http.response.body", "body": payload})
 
     async def _chat(self, body: bytes, receive) -> _Reply | None:
+        answer_at = asyncio.get_running_loop().time() + self.latency
         try:
             request = json.loads(body)
             messages = request["messages"]
@@ -551,8 +552,33 @@ class FakeOpenAI:
             fingerprint = hashlib.sha256(prompt.encode()).hexdigest()
             self._tries[fingerprint] += 1
             first_try = self._tries[fingerprint] == 1
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        if behaviour is None:
+            behaviour = self._mode_behaviour(fingerprint, first_try)
+        if behaviour.kind in ("sleep", "hang"):
+            # These wait on their own, after the model's latency.
+            await _sleep_until(answer_at)
+        reply = self._refusal(request)
+        if reply is None:
+            keys = _field_keys(messages)
+            batch = sections is not None
+            reply = await self._behave(
+                behaviour,
+                receive=receive,
+                documents=sections if batch else [user],
+                keys=keys,
+                batch=batch,
+                model=request.get("model", ""),
+                prompt_tokens=prompt_tokens,
+                fingerprint=fingerprint,
+            )
+        # The answer is made before the latency is over, so that the fake's own work does not
+        # count as the service's overhead in the benchmarks: it answers `latency` after the
+        # request, as a model that took that long would.
+        await _sleep_until(answer_at)
+        return reply
+
+    def _refusal(self, request: dict[str, Any]) -> _Reply | None:
+        """The error of a request this model does not take, or None."""
         if request.get("response_format") and not self.json_mode_supported:
             return _error_reply(
                 400, "Unrecognized request argument supplied: response_format", None
@@ -561,21 +587,7 @@ class FakeOpenAI:
             return _error_reply(
                 404, f"The model `{request.get('model')}` does not exist.", "model_not_found"
             )
-        keys = _field_keys(messages)
-        batch = sections is not None
-        documents = sections if batch else [user]
-        if behaviour is None:
-            behaviour = self._mode_behaviour(fingerprint, first_try)
-        return await self._behave(
-            behaviour,
-            receive=receive,
-            documents=documents,
-            keys=keys,
-            batch=batch,
-            model=request.get("model", ""),
-            prompt_tokens=prompt_tokens,
-            fingerprint=fingerprint,
-        )
+        return None
 
     async def _behave(self, behaviour: Behaviour, *, receive, **context: Any) -> _Reply | None:
         if behaviour.kind == "sleep":
@@ -849,6 +861,12 @@ def _field_keys(messages: list[dict[str, Any]]) -> list[str] | None:
             if isinstance(keys, list) and all(isinstance(k, str) for k in keys):
                 return keys
     return None
+
+
+async def _sleep_until(deadline: float) -> None:
+    delay = deadline - asyncio.get_running_loop().time()
+    if delay > 0:
+        await asyncio.sleep(delay)
 
 
 def _error_reply(status: int, message: str, code: str | None) -> _Reply:
