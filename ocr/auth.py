@@ -8,7 +8,6 @@ Nonces are remembered where every worker sees them: Redis, or without it the dat
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import hmac
@@ -200,14 +199,10 @@ class SignatureAuthentication(authentication.BaseAuthentication):
         api_key = check_signature(
             request, api_key=await require_active_key(headers.key_id), headers=headers
         )
-        # Recorded only after the signature holds, so nobody can burn another key's nonces;
-        # marking a replayed request's key as used is harmless.
-        fresh, _ = await asyncio.gather(
-            remember_nonce(key_id=headers.key_id, nonce=headers.nonce),
-            touch_last_used(api_key),
-        )
-        if not fresh:
+        # Recorded only after the signature holds, so nobody can burn another key's nonces.
+        if not await remember_nonce(key_id=headers.key_id, nonce=headers.nonce):
             raise Unauthorized(AuthFailure.NONCE_REUSED, key_id=headers.key_id)
+        await touch_last_used(api_key)
         return ApiClient(api_key), None
 
     def authenticate_header(self, request) -> str:

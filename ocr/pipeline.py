@@ -54,6 +54,7 @@ from ocr.providers.openai import endpoint_configured
 from ocr.providers.openai.calls import shared_deadline
 from prompts.configuration import Configuration, TypeConfig
 from prompts.models import Experiment, PromptTemplate
+from quickvault.concurrency import together
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +120,8 @@ async def analyze_batch(
     # Every model call of the batch (merged calls, the calls of items they left out, retries)
     # shares one deadline: the batch answers within the budget of one request.
     with shared_deadline():
-        await asyncio.gather(
-            *(extract(jobs=group, configuration=configuration) for group in groups.values())
+        await together(
+            [extract(jobs=group, configuration=configuration) for group in groups.values()]
         )
     for index, job in jobs.items():
         outcomes[index] = await settle(api_key=api_key, job=job)
@@ -262,11 +263,13 @@ async def extract(*, jobs: list[Job], configuration: Configuration) -> None:
         for job in jobs
     ]
     rules_results = []
-    for document in documents:
+    for index, document in enumerate(documents):
+        if index:
+            # Each document's work is bounded (the size limits hold after normalisation);
+            # between documents the event loop serves other requests, so a batch never holds
+            # it for long.
+            await asyncio.sleep(0)
         rules_results.append(run_rules(document))
-        # Each document's work is bounded (the size limits hold after normalisation); between
-        # documents the event loop serves other requests, so a batch never holds it for long.
-        await asyncio.sleep(0)
     if uses_model():
         model_results = await read_with_model(
             documents=documents,
@@ -276,7 +279,11 @@ async def extract(*, jobs: list[Job], configuration: Configuration) -> None:
         )
     else:
         model_results = [None] * len(jobs)
-    for job, model_result, rules_result in zip(jobs, model_results, rules_results, strict=True):
+    for index, (job, model_result, rules_result) in enumerate(
+        zip(jobs, model_results, rules_results, strict=True)
+    ):
+        if index:
+            await asyncio.sleep(0)
         try:
             job.outcome = checked_analysis(
                 job=job,
@@ -286,7 +293,6 @@ async def extract(*, jobs: list[Job], configuration: Configuration) -> None:
             )
         except AnalysisError as error:
             job.outcome = error
-        await asyncio.sleep(0)
 
 
 def run_rules(document: Document) -> ProviderResult | None:

@@ -27,15 +27,11 @@ class AsgiResponse:
         return json.loads(self.content)
 
 
-def asgi_post(
+async def asgi_send(
     app: Any, path: str, body: bytes, headers: dict[str, str] | None = None
 ) -> AsgiResponse:
-    """POST `body` to `path` of `app`; the client stays connected until the answer is sent.
-
-    As Django's AsyncClient does, the request signals leave the database connections alone
-    meanwhile: the request's synchronous work runs on the test's thread (the caller of
-    async_to_sync), whose one connection holds the test's transaction.
-    """
+    """POST `body` to `path` of `app` on the running event loop; the client stays connected
+    until the answer is sent."""
     extra = [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
     scope = {
         "type": "http",
@@ -56,34 +52,42 @@ def asgi_post(
         "server": ("127.0.0.1", 80),
     }
     sent: list[dict] = []
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
 
-    async def run() -> None:
-        messages = [{"type": "http.request", "body": body, "more_body": False}]
+    async def receive() -> dict:
+        if messages:
+            return messages.pop(0)
+        await asyncio.Event().wait()  # the client stays connected
+        raise AssertionError("unreachable")
 
-        async def receive() -> dict:
-            if messages:
-                return messages.pop(0)
-            await asyncio.Event().wait()  # the client stays connected
-            raise AssertionError("unreachable")
+    async def send(message: dict) -> None:
+        sent.append(message)
 
-        async def send(message: dict) -> None:
-            sent.append(message)
-
-        await app(scope, receive, send)
-
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        async_to_sync(run)()
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
+    await app(scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
     return AsgiResponse(
         status=start["status"],
         headers={k.decode().lower(): v.decode() for k, v in start["headers"]},
         content=b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"),
     )
+
+
+def asgi_post(
+    app: Any, path: str, body: bytes, headers: dict[str, str] | None = None
+) -> AsgiResponse:
+    """``asgi_send`` from synchronous code (a test).
+
+    As Django's AsyncClient does, the request signals leave the database connections alone
+    meanwhile: the request's synchronous work runs on the test's thread (the caller of
+    async_to_sync), whose one connection holds the test's transaction.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        return async_to_sync(asgi_send)(app, path, body, headers)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 def signed_analyze_headers(api_key: tuple[ApiKey, str], body: bytes) -> dict[str, str]:

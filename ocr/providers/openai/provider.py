@@ -9,7 +9,6 @@ price.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from ocr.model_output import coerce_fields, parse_object
 from ocr.providers.base import Document, Provider, ProviderError, ProviderResult, Usage
 from ocr.providers.openai.batching import extract_merged
 from ocr.providers.openai.calls import complete
+from quickvault.concurrency import together
 
 if TYPE_CHECKING:
     from prompts.models import PromptTemplate
@@ -95,8 +95,8 @@ class OpenAIProvider(Provider):
         template = template or default_template(document_type)
         size = max(1, settings.OPENAI_BATCH_MAX_ITEMS)
         chunks = [documents[i : i + size] for i in range(0, len(documents), size)]
-        answers = await asyncio.gather(
-            *(self._extract_chunk(chunk, template=template, model=model) for chunk in chunks)
+        answers = await together(
+            [self._extract_chunk(chunk, template=template, model=model) for chunk in chunks]
         )
         return [result for answer in answers for result in answer]
 
