@@ -7,6 +7,8 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from tests.fakes.openai_server import FakeOpenAI, error, sleep
 
 LATENCY_SECONDS = 0.3
@@ -32,27 +34,19 @@ def ask(server: FakeOpenAI) -> tuple[int, float]:
     return status, time.perf_counter() - started
 
 
-def test_an_answer_comes_no_sooner_than_the_latency():
+@pytest.mark.parametrize(
+    ("behaviour", "status", "extra_seconds"),
+    [
+        pytest.param(None, 200, 0.0, id="answer"),
+        pytest.param(error(500), 500, 0.0, id="error"),
+        pytest.param(sleep(0.2), 200, 0.2, id="scripted sleep, on top"),
+    ],
+)
+def test_a_reply_comes_no_sooner_than_the_latency(behaviour, status, extra_seconds):
     with FakeOpenAI(latency=LATENCY_SECONDS) as server:
-        status, seconds = ask(server)
+        if behaviour is not None:
+            server.script(behaviour)
+        answered, seconds = ask(server)
 
-    assert status == 200
-    assert seconds >= LATENCY_SECONDS
-
-
-def test_an_error_comes_no_sooner_than_the_latency():
-    with FakeOpenAI(latency=LATENCY_SECONDS) as server:
-        server.script(error(500))
-        status, seconds = ask(server)
-
-    assert status == 500
-    assert seconds >= LATENCY_SECONDS
-
-
-def test_a_scripted_sleep_comes_on_top_of_the_latency():
-    with FakeOpenAI(latency=LATENCY_SECONDS) as server:
-        server.script(sleep(0.2))
-        status, seconds = ask(server)
-
-    assert status == 200
-    assert seconds >= LATENCY_SECONDS + 0.2
+    assert answered == status
+    assert seconds >= LATENCY_SECONDS + extra_seconds
