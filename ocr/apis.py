@@ -87,9 +87,9 @@ class AsyncApiView(AsyncAPIView):
         self.request = request
         self.headers = self.default_response_headers
         try:
-            # One after the other, not gathered: each is usually done without waiting (a
-            # nonce claim, a read of the cache), and gathering them cost the request two turns
-            # of the event loop, which under load were longer than both.
+            # One after the other, not gathered: the configuration is kept per worker and is
+            # usually read without waiting, and gathering it beside authentication cost the
+            # request two turns of the event loop, longer under load than the read.
             await authenticate(request)
             if self.uses_configuration:
                 self.configuration = await aget_configuration()
