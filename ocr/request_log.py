@@ -2,9 +2,9 @@
 
 Rows are written before the answer goes out, so a feedback call that follows an analysis, on any
 worker, finds its row. The writes are group-committed: each request queues its row and waits
-until it is committed; whichever waiting request gets the turn first inserts every queued row of
-its event loop in one INSERT statement (one thread hop, one pooled connection, one brief hold of
-SQLite's write lock) for many requests, instead of one each queueing on the database. With one
+until it is committed; a task of its event loop inserts every queued row in one INSERT statement
+(one thread hop, one pooled connection, one brief hold of SQLite's write lock) for many requests,
+instead of one each queueing on the database, and then the rows queued meanwhile. With one
 request at a time it is the single insert it would be anyway. The statement is compiled before
 the database is touched, so the lock that SQLite's writers (every worker process) share is held
 only while it runs.
@@ -213,15 +213,14 @@ class _QueuedRow:
 
 @dataclass
 class _LoopQueue:
-    """The rows of one event loop waiting for a transaction, and the turn to write them."""
+    """The rows of one event loop waiting for a transaction, and the task writing them."""
 
     rows: list[_QueuedRow] = field(default_factory=list)
-    # FIFO: the longest-waiting request writes next, and finds its row already committed when
-    # an earlier writer's batch took it.
-    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Writes batch after batch while rows wait, and ends when none do.
+    writer: asyncio.Task[None] | None = None
 
 
-# Futures and locks belong to one event loop: one queue per loop (the server has one per
+# Futures and tasks belong to one event loop: one queue per loop (the server has one per
 # worker; tests and async_to_sync make others), dropped with its loop.
 _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = (
     weakref.WeakKeyDictionary()
@@ -253,6 +252,16 @@ async def _write_batch(batch: list[_QueuedRow]) -> None:
             queued.committed.set_exception(outcome)
 
 
+async def _write_queued(queue: _LoopQueue) -> None:
+    """Write the queue's rows, a batch at a time, until none wait."""
+    try:
+        while queue.rows:
+            batch, queue.rows = queue.rows, []
+            await _write_batch(batch)
+    finally:
+        queue.writer = None
+
+
 async def write_row(row: OcrRequest) -> None:
     """Insert `row` and return once it is committed, group-committed with the rows other
     requests of this event loop are writing at the same time. Raises the database's error."""
@@ -262,12 +271,11 @@ async def write_row(row: OcrRequest) -> None:
         queue = _queues[loop] = _LoopQueue()
     queued = _QueuedRow(row=row, committed=loop.create_future())
     queue.rows.append(queued)
-    async with queue.turn:
-        if not queued.committed.done() and queue.rows:
-            batch, queue.rows = queue.rows, []
-            # Shielded: a writer whose client hangs up must still settle the other rows.
-            await asyncio.shield(_write_batch(batch))
-    # Settled by now unless an earlier writer was cancelled mid-batch; then this waits for it.
+    if queue.writer is None:
+        # A task of its own, not a request's: a request whose client hangs up stops waiting
+        # for its row, and the batch, its row and the others, is written all the same. The
+        # request waits for its row alone, so it goes on as soon as that is committed.
+        queue.writer = loop.create_task(_write_queued(queue))
     await queued.committed
 
 

@@ -102,6 +102,25 @@ def test_rows_written_at_once_are_committed_together(api_key, monkeypatch):
 
 
 @pytest.mark.django_db
+def test_a_writer_that_stops_waiting_leaves_its_batch_written(api_key):
+    key, _ = api_key
+
+    async def write_three_and_stop_the_first() -> list:
+        writers = [
+            asyncio.ensure_future(request_log.write_row(failure_row(key, n))) for n in range(3)
+        ]
+        await asyncio.sleep(0)  # every row is queued, and the batch about to be written
+        writers[0].cancel()  # as when its client hangs up
+        return await asyncio.gather(*writers, return_exceptions=True)
+
+    outcomes = async_to_sync(write_three_and_stop_the_first)()
+
+    assert isinstance(outcomes[0], asyncio.CancelledError)
+    assert outcomes[1:] == [None, None]
+    assert OcrRequest.objects.count() == 3
+
+
+@pytest.mark.django_db
 def test_a_bad_row_fails_alone(api_key):
     key, _ = api_key
     good = failure_row(key, 1)
