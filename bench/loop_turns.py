@@ -38,7 +38,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-ANALYZE = "/api/v1/ocr/analyze"
+from bench.analyze_concurrency import ANALYZE, load_documents  # noqa: E402
+from ocr.casegen import SAMPLE_SET  # noqa: E402
+from ocr.evaluation import load_cases  # noqa: E402
+
 WARM_UP_REQUESTS = 50
 # The nonce claim, the model's answer and the log write.
 NECESSARY_WAITS = 3
@@ -112,7 +115,6 @@ async def analyze(application, *, key: tuple[str, str], document: dict[str, Any]
 
 
 async def measure(*, requests: int, key: tuple[str, str], counter: TurnCounter) -> float:
-    from bench.analyze_concurrency import load_documents
     from quickvault.asgi import application
 
     documents = load_documents()
@@ -132,9 +134,6 @@ def main() -> None:
         from tests.fakes.openai_server import FakeOpenAI
 
         with FakeOpenAI(mode="echo") as model:
-            from ocr.casegen import SAMPLE_SET
-            from ocr.evaluation import load_cases
-
             configure(Path(scratch), model.base_url)
             import django
 
