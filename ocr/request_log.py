@@ -228,8 +228,9 @@ _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = (
 
 
 async def _write_batch(batch: list[_QueuedRow]) -> None:
-    """Insert the batch on this request's thread (its own connection, as Django expects; in
-    tests the test's transaction) and settle every row's future, whatever happens."""
+    """Insert the batch on the thread of the request that started the writing task (its
+    connection, as Django expects; in tests the test's transaction) and settle every row's
+    future, whatever happens."""
     rows = [queued.row for queued in batch]
     try:
         # Compiled on the event loop: the database thread then holds the GIL, which the loop
