@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import functools
 import hashlib
 import json
 import math
@@ -309,6 +310,18 @@ class _Case:
     document_type: str
     text: str
     expected: dict[str, Any]
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        return [line.strip() for line in self.text.split("\n")]
+
+    @functools.cached_property
+    def positions(self) -> dict[str, list[int]]:
+        """Where each of the case's lines is in it."""
+        positions: dict[str, list[int]] = collections.defaultdict(list)
+        for position, line in enumerate(self.lines):
+            positions[line].append(position)
+        return dict(positions)
 
 
 @dataclass
@@ -726,20 +739,34 @@ class FakeOpenAI:
         lines = [line.strip() for line in text.splitlines()]
         patterns = [_line_pattern(line) for line in lines]
         with self._lock:
-            candidates = {
-                id(case): case
-                for line, pattern in zip(lines, patterns, strict=True)
+            anchored = [
+                (index, case)
+                for index, (line, pattern) in enumerate(zip(lines, patterns, strict=True))
                 if pattern is None
                 for case in self._cases_by_any_line.get(line, [])
-            }
+            ]
+        # A case can sit only where each of the prompt's lines without a placeholder is the
+        # case's line at that place: at a start such a line pins, or where the case's span
+        # holds no such line. Trying only those starts keeps the fake's own work small, as
+        # the benchmarks need, and finds what trying every start would.
+        starts: dict[int, tuple[_Case, set[int]]] = {}
+        for index, case in anchored:
+            pinned = starts.setdefault(id(case), (case, set()))[1]
+            pinned.update(index - position for position in case.positions[lines[index]])
+        redacted_runs = _redacted_runs(patterns)
         best: tuple[_Case, dict[str, str]] | None = None
-        for case in candidates.values():
-            case_lines = [line.strip() for line in case.text.split("\n")]
-            for start in range(len(lines) - len(case_lines) + 1):
+        for case, pinned in starts.values():
+            span = len(case.lines)
+            free = (
+                start
+                for run_start, run_end in redacted_runs
+                for start in range(run_start, run_end - span + 1)
+            )
+            for start in sorted({*pinned, *free}):
+                if start < 0 or start + span > len(lines):
+                    continue
                 stand_ins = _match_lines(
-                    lines[start : start + len(case_lines)],
-                    patterns[start : start + len(case_lines)],
-                    case_lines,
+                    lines[start : start + span], patterns[start : start + span], case.lines
                 )
                 if stand_ins is not None and (best is None or len(case.text) > len(best[0].text)):
                     best = (case, stand_ins)
@@ -803,6 +830,19 @@ class FakeOpenAI:
             key: {spec.key: (spec.format, spec.validator) for spec in specs}
             for key, specs in shipped_document_types().items()
         }
+
+
+def _redacted_runs(patterns: list[re.Pattern[str] | None]) -> list[tuple[int, int]]:
+    """The start and end of each run of lines with a placeholder (a pattern)."""
+    runs: list[tuple[int, int]] = []
+    start = None
+    for index, pattern in enumerate([*patterns, None]):
+        if pattern is not None and start is None:
+            start = index
+        elif pattern is None and start is not None:
+            runs.append((start, index))
+            start = None
+    return runs
 
 
 def _compact(text: str) -> str:
