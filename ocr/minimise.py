@@ -14,7 +14,6 @@ of the document. A document type turns this off with ``DocumentType.minimise_for
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -94,73 +93,68 @@ def _is_mrz_piece(line: str) -> bool:
     )
 
 
-@functools.cache
-def _char_class(char: str) -> str:
-    """A pattern of `char` and what OCR reads in its place where a code holds a digit."""
-    readings = [char, *(letter for letter, digit in DIGIT_LOOKALIKES.items() if digit == char)]
-    if char == "1":
-        readings.append("|")
-    elif char == "X":
-        readings.extend(ID_CHECK_X_LOOKALIKES)
-    return "[" + "".join(re.escape(reading) for reading in readings) + "]"
-
-
-def _printed(value: str) -> re.Pattern[str]:
-    """A pattern of `value` as OCR may print it: any case, look-alike letters for digits,
-    spaces or hyphens between characters."""
-    body = r"[\s\-]*".join(_char_class(char) for char in value)
-    return re.compile(_EDGE_BEFORE + body + _EDGE_AFTER, re.IGNORECASE)
-
-
-# What `_printed` accepts at a digit or check-X position, as one table: a printed character (upper
-# case) by the character of the number it stands for.
+# What a printed character (upper case) may stand for at a digit or check-X position of a
+# number: look-alike letters, a bar for a 1, a times sign or a K for the check X.
 _TO_NUMBER = {
     **DIGIT_LOOKALIKES,
     "|": "1",
     **dict.fromkeys(ID_CHECK_X_LOOKALIKES, "X"),
 }
 _NUMBER_CHARS = frozenset("0123456789X")
-# A character that `_printed`'s edges refuse beside a number (case-insensitive, as they are).
+# A letter or digit glued to either end of a printing makes it part of a longer code.
 _GLUED = re.compile(r"[0-9A-Za-z]", re.IGNORECASE)
 
 
 def _replace_printed(lines: list[str], value: str, replacement: Callable[[str], str]) -> list[str]:
-    """`lines` with each printing of `value` (as `_printed` finds it) put through `replacement`.
+    """`lines` with each printing of `value` (upper case, no spaces) put through `replacement`.
 
-    A value of digits and X, as resident IDs and card numbers are, is found without compiling
-    a pattern for it (which costs a millisecond or more): each line is read through the same
-    look-alike table, without spaces and hyphens, and searched as a string. Other values take
-    `_printed`'s pattern."""
-    if not set(value) <= _NUMBER_CHARS:
-        pattern = _printed(value)
-        return [pattern.sub(lambda match: replacement(match.group()), line) for line in lines]
-    return [_replace_digits(line, value, replacement) for line in lines]
+    A printing is the value in any case, with spaces or hyphens between its characters, a
+    look-alike (``_TO_NUMBER``) where it has a digit or an X, and no letter or digit glued to
+    either end. It is found by searching each line as a string, read through the look-alike
+    table: a regular expression compiled for the value would cost a millisecond or more, for
+    each document, since every document's numbers are its own."""
+    wanted = "".join(_TO_NUMBER.get(char, char) for char in value)
+    return [_replace_in_line(line, value, wanted, replacement) for line in lines]
 
 
-def _replace_digits(line: str, value: str, replacement: Callable[[str], str]) -> str:
-    read: list[str] = []
+def _replace_in_line(line: str, value: str, wanted: str, replacement: Callable[[str], str]) -> str:
+    printed: list[str] = []
     positions: list[int] = []
     for position, char in enumerate(line):
         if char.isspace() or char == "-":
             continue
-        upper = char.upper()
-        read.append(_TO_NUMBER.get(upper, upper))
+        # As a case-insensitive pattern compares them (ı and I, the Kelvin sign and K); a
+        # character whose upper case is two keeps itself.
+        upper = char.lower().upper()
+        printed.append(upper if len(upper) == 1 else char)
         positions.append(position)
-    text = "".join(read)
+    # Both sides read through the table: every printing is found, and so may a text that
+    # holds a digit where the value has a look-alike letter, which _stands_for rules out.
+    text = "".join(_TO_NUMBER.get(char, char) for char in printed)
     pieces: list[str] = []
     done = 0
-    found = text.find(value)
+    found = text.find(wanted)
     while found != -1:
         start, end = positions[found], positions[found + len(value) - 1] + 1
         if (
             start >= done
             and (start == 0 or not _GLUED.match(line[start - 1]))
             and (end == len(line) or not _GLUED.match(line[end]))
+            and _stands_for(printed[found : found + len(value)], value)
         ):
             pieces += [line[done:start], replacement(line[start:end])]
             done = end
-        found = text.find(value, found + 1)
+        found = text.find(wanted, found + 1)
     return "".join(pieces) + line[done:] if pieces else line
+
+
+def _stands_for(printed: list[str], value: str) -> bool:
+    """Whether each printed character (upper case) is the value's, or at a digit or X of the
+    value, a look-alike of it."""
+    return all(
+        char == wanted or (wanted in _NUMBER_CHARS and _TO_NUMBER.get(char) == wanted)
+        for char, wanted in zip(printed, value, strict=True)
+    )
 
 
 def _valid(validator: str, text: str) -> bool:

@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
-from ocr.lookalikes import DIGIT_LOOKALIKES
-from ocr.minimise import _printed, _replace_printed
+from ocr.lookalikes import DIGIT_LOOKALIKES, ID_CHECK_X_LOOKALIKES
+from ocr.minimise import _replace_printed
 
 
 def bracketed(text: str) -> str:
     return f"<{text}>"
+
+
+def printed_pattern(value: str) -> re.Pattern[str]:
+    """What a printing of `value` is, as a regular expression: any case, a look-alike letter
+    (or a bar for a 1, × or K for an X) where the value has a digit or an X, spaces or hyphens
+    between characters, no letter or digit glued to either end."""
+
+    def one(char: str) -> str:
+        readings = [char, *(letter for letter, digit in DIGIT_LOOKALIKES.items() if digit == char)]
+        if char == "1":
+            readings.append("|")
+        elif char == "X":
+            readings.extend(ID_CHECK_X_LOOKALIKES)
+        return "[" + "".join(re.escape(reading) for reading in readings) + "]"
+
+    body = r"[\s\-]*".join(one(char) for char in value)
+    return re.compile(r"(?<![0-9A-Za-z])" + body + r"(?![0-9A-Za-z])", re.IGNORECASE)
 
 
 @pytest.mark.parametrize(
@@ -41,29 +59,48 @@ def test_a_number_is_replaced_only_where_it_stands_alone(line, number, expected)
     assert _replace_printed([line], number, bracketed) == [expected]
 
 
-def test_the_string_search_replaces_what_the_numbers_own_pattern_replaces():
-    # The pattern is what letter-holding codes still use; digit numbers skip compiling it.
-    rng = random.Random(2026)
-    stand_ins = {
-        digit: [letter for letter, d in DIGIT_LOOKALIKES.items() if d == digit]
-        for digit in "0123456789"
-    }
-    noise = "0123456789 -|xXkK×OoIlLSsZzBbGgTtQq.:,号ı"
-    for _ in range(3000):
-        number = "".join(rng.choice("0123456789") for _ in range(17)) + rng.choice("0123456789X")
-        printed = "".join(
-            (
-                rng.choice(stand_ins[char])
-                if char in stand_ins and stand_ins[char] and rng.random() < 0.2
-                else char
-            )
-            + (" " if rng.random() < 0.1 else "")
-            for char in number
-        )
-        before = "".join(rng.choice(noise) for _ in range(rng.randint(0, 3)))
-        after = "".join(rng.choice(noise) for _ in range(rng.randint(0, 3)))
-        line = before + printed + after
+STAND_INS = {
+    char: [letter for letter, digit in DIGIT_LOOKALIKES.items() if digit == char]
+    for char in "0123456789"
+}
+NOISE = "0123456789 -|xXkK×OoIlLSsZzBbGgTtQqEeMmYy.:,号ıK"
 
-        assert _replace_printed([line], number, bracketed)[0] == _printed(number).sub(
+
+def printing(value: str, rng: random.Random) -> str:
+    """`value` as OCR may print it, or misread it, between noise."""
+    printed = "".join(
+        (
+            rng.choice(STAND_INS[char])
+            if STAND_INS.get(char) and rng.random() < 0.2
+            # A letter read as the digit it looks like: not a printing of the value.
+            else DIGIT_LOOKALIKES[char]
+            if char in DIGIT_LOOKALIKES and rng.random() < 0.05
+            else char.lower()
+            if rng.random() < 0.1
+            else char
+        )
+        + (rng.choice(" -") if rng.random() < 0.1 else "")
+        for char in value
+    )
+    before = "".join(rng.choice(NOISE) for _ in range(rng.randint(0, 3)))
+    after = "".join(rng.choice(NOISE) for _ in range(rng.randint(0, 3)))
+    return before + printed + after
+
+
+@pytest.mark.parametrize(
+    ("kind", "alphabet", "length"),
+    [
+        ("resident id", "0123456789", 18),
+        ("passport number", "EGKS0123456789", 9),
+        ("credit code or VIN", "0123456789ABCDEFGHJKLMNPQRTUWXY", 18),
+    ],
+)
+def test_the_string_search_replaces_what_a_pattern_of_the_printing_replaces(kind, alphabet, length):
+    rng = random.Random(f"2026 {kind}")
+    for _ in range(2000):
+        number = "".join(rng.choice(alphabet) for _ in range(length))
+        line = printing(number, rng)
+
+        assert _replace_printed([line], number, bracketed)[0] == printed_pattern(number).sub(
             lambda match: bracketed(match.group()), line
         ), line
