@@ -100,6 +100,7 @@ _TO_NUMBER = {
     "|": "1",
     **dict.fromkeys(ID_CHECK_X_LOOKALIKES, "X"),
 }
+_TO_NUMBER_TABLE = str.maketrans(_TO_NUMBER)
 _NUMBER_CHARS = frozenset("0123456789X")
 # A letter or digit glued to either end of a printing makes it part of a longer code.
 _GLUED = re.compile(r"[0-9A-Za-z]", re.IGNORECASE)
@@ -113,8 +114,15 @@ def _replace_printed(lines: list[str], value: str, replacement: Callable[[str], 
     either end. It is found by searching each line as a string, read through the look-alike
     table: a regular expression compiled for the value would cost a millisecond or more, for
     each document, since every document's numbers are its own."""
-    wanted = "".join(_TO_NUMBER.get(char, char) for char in value)
-    return [_replace_in_line(line, value, wanted, replacement) for line in lines]
+    wanted = value.translate(_TO_NUMBER_TABLE)
+    return [
+        # Most lines hold no printing: a look through str methods, before reading character by
+        # character, finds all that may.
+        _replace_in_line(line, value, wanted, replacement)
+        if wanted in _SEPARATORS.sub("", line).lower().upper().translate(_TO_NUMBER_TABLE)
+        else line
+        for line in lines
+    ]
 
 
 def _replace_in_line(line: str, value: str, wanted: str, replacement: Callable[[str], str]) -> str:
@@ -130,7 +138,7 @@ def _replace_in_line(line: str, value: str, wanted: str, replacement: Callable[[
         positions.append(position)
     # Both sides read through the table: every printing is found, and so may a text that
     # holds a digit where the value has a look-alike letter, which _stands_for rules out.
-    text = "".join(_TO_NUMBER.get(char, char) for char in printed)
+    text = "".join(printed).translate(_TO_NUMBER_TABLE)
     pieces: list[str] = []
     done = 0
     found = text.find(wanted)

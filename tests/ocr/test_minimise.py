@@ -63,7 +63,7 @@ STAND_INS = {
     char: [letter for letter, digit in DIGIT_LOOKALIKES.items() if digit == char]
     for char in "0123456789"
 }
-NOISE = "0123456789 -|xXkK×OoIlLSsZzBbGgTtQqEeMmYy.:,号ıK"
+NOISE = "0123456789 -|xXkK×OoIlLSsZzBbGgTtQqEeMmYy.:,号ıK\u212a"
 
 
 def printing(value: str, rng: random.Random) -> str:
