@@ -359,6 +359,13 @@ def report(outcome: Outcome, *, args: argparse.Namespace, database: str) -> dict
         "overheadMsP95": round(percentile(overheads, 0.95), 1),
         "overheadMsMax": round(max(overheads), 1),
         "cpuCores": outcome.cpu,
+        # The same code takes from one to three times the CPU per answer as the machine's
+        # speed changes (a shared host): this says which kind of hour a run had.
+        "serverCpuMsPerAnswer": (
+            round(outcome.cpu["server"] * outcome.elapsed / ok * 1000, 2)
+            if ok and "server" in outcome.cpu
+            else None
+        ),
         "cores": os.cpu_count(),
     }
 
@@ -386,6 +393,8 @@ def print_report(figures: dict[str, Any]) -> None:
     if figures["cpuCores"]:
         used = ", ".join(f"{name} {cores:.2f}" for name, cores in figures["cpuCores"].items())
         rows.append(("cpu (cores)", f"{used} (of {figures['cores']})"))
+    if figures["serverCpuMsPerAnswer"] is not None:
+        rows.append(("server cpu", f"{figures['serverCpuMsPerAnswer']:.2f} ms per answer"))
     for status, sample in figures["failureSamples"].items():
         rows.append((f"a {status} answer", sample))
     width = max(len(name) for name, _ in rows)
