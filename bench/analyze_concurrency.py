@@ -46,6 +46,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu import cpu_sample, cpu_shares  # noqa: E402
 from ocr.casegen import SAMPLE_SET  # noqa: E402
 from ocr.evaluation import load_cases  # noqa: E402
 from tests.signing import signature_headers  # noqa: E402
@@ -73,50 +74,6 @@ class Outcome:
     # CPU over the measured requests, in shares of one core: the server, the fake model, this
     # load generator, and everything else on the machine (other work skews the figures).
     cpu: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CpuSample:
-    """Clock ticks used so far by the machine and by each watched process group."""
-
-    machine_busy: int
-    groups: dict[str, int]
-
-
-def cpu_sample(groups: dict[str, int]) -> CpuSample | None:
-    """Ticks from /proc (Linux); None where there is no /proc. `groups` names process group ids
-    (this process is counted by its own pid)."""
-    try:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    except (OSError, ValueError):
-        return None
-    ticks = dict.fromkeys(groups, 0)
-    by_group = {pgid: name for name, pgid in groups.items()}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        # Fields after the command name: state, ppid, pgrp, ... utime (12th), stime (13th).
-        fields = text[text.rindex(")") + 2 :].split()
-        pid = int(stat.parent.name)
-        name = "load generator" if pid == os.getpid() else by_group.get(int(fields[2]))
-        if name in ticks:
-            ticks[name] += int(fields[11]) + int(fields[12])
-    return CpuSample(machine_busy=sum(values) - values[3] - values[4], groups=ticks)
-
-
-def cpu_shares(before: CpuSample | None, after: CpuSample | None, seconds: float) -> dict:
-    """Cores used between two samples by each group and by the rest of the machine."""
-    if before is None or after is None or seconds <= 0:
-        return {}
-    hertz = os.sysconf("SC_CLK_TCK")
-    shares = {
-        name: (after.groups[name] - before.groups[name]) / hertz / seconds for name in after.groups
-    }
-    machine = (after.machine_busy - before.machine_busy) / hertz / seconds
-    shares["other processes"] = max(0.0, machine - sum(shares.values()))
-    return {name: round(share, 2) for name, share in shares.items()}
 
 
 def open_files_for(clients: int) -> int:
