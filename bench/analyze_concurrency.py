@@ -150,7 +150,7 @@ def wait_until(
             break
         time.sleep(0.2)
     tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-    raise SystemExit(f"{what} did not start; the end of {log}:\n{tail}")
+    raise SystemExit(f"{what} stopped or was not ready in time; the end of {log}:\n{tail}")
 
 
 def port_open(port: int) -> bool:

@@ -31,7 +31,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -133,15 +132,6 @@ def control(*arguments: str) -> None:
     subprocess.run(["callgrind_control", *arguments], check=True, capture_output=True)
 
 
-def wait_for(path: Path, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + CHILD_TIMEOUT_SECONDS
-    while not path.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            tail = log.read_text(errors="replace")[-3000:]
-            raise SystemExit(f"the counted process stopped or stalled; the end of {log}:\n{tail}")
-        time.sleep(0.2)
-
-
 def measure(*, requests: int, scratch: Path) -> tuple[int, int]:
     """Instructions of `requests` analyses and of the extractor alone on their documents."""
     from ocr.casegen import generate_cases
@@ -186,13 +176,23 @@ def measure(*, requests: int, scratch: Path) -> tuple[int, int]:
             env={**os.environ, "PYTHONHASHSEED": "0"},
             log=child_log,
         )
+
+        def reach(signal: str, where: str) -> None:
+            wait_until(
+                (signals / signal).exists,
+                process=counted,
+                log=child_log,
+                what=f"The counted process ({where})",
+                timeout=CHILD_TIMEOUT_SECONDS,
+            )
+
         for window in ("analyze", "extract"):
-            wait_for(signals / f"{window}-ready", counted, child_log)
+            reach(f"{window}-ready", f"before the {window} window")
             control("--instr=on", str(counted.pid))
             # What ran between the windows (the child getting ready) does not count.
             control("--zero", str(counted.pid))
             (signals / window).touch()
-            wait_for(signals / f"{window}-done", counted, child_log)
+            reach(f"{window}-done", f"in the {window} window")
             control("--dump", str(counted.pid))
         (signals / "exit").touch()
         counted.wait(timeout=60)
