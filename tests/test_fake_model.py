@@ -15,13 +15,7 @@ from tests.fakes.openai_server import FakeOpenAI, error, sleep
 LATENCY_SECONDS = 0.3
 
 
-def ask(server: FakeOpenAI, prompt: str = "Name: Ann") -> tuple[int, float]:
-    """One chat completion; its status and the seconds it took."""
-    status, seconds, _ = ask_for_answer(server, prompt)
-    return status, seconds
-
-
-def ask_for_answer(server: FakeOpenAI, prompt: str) -> tuple[int, float, dict]:
+def ask(server: FakeOpenAI, prompt: str) -> tuple[int, float, dict]:
     """One chat completion; its status, the seconds it took and the answer's content (JSON)."""
     body = json.dumps(
         {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": prompt}]}
@@ -55,7 +49,7 @@ def test_a_reply_comes_no_sooner_than_the_latency(behaviour, status, extra_secon
     with FakeOpenAI(latency=LATENCY_SECONDS) as server:
         if behaviour is not None:
             server.script(behaviour)
-        answered, seconds = ask(server)
+        answered, seconds, _ = ask(server, "Name: Ann")
 
     assert answered == status
     assert seconds >= LATENCY_SECONDS + extra_seconds
@@ -91,7 +85,7 @@ def test_a_redacted_prompt_is_answered_with_its_placeholders(before):
                 }
             ]
         )
-        status, _, answer = ask_for_answer(server, prompt)
+        status, _, answer = ask(server, prompt)
 
     assert status == 200
     assert answer == {"name": "张三", "idNumber": "[[ID_1]]"}
