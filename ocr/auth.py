@@ -23,13 +23,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, router
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import authentication
 
 from ocr.errors import AuthFailure, Unauthorized, service_unavailable
 from ocr.models import ApiKey, ApiKeyStatus, IdempotencyRecord, RateCounter, UsedNonce
+from quickvault.runtime.loop_writes import compiling_connection, write_without_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -226,9 +227,7 @@ async def remember_nonce(*, key_id: str, nonce: str) -> bool:
     lifetime = 2 * settings.QV_SIGNATURE_WINDOW_SECONDS
     if settings.QV_NONCE_STORE == "database":
         try:
-            return await sync_to_async(claim_nonce)(
-                key_id=key_id, nonce=nonce, lifetime_seconds=lifetime
-            )
+            return await claim_nonce(key_id=key_id, nonce=nonce, lifetime_seconds=lifetime)
         except DatabaseError:
             logger.warning("Nonce table unreachable; refusing signed requests", exc_info=True)
             raise nonce_store_unavailable() from None
@@ -245,17 +244,37 @@ async def remember_nonce(*, key_id: str, nonce: str) -> bool:
 _next_nonce_purge = 0.0
 
 
-def claim_nonce(*, key_id: str, nonce: str, lifetime_seconds: int) -> bool:
-    """UsedNonce.claim, and now and then (on this thread, between claims) a batch of expired
-    nonces, counters and idempotency records deleted."""
+async def claim_nonce(*, key_id: str, nonce: str, lifetime_seconds: int) -> bool:
+    """UsedNonce.claim: on the event loop where SQLite's write lock is free at once
+    (``quickvault.runtime.loop_writes``), else on the database thread. Now and then, on that
+    thread, a batch of expired nonces, counters and idempotency records is deleted too."""
     global _next_nonce_purge
-    fresh = UsedNonce.claim(key_id=key_id, nonce=nonce, lifetime_seconds=lifetime_seconds)
+    alias = router.db_for_write(UsedNonce)
+    fresh = write_without_waiting(
+        alias,
+        functools.partial(
+            UsedNonce.claim_with,
+            connection=compiling_connection(alias),
+            key_id=key_id,
+            nonce=nonce,
+            lifetime_seconds=lifetime_seconds,
+        ),
+    )
+    if fresh is None:
+        fresh = await sync_to_async(UsedNonce.claim)(
+            key_id=key_id, nonce=nonce, lifetime_seconds=lifetime_seconds
+        )
     if time.monotonic() >= _next_nonce_purge:
         _next_nonce_purge = time.monotonic() + NONCE_PURGE_INTERVAL_SECONDS
-        UsedNonce.objects.delete_expired(batch_size=NONCE_PURGE_BATCH, max_batches=1)
-        RateCounter.objects.delete_expired(batch_size=NONCE_PURGE_BATCH, max_batches=1)
-        IdempotencyRecord.objects.delete_expired(batch_size=NONCE_PURGE_BATCH, max_batches=1)
+        await sync_to_async(purge_expired_rows)()
     return fresh
+
+
+def purge_expired_rows() -> None:
+    """Delete a batch of expired nonces, rate counters and idempotency records."""
+    UsedNonce.objects.delete_expired(batch_size=NONCE_PURGE_BATCH, max_batches=1)
+    RateCounter.objects.delete_expired(batch_size=NONCE_PURGE_BATCH, max_batches=1)
+    IdempotencyRecord.objects.delete_expired(batch_size=NONCE_PURGE_BATCH, max_batches=1)
 
 
 def issue_token(api_key: ApiKey) -> tuple[str, int]:

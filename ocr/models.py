@@ -4,6 +4,7 @@ import secrets
 import time
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
@@ -15,6 +16,9 @@ from ocr import buckets
 from ocr.batches import delete_expired_in_batches
 from ocr.fields_crypto import EncryptedTextField
 from ocr.key_secrets import decrypt_secret, secret_cipher
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
 
 class ApiKeyStatus(models.TextChoices):
@@ -327,6 +331,27 @@ class UsedNonce(models.Model):
         """Record that `key_id` used `nonce`; False where it already did (and that use has not
         expired). One statement, atomic however many workers race for the same nonce; an
         expired row is taken over in place."""
+        with connection.cursor() as cursor:
+            return cls.claim_with(
+                cursor,
+                connection=connection,
+                key_id=key_id,
+                nonce=nonce,
+                lifetime_seconds=lifetime_seconds,
+            )
+
+    @classmethod
+    def claim_with(
+        cls,
+        cursor: Any,
+        *,
+        connection: BaseDatabaseWrapper,
+        key_id: str,
+        nonce: str,
+        lifetime_seconds: int,
+    ) -> bool:
+        """``claim``'s statement, run on `cursor` (a DB-API cursor that takes ``%s``
+        placeholders) and written for the database of `connection`."""
         now = timezone.now()
         table = connection.ops.quote_name(cls._meta.db_table)
         sql = (
@@ -336,9 +361,8 @@ class UsedNonce(models.Model):
         )
         adapt = connection.ops.adapt_datetimefield_value
         expires = now + timedelta(seconds=lifetime_seconds)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [key_id, nonce, adapt(expires), adapt(now)])
-            return cursor.rowcount == 1
+        cursor.execute(sql, [key_id, nonce, adapt(expires), adapt(now)])
+        return cursor.rowcount == 1
 
 
 class RateCounterQuerySet(models.QuerySet):

@@ -1,7 +1,9 @@
 """The request log: one OcrRequest row per analysis, sensitive values masked.
 
 Rows are written before the answer goes out, so a feedback call that follows an analysis, on any
-worker, finds its row. The writes are group-committed: each request queues its row and waits
+worker, finds its row. On SQLite a row is written at once on the event loop, with its rollups, in
+one transaction, where the write lock is free (``quickvault.runtime.loop_writes``). Otherwise,
+and always on PostgreSQL, the writes are group-committed: each request queues its row and waits
 until it is committed; a task of its event loop inserts every queued row in one INSERT statement
 (one thread hop, one pooled connection, one brief hold of SQLite's write lock) for many requests,
 instead of one each queueing on the database, and then the rows queued meanwhile. With one
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import threading
 import time
@@ -30,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, connections, router, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import AutoField
 from django.db.models.sql import InsertQuery
 
@@ -38,6 +38,7 @@ from ocr import metrics, rollups
 from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, OcrRequest, RequestStatus
 from ocr.parsers import storable
+from quickvault.runtime.loop_writes import compiling_connection, write_without_waiting
 
 if TYPE_CHECKING:
     from ocr.analysis import Analysis
@@ -104,15 +105,6 @@ def failure_row(
         status=RequestStatus.ERROR,
         error_code=error_code,
     )
-
-
-@functools.cache
-def compiling_connection(alias: str) -> BaseDatabaseWrapper:
-    """A connection object of database `alias` that only compiles statements, never connects:
-    one per process. ``connections[alias]`` on the event loop is one per request (its storage
-    follows the request's context), each a new object in reference cycles for the garbage
-    collector's full passes."""
-    return connections.create_connection(alias)
 
 
 def insert_statements(rows: list[OcrRequest]) -> list[tuple[list[OcrRequest], str, tuple]]:
@@ -263,9 +255,29 @@ async def _write_queued(queue: _LoopQueue) -> None:
         queue.writer = None
 
 
+def write_on_loop(rows: list[OcrRequest]) -> bool:
+    """Insert `rows` and add them to the rollups, in one transaction, on the event loop where
+    SQLite's write lock is free at once (``quickvault.runtime.loop_writes``); False, with
+    nothing written, where the database thread must write them."""
+    alias = router.db_for_write(OcrRequest)
+    statements = insert_statements(rows)
+    tally = rollups.tally_of(rows)
+
+    def insert_and_add_up(cursor: Any) -> bool:
+        for _, statement, params in statements:
+            cursor.execute(statement, params)
+        rollups.upsert_with(cursor, tally, connection=compiling_connection(alias))
+        return True
+
+    return write_without_waiting(alias, insert_and_add_up) is not None
+
+
 async def write_row(row: OcrRequest) -> None:
-    """Insert `row` and return once it is committed, group-committed with the rows other
+    """Insert `row` and return once it is committed: at once on the event loop where it can
+    (``write_on_loop``), or else group-committed on the database thread with the rows other
     requests of this event loop are writing at the same time. Raises the database's error."""
+    if write_on_loop([row]):
+        return
     loop = asyncio.get_running_loop()
     queue = _queues.get(loop)
     if queue is None:

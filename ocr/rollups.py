@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connections, router, transaction
@@ -38,6 +38,9 @@ from ocr.models import (
     RequestStatus,
     RollupSpan,
 )
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
 logger = logging.getLogger(__name__)
 
@@ -163,8 +166,16 @@ def upsert(tally: Tally, *, using: str | None = None) -> None:
     concurrent writers lock rows in the same order."""
     if not tally:
         return
-    alias = using or router.db_for_write(RequestRollup)
-    connection = connections[alias]
+    connection = connections[using or router.db_for_write(RequestRollup)]
+    with connection.cursor() as cursor:
+        upsert_with(cursor, tally, connection=connection)
+
+
+def upsert_with(cursor: Any, tally: Tally, *, connection: BaseDatabaseWrapper) -> None:
+    """``upsert``'s statement, run on `cursor` (a DB-API cursor that takes ``%s``
+    placeholders) and written for the database of `connection`."""
+    if not tally:
+        return
     quote = connection.ops.quote_name
     names = KEY_COLUMNS + SUM_COLUMNS
     table = quote(RequestRollup._meta.db_table)
@@ -195,16 +206,20 @@ def upsert(tally: Tally, *, using: str | None = None) -> None:
         row[1] = start_field.get_db_prep_save(row[1], connection)
         row[cost_at] = cost.get_db_prep_save(Decimal(row[cost_at]), connection)
         rows.append(row)
-    with connection.cursor() as cursor:
-        cursor.executemany(statement, rows)
+    cursor.executemany(statement, rows)
 
 
 def add_requests(rows: Iterable[OcrRequest]) -> None:
     """Add the figures of committed live log rows to the rollups."""
+    upsert(tally_of(rows))
+
+
+def tally_of(rows: Iterable[OcrRequest]) -> Tally:
+    """The rollup figures of live log rows."""
     tally = new_tally()
     for row in rows:
         add_request(tally, _values_of(row))
-    upsert(tally)
+    return tally
 
 
 def add_feedback(

@@ -2,9 +2,10 @@
 
 Every workaround that leans on a framework's private internals lives in this package (see its
 README.md): ``handler`` (the ASGI handler and the API's database thread), ``middleware_chain``
-(the middleware chain of API requests, run on the event loop) and ``cache`` (cache backends whose
-async methods need no thread). ``QV_FAST_API_PATH`` (on by default) picks them; off, the service
-runs on Django's, and django-redis's, stock code.
+(the middleware chain of API requests, run on the event loop), ``cache`` (cache backends whose
+async methods need no thread) and ``loop_writes`` (short SQLite writes on the event loop).
+``QV_FAST_API_PATH`` (on by default) picks them; off, the service runs on Django's, and
+django-redis's, stock code.
 
 This module imports nothing of Django at import time, so settings, URLs and middlewares can all
 import ``API_PREFIX`` from it.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +23,7 @@ from tests.signing import SignedClient, signature_headers
 
 ANALYZE = "/api/v1/ocr/analyze"
 FEEDBACK = "/api/v1/ocr/feedback"
+LOCK_HELD_SECONDS = 2
 ID_CARD = {
     "documentType": "idCard",
     "rawTexts": [
@@ -238,3 +241,57 @@ def test_every_scrape_counts_the_analyses_of_every_worker(sqlite_server):
     assert [status for status, _ in results] == [200] * 40
     # Each scrape reaches one worker or the other; each must report both workers' analyses.
     assert {requests_total(port) - before for _ in range(8)} == {40.0}
+
+
+def loop_writes(port: int) -> dict[str, float]:
+    """quickvault_sqlite_loop_writes_total by outcome, as one scrape of /metrics reports it for
+    every worker."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    prefix = 'quickvault_sqlite_loop_writes_total{outcome="'
+    counts = {"committed": 0.0, "busy": 0.0, "failed": 0.0}
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            labels, value = line.rsplit(" ", 1)
+            counts[labels[len(prefix) : -len('"}')]] = float(value)
+    return counts
+
+
+def analysis_of_its_own(number: int) -> dict:
+    return {
+        "documentType": "idCard",
+        "rawTexts": [*ID_CARD["rawTexts"], f"REF {number}"],
+        "options": {"useCache": False},
+    }
+
+
+def test_the_writes_of_analyses_one_at_a_time_run_on_the_event_loop(sqlite_server):
+    port, key, _, _ = sqlite_server
+    before = loop_writes(port)
+
+    statuses = [post(port, key, ANALYZE, analysis_of_its_own(3000 + n))[0] for n in range(10)]
+
+    after = loop_writes(port)
+    assert statuses == [200] * 10
+    # Each analysis claims its nonce and writes its log row; nobody else holds the lock.
+    assert after["committed"] - before["committed"] == 20
+    assert (after["busy"], after["failed"]) == (before["busy"], before["failed"])
+
+
+def test_an_analysis_that_finds_the_database_locked_waits_for_it_and_is_logged(sqlite_server):
+    port, key, database, _ = sqlite_server
+    before = loop_writes(port)
+    with contextlib.closing(sqlite3.connect(database, isolation_level=None)) as db:
+        rows_before = db.execute("SELECT COUNT(*) FROM ocr_ocrrequest").fetchone()[0]
+        db.execute("BEGIN IMMEDIATE")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            answer = pool.submit(post, port, key, ANALYZE, analysis_of_its_own(4000))
+            # Long enough for the request to reach the locked database.
+            time.sleep(LOCK_HELD_SECONDS)
+            db.execute("COMMIT")
+            status, _ = answer.result()
+        rows_after = db.execute("SELECT COUNT(*) FROM ocr_ocrrequest").fetchone()[0]
+
+    assert status == 200
+    assert rows_after - rows_before == 1
+    assert loop_writes(port)["busy"] > before["busy"]

@@ -155,6 +155,16 @@ WORKAROUNDS = (
         ),
     ),
     Workaround(
+        name="short SQLite writes of API requests run on the event loop",
+        where="quickvault/runtime/loop_writes.py (write_without_waiting, sqlite_file, "
+        "_connection: placeholders, connection settings and in-memory names as Django's)",
+        upstream=(
+            "django.db.backends.sqlite3.base:SQLiteCursorWrapper",
+            "django.db.backends.sqlite3.base:DatabaseWrapper.get_new_connection",
+            "django.db.backends.sqlite3.creation:DatabaseCreation.is_in_memory_db",
+        ),
+    ),
+    Workaround(
         name="API views authenticate on the event loop",
         where="ocr/apis.py (AsyncApiView.async_dispatch, authenticate)",
         upstream=(
@@ -385,6 +395,15 @@ PINNED = {
     ),
     "django_redis.pool:ConnectionFactory.get_or_create_connection_pool": (
         "2e7bb05b5d910c730390e9f3d7c4243bfd72f1ae8b8123e4d77c7449965ffa51"
+    ),
+    "django.db.backends.sqlite3.base:SQLiteCursorWrapper": (
+        "48f67df372beca0b1c83ac8b8116b22380506219acd9ba73d5b12ea2c187adc5"
+    ),
+    "django.db.backends.sqlite3.base:DatabaseWrapper.get_new_connection": (
+        "99ddcd0012130edd98ad85bc9354b476fb061c0a84561f05a4fb221265c1c381"
+    ),
+    "django.db.backends.sqlite3.creation:DatabaseCreation.is_in_memory_db": (
+        "de9a9f1f40284b135dcb9d4378919e4b15cbc765dcab174e66a6ef05ac2ec540"
     ),
     "adrf.views:APIView.async_dispatch": (
         "5926f734eb685633df0c80f431d70f15451e7c57b464fec59295c94db9b10718"

@@ -1,0 +1,143 @@
+"""Short SQLite writes on the event loop: committed at once, or nothing written and the caller
+told to take the database thread. On SQLite files only: the test database lives in memory, so
+these tests add a database file of their own beside it."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+from quickvault.runtime.loop_writes import (
+    CHECKPOINT_EVERY_COMMITS,
+    SQLITE_ENGINE,
+    write_without_waiting,
+)
+
+CHECKPOINT_WAIT_SECONDS = 30
+# Rows of eight pages each (SQLite would checkpoint at a thousand pages on its own), so the
+# database file shows what was checkpointed into it.
+ROW_BYTES = 8 * 4096
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A SQLite file in WAL mode, as the embedded default keeps it, with a table `item`, known
+    to Django as a database of its own; yields its alias and path."""
+    path = tmp_path / "loop.sqlite3"
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT UNIQUE, body BLOB)")
+    alias = f"loop-{tmp_path.name}"
+    connections.settings[alias] = {"ENGINE": SQLITE_ENGINE, "NAME": str(path)}
+    yield alias, path
+    del connections.settings[alias]
+
+
+def insert(*names: str) -> Callable[[sqlite3.Cursor], int]:
+    def work(cursor: sqlite3.Cursor) -> int:
+        for name in names:
+            cursor.execute("INSERT INTO item (name) VALUES (%s)", [name])
+        return len(names)
+
+    return work
+
+
+def stored_names(path: Path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return [name for (name,) in db.execute("SELECT name FROM item ORDER BY id")]
+
+
+def test_a_write_is_committed_and_returns_what_its_work_returned(sqlite_file):
+    alias, path = sqlite_file
+
+    assert write_without_waiting(alias, insert("a", "b")) == 2
+
+    assert stored_names(path) == ["a", "b"]
+
+
+def test_nothing_is_written_while_another_connection_holds_the_write_lock(sqlite_file):
+    alias, path = sqlite_file
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+
+        assert write_without_waiting(alias, insert("a")) is None
+
+        other.execute("ROLLBACK")
+    assert stored_names(path) == []
+
+
+def test_a_write_goes_through_once_the_lock_is_released(sqlite_file):
+    alias, path = sqlite_file
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        write_without_waiting(alias, insert("refused"))
+        other.execute("COMMIT")
+
+    assert write_without_waiting(alias, insert("a")) == 1
+    assert stored_names(path) == ["a"]
+
+
+def test_a_failing_statement_takes_the_whole_transaction_back(sqlite_file):
+    alias, path = sqlite_file
+
+    assert write_without_waiting(alias, insert("a", "b", "a")) is None
+
+    assert stored_names(path) == []
+    assert write_without_waiting(alias, insert("c")) == 1
+
+
+def test_an_error_of_the_work_itself_is_raised_and_nothing_is_written(sqlite_file):
+    alias, path = sqlite_file
+
+    def fails(cursor: sqlite3.Cursor) -> int:
+        cursor.execute("INSERT INTO item (name) VALUES (%s)", ["a"])
+        raise ValueError("not a database error")
+
+    with pytest.raises(ValueError):
+        write_without_waiting(alias, fails)
+
+    assert stored_names(path) == []
+
+
+def test_a_database_in_memory_is_left_to_django(db):
+    # The test database: its rows belong to the test's transaction, on Django's connection.
+    called = []
+
+    assert write_without_waiting("default", called.append) is None
+    assert called == []
+
+
+def test_nothing_runs_on_the_loop_with_the_fast_path_off(sqlite_file, settings):
+    alias, path = sqlite_file
+    settings.QV_FAST_API_PATH = False
+
+    assert write_without_waiting(alias, insert("a")) is None
+
+    assert stored_names(path) == []
+
+
+def test_the_write_ahead_log_is_checkpointed_by_a_thread_of_its_own(sqlite_file):
+    alias, path = sqlite_file
+    size_before = path.stat().st_size
+
+    def insert_large(cursor: sqlite3.Cursor) -> bool:
+        cursor.execute("INSERT INTO item (body) VALUES (%s)", [bytes(ROW_BYTES)])
+        return True
+
+    for _ in range(CHECKPOINT_EVERY_COMMITS - 1):
+        write_without_waiting(alias, insert_large)
+    # The loop's connection never checkpoints: every row is still in the log alone.
+    assert path.stat().st_size == size_before
+
+    write_without_waiting(alias, insert_large)
+
+    deadline = time.monotonic() + CHECKPOINT_WAIT_SECONDS
+    while path.stat().st_size < CHECKPOINT_EVERY_COMMITS * ROW_BYTES:
+        assert time.monotonic() < deadline, "no checkpoint copied the log into the file"
+        time.sleep(0.05)
