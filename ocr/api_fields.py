@@ -4,6 +4,7 @@ so that the schema and the API agree."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -19,6 +20,27 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+def unbind(field: serializers.Field) -> None:
+    """Break the reference cycles of a serializer that has been used: DRF binds each field to
+    its parent (``field.parent``), a list field's child to the list, and a serializer keeps its
+    bound fields (``fields``). Unbound, reference counting frees it with its request, where
+    otherwise only the garbage collector's full passes would, stalling every request in flight.
+    The serializer is not to be used afterwards."""
+    for child in _bound_children(field):
+        unbind(child)
+    vars(field).pop("parent", None)
+    vars(field).pop("fields", None)
+
+
+def _bound_children(field: serializers.Field) -> Iterator[serializers.Field]:
+    bound = vars(field).get("fields")
+    if bound is not None:
+        yield from bound.values()
+    child = vars(field).get("child")
+    if child is not None:
+        yield child
 
 
 # Strings the API takes hold no NUL character (400 otherwise: no database stores one in text).

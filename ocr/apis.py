@@ -30,6 +30,7 @@ from ocr.api_fields import (
     DocumentTypeKeyField,
     RawTextsField,
     StrictCharField,
+    unbind,
 )
 from ocr.auth import ApiClient, SignatureAuthentication, issue_token
 from ocr.errors import ApiError, api_error, invalid_request, not_found, payload_too_large
@@ -204,10 +205,13 @@ def parse_analyze_item(data: Any, *, prefix: str = "") -> pipeline.AnalyzeInput:
         )
     check_size_limits(data, prefix=prefix)
     serializer = AnalyzeInputSerializer(data=data)
-    if not serializer.is_valid():
-        details = {f"{prefix}{key}": value for key, value in serializer.errors.items()}
-        raise invalid_request("The request is not valid.", details)
-    valid = serializer.validated_data
+    try:
+        if not serializer.is_valid():
+            details = {f"{prefix}{key}": value for key, value in serializer.errors.items()}
+            raise invalid_request("The request is not valid.", details)
+        valid = serializer.validated_data
+    finally:
+        unbind(serializer)
     return pipeline.AnalyzeInput(
         raw_texts=tuple(valid["rawTexts"]),
         document_type=(valid.get("documentType") or "").strip() or None,
@@ -326,15 +330,19 @@ class FeedbackApi(AsyncApiView):
     )
     async def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        try:
+            serializer.is_valid(raise_exception=True)
+            valid = serializer.validated_data
+        finally:
+            unbind(serializer)
         api_key = client_key(request)
-        request_id: uuid.UUID = serializer.validated_data["requestId"]
+        request_id: uuid.UUID = valid["requestId"]
         logged = await OcrRequest.objects.filter(request_id=request_id, api_key=api_key).afirst()
         if logged is None:
             raise not_found("No request with that requestId was made with this key.")
         type_config = self.configuration.document_type(logged.document_type)
         specs = {spec.key: spec for spec in type_config.fields} if type_config else {}
-        corrections: dict[str, str | None] = serializer.validated_data["corrections"]
+        corrections: dict[str, str | None] = valid["corrections"]
         unknown = sorted(set(corrections) - set(specs))
         if unknown:
             raise invalid_request(

@@ -19,7 +19,11 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 
 from ocr.models import OcrRequest, RequestStatus
 from quickvault.runtime import asgi_application
-from quickvault.runtime.handler import QuickVaultASGIHandler, release_connections
+from quickvault.runtime.handler import (
+    QuickVaultASGIHandler,
+    freeze_long_lived_objects,
+    release_connections,
+)
 from tests.documents import ID_CARD, ID_FIELDS
 from tests.quickvault.asgi_requests import ANALYZE, asgi_post, signed_analyze
 
@@ -242,3 +246,40 @@ def test_release_connections_hands_a_pooled_connection_back():
         return connection.connection is None
 
     assert on_a_new_thread(work) is True
+
+
+def test_an_analysis_the_model_answered_leaves_none_of_its_objects_to_the_collector(
+    fast_app, api_key, fake_openai
+):
+    # Warm: what the first call makes once (the client, its pools) is not the request's.
+    assert signed_analyze(fast_app, api_key, ID_CARD).json()["provider"] == "openai"
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        response = signed_analyze(fast_app, api_key, {**ID_CARD, "options": {"useCache": False}})
+        gc.collect()
+        left_to_collector = {type(found).__module__ for found in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+
+    assert response.json()["provider"] == "openai"
+    # The test's own event loop, closed after the call, leaves its sockets; nothing else may.
+    request_objects = {"ocr", "rest_framework", "tenacity", "django", "openai", "prompts"}
+    assert not {module.split(".")[0] for module in left_to_collector} & request_objects
+
+
+# CPython's defaults: collections of the young, middle and full generations.
+PYTHON_GC_THRESHOLDS = (700, 10, 10)
+
+
+def test_a_warm_worker_makes_full_collections_rarer_than_python_does():
+    before = gc.get_threshold()
+    gc.set_threshold(*PYTHON_GC_THRESHOLDS)
+    try:
+        freeze_long_lived_objects()
+
+        assert gc.get_threshold()[2] > PYTHON_GC_THRESHOLDS[2]
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -30,6 +30,12 @@ from quickvault.runtime import API_PREFIX
 # By then the first requests have imported what loads lazily (the model client's modules and
 # connection pools among them): that too lives as long as the process.
 FREEZE_AFTER_REQUESTS = 200
+# Python's default is 10: a full collection after every tenth collection of the middle
+# generation, every few seconds under load. A full collection scans every object of the requests
+# in flight (20-40 ms on this project's CI machines, during which none of them moves), and once
+# the long-lived objects are frozen and a request leaves no reference cycles it finds next to
+# nothing to free.
+FULL_COLLECTION_THRESHOLD = 100
 
 
 class ApiSyncExecutor(ThreadPoolExecutor):
@@ -217,7 +223,10 @@ def freeze_long_lived_objects() -> None:
 
     A worker holds some hundred thousand objects that live as long as it does: modules,
     classes, functions, pools. A full collection scanned them all, and stalled the event loop,
-    and every request in flight, for 100-200 ms a few times a minute.
+    and every request in flight, for 100-200 ms a few times a minute. Full collections are made
+    rarer too (FULL_COLLECTION_THRESHOLD).
     """
     gc.collect()
     gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_THRESHOLD)

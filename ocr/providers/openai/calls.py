@@ -28,11 +28,12 @@ import asyncio
 import contextlib
 import contextvars
 import email.utils
+import functools
 import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -392,6 +393,38 @@ def _token_count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
+async def _with_retries(
+    attempt: Callable[[], Awaitable[Completion]], *, deadline: float
+) -> Completion:
+    """`attempt`, and where it fails transiently, tenacity's retries within the deadline.
+
+    Most calls succeed at once; tenacity's state (a retry object and its call state, in reference
+    cycles that only the garbage collector's full passes free, which stall every request in
+    flight) is made only for those that do not. Its first attempt then re-raises the first
+    failure, so that the waits, the stop and the log are what they would be had tenacity made
+    that attempt too."""
+    try:
+        return await attempt()
+    except AttemptError as error:
+        if not _is_transient(error):
+            raise
+        first_failure: AttemptError | None = error
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(max(1, settings.OPENAI_MAX_ATTEMPTS)) | _stop_at(deadline),
+        wait=_wait,
+        retry=retry_if_exception(_is_transient),
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+    async for retry in retrying:
+        with retry:
+            if first_failure is not None:
+                failure, first_failure = first_failure, None
+                raise failure
+            return await attempt()
+    raise AssertionError("tenacity stops by raising (reraise=True)")  # pragma: no cover
+
+
 async def complete(
     *,
     messages: list[dict[str, str]],
@@ -419,26 +452,18 @@ async def complete(
         and settings.OPENAI_JSON_MODE
         and settings.OPENAI_BASE_URL not in _no_json_mode,
     )
-    breaker = circuit.openai_breaker()
-    retrying = AsyncRetrying(
-        stop=stop_after_attempt(max(1, settings.OPENAI_MAX_ATTEMPTS)) | _stop_at(deadline),
-        wait=_wait,
-        retry=retry_if_exception(_is_transient),
-        before_sleep=_log_retry,
-        reraise=True,
+    attempt = functools.partial(
+        _attempt,
+        state=state,
+        messages=messages,
+        temperature=temperature,
+        deadline=deadline,
+        parse=parse,
+        breaker=circuit.openai_breaker(),
     )
     try:
         async with asyncio.timeout(budget):
-            async for attempt in retrying:
-                with attempt:
-                    completion = await _attempt(
-                        state=state,
-                        messages=messages,
-                        temperature=temperature,
-                        deadline=deadline,
-                        parse=parse,
-                        breaker=breaker,
-                    )
+            completion = await _with_retries(attempt, deadline=deadline)
     except TimeoutError:
         failure = AttemptError(
             f"the model gave no answer within the {budget:.1f}s budget", timeout=True
