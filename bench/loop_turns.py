@@ -14,9 +14,11 @@ process (the handler the server runs), on a scratch SQLite file, with the fake m
 (``tests/fakes/openai_server.py``, in a thread with its own loop) answering at once. It counts
 the turns of this process's event loop (asyncio's own loop, whose turns can be counted; the
 server runs uvloop, which takes the same turns) per analysis, after a warm-up, and prints them
-as a ratio to the three waits every analysis has: the nonce claim and the log write in the
-database thread, and the model's answer. 1.0 would be a request that gives the loop up only
-when it must.
+as a ratio to the three waits an analysis had through the database thread: the nonce claim,
+the log write, and the model's answer. 1.0 would be a request that gives the loop up only at
+those. On SQLite the two writes now run on the event loop when its write lock is free
+(``quickvault.runtime.loop_writes``) and take no turn at all; the ratio keeps three waits as its
+base so that its figures compare with those before.
 """
 
 from __future__ import annotations
