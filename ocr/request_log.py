@@ -38,7 +38,11 @@ from ocr import metrics, rollups
 from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, OcrRequest, RequestStatus
 from ocr.parsers import storable
-from quickvault.runtime.loop_writes import compiling_connection, write_without_waiting
+from quickvault.runtime.loop_writes import (
+    compiling_connection,
+    sqlite_file,
+    write_without_waiting,
+)
 
 if TYPE_CHECKING:
     from ocr.analysis import Analysis
@@ -260,6 +264,9 @@ def write_on_loop(rows: list[OcrRequest]) -> bool:
     SQLite's write lock is free at once (``quickvault.runtime.loop_writes``); False, with
     nothing written, where the database thread must write them."""
     alias = router.db_for_write(OcrRequest)
+    if sqlite_file(alias) is None:
+        # Not compiled here for nothing: the database thread's path compiles its own.
+        return False
     statements = insert_statements(rows)
     tally = rollups.tally_of(rows)
 
