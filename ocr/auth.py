@@ -30,7 +30,7 @@ from rest_framework import authentication
 
 from ocr.errors import AuthFailure, Unauthorized, service_unavailable
 from ocr.models import ApiKey, ApiKeyStatus, IdempotencyRecord, RateCounter, UsedNonce
-from quickvault.runtime.loop_writes import compiling_connection, write_without_waiting
+from quickvault.runtime.loop_writes import compiling_connection, write_soon
 
 logger = logging.getLogger(__name__)
 
@@ -245,12 +245,12 @@ _next_nonce_purge = 0.0
 
 
 async def claim_nonce(*, key_id: str, nonce: str, lifetime_seconds: int) -> bool:
-    """UsedNonce.claim: on the event loop where SQLite's write lock is free at once
+    """UsedNonce.claim: on the event loop where SQLite's write lock is free within a few turns
     (``quickvault.runtime.loop_writes``), else on the database thread. Now and then, on that
     thread, a batch of expired nonces, counters and idempotency records is deleted too."""
     global _next_nonce_purge
     alias = router.db_for_write(UsedNonce)
-    fresh = write_without_waiting(
+    fresh = await write_soon(
         alias,
         functools.partial(
             UsedNonce.claim_with,

@@ -41,7 +41,7 @@ from ocr.parsers import storable
 from quickvault.runtime.loop_writes import (
     compiling_connection,
     sqlite_file,
-    write_without_waiting,
+    write_soon,
 )
 
 if TYPE_CHECKING:
@@ -259,10 +259,10 @@ async def _write_queued(queue: _LoopQueue) -> None:
         queue.writer = None
 
 
-def write_on_loop(rows: list[OcrRequest]) -> bool:
+async def write_on_loop(rows: list[OcrRequest]) -> bool:
     """Insert `rows` and add them to the rollups, in one transaction, on the event loop where
-    SQLite's write lock is free at once (``quickvault.runtime.loop_writes``); False, with
-    nothing written, where the database thread must write them."""
+    SQLite's write lock is free within a few turns (``quickvault.runtime.loop_writes``); False,
+    with nothing written, where the database thread must write them."""
     alias = router.db_for_write(OcrRequest)
     if sqlite_file(alias) is None:
         # Not compiled here for nothing: the database thread's path compiles its own.
@@ -276,14 +276,14 @@ def write_on_loop(rows: list[OcrRequest]) -> bool:
         rollups.upsert_with(cursor, tally, connection=compiling_connection(alias))
         return True
 
-    return write_without_waiting(alias, insert_and_add_up) is not None
+    return await write_soon(alias, insert_and_add_up) is not None
 
 
 async def write_row(row: OcrRequest) -> None:
     """Insert `row` and return once it is committed: at once on the event loop where it can
     (``write_on_loop``), or else group-committed on the database thread with the rows other
     requests of this event loop are writing at the same time. Raises the database's error."""
-    if write_on_loop([row]):
+    if await write_on_loop([row]):
         return
     loop = asyncio.get_running_loop()
     queue = _queues.get(loop)

@@ -12,7 +12,8 @@ at all. Where another process holds the lock, or a statement fails, nothing is w
 returns None: the caller then writes through Django on the database thread, as it would without
 this module, where the busy timeout waits and the errors are handled and logged. So the event
 loop never waits for a lock, and every outcome but the quick one takes the path that was there
-before.
+before. ``write_soon`` tries again after a turn of the loop, a few times, before it gives up: by
+then the other process has most often committed.
 
 The loop's connection never checkpoints the write-ahead log itself: a checkpoint copies the log
 into the database file and syncs it, milliseconds that every request in flight would wait for.
@@ -21,6 +22,7 @@ A thread of the process does it instead, after every CHECKPOINT_EVERY_COMMITS co
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -28,7 +30,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -45,6 +47,10 @@ SQLITE_ENGINE = "django.db.backends.sqlite3"
 # About a thousand pages, SQLite's own default for its automatic checkpoints, at the few pages an
 # analysis writes.
 CHECKPOINT_EVERY_COMMITS = 200
+# Statements differ by their columns, not their values: a handful at most.
+CONVERTED_STATEMENTS_KEPT = 64
+# Tries of a write on the event loop (``write_soon``) before it goes to the database thread.
+LOCK_TRIES = 3
 
 WRITES = Counter(
     "quickvault_sqlite_loop_writes",
@@ -80,6 +86,24 @@ def sqlite_file(alias: str) -> str | None:
     return name
 
 
+class _CursorWrapper(SQLiteCursorWrapper):
+    """Django's cursor of SQLite (``%s`` placeholders), keeping the few statements it converts:
+    the loop writes the same three statements again and again, and Django converts each with a
+    regular expression on every run."""
+
+    converted: ClassVar[dict[str, str]] = {}
+
+    def convert_query(self, query: str, *, param_names: list[str] | None = None) -> str:
+        if param_names is not None:
+            return super().convert_query(query, param_names=param_names)
+        converted = self.converted.get(query)
+        if converted is None:
+            converted = super().convert_query(query)
+            if len(self.converted) < CONVERTED_STATEMENTS_KEPT:
+                self.converted[query] = converted
+        return converted
+
+
 class _ThreadConnections(threading.local):
     def __init__(self) -> None:
         self.by_file: dict[str, sqlite3.Connection] = {}
@@ -88,9 +112,10 @@ class _ThreadConnections(threading.local):
 _connections = _ThreadConnections()
 
 
-def _connection(path: str) -> sqlite3.Connection:
-    """This thread's connection to `path`: autocommit (transactions are begun explicitly), no
-    busy wait, foreign keys enforced as Django enforces them, no automatic checkpoints."""
+def _connection(alias: str, path: str) -> sqlite3.Connection:
+    """This thread's connection to `path`, set as Django sets its connections to database
+    `alias` (foreign keys enforced, the database's ``init_command``), but autocommit
+    (transactions are begun explicitly), with no busy wait and no automatic checkpoints."""
     connection = _connections.by_file.get(path)
     if connection is None:
         connection = sqlite3.connect(
@@ -101,7 +126,11 @@ def _connection(path: str) -> sqlite3.Connection:
             uri=path.startswith("file:"),
         )
         connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute("PRAGMA synchronous = NORMAL")
+        init_command = connections.settings[alias].get("OPTIONS", {}).get("init_command", "")
+        for command in init_command.split(";"):
+            if command := command.strip():
+                connection.execute(command)
+        connection.execute("PRAGMA busy_timeout = 0")
         connection.execute("PRAGMA wal_autocheckpoint = 0")
         _connections.by_file[path] = connection
     return connection
@@ -125,17 +154,52 @@ def write_without_waiting(alias: str, work: Callable[[sqlite3.Cursor], T]) -> T 
     if path is None:
         return None
     try:
-        connection = _connection(path)
-        cursor = connection.cursor(factory=SQLiteCursorWrapper)
+        return _write(alias, path, work)
+    except _LockBusy:
+        return None
+
+
+async def write_soon(
+    alias: str, work: Callable[[sqlite3.Cursor], T], *, tries: int = LOCK_TRIES
+) -> T | None:
+    """``write_without_waiting``, tried again after a turn of the event loop where another
+    process held SQLite's write lock, `tries` times in all. Returns None where it was not
+    written, as ``write_without_waiting`` does.
+
+    Another worker holds the lock for a fraction of a millisecond, and a turn of a busy loop
+    takes longer; the database thread, where a refused write goes, costs the request tens of
+    milliseconds under load (the interpreter lock), so a refusal there is a request in the
+    tail of the latencies."""
+    path = sqlite_file(alias)
+    if path is None:
+        return None
+    for attempt in range(tries):
+        if attempt:
+            await asyncio.sleep(0)
+        try:
+            return _write(alias, path, work)
+        except _LockBusy:
+            continue
+    return None
+
+
+class _LockBusy(Exception):
+    """Another connection holds SQLite's write lock."""
+
+
+def _write(alias: str, path: str, work: Callable[[sqlite3.Cursor], T]) -> T | None:
+    try:
+        connection = _connection(alias, path)
+        cursor = connection.cursor(factory=_CursorWrapper)
         cursor.execute("BEGIN IMMEDIATE")
     except sqlite3.Error as error:
         # Locked by another writer, most often; a connection that fails otherwise is opened
         # afresh next time.
         if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:
             WRITES.labels("busy").inc()
-        else:
-            WRITES.labels("failed").inc()
-            _forget(path)
+            raise _LockBusy from error
+        WRITES.labels("failed").inc()
+        _forget(path)
         return None
     try:
         outcome = work(cursor)

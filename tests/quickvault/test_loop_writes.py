@@ -4,6 +4,7 @@ these tests add a database file of their own beside it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 import time
@@ -12,10 +13,12 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
+from prometheus_client import REGISTRY
 
 from quickvault.runtime.loop_writes import (
     CHECKPOINT_EVERY_COMMITS,
     SQLITE_ENGINE,
+    write_soon,
     write_without_waiting,
 )
 
@@ -81,6 +84,76 @@ def test_a_write_goes_through_once_the_lock_is_released(sqlite_file):
 
     assert write_without_waiting(alias, insert("a")) == 1
     assert stored_names(path) == ["a"]
+
+
+def busy_refusals() -> float:
+    return (
+        REGISTRY.get_sample_value("quickvault_sqlite_loop_writes_total", {"outcome": "busy"}) or 0.0
+    )
+
+
+async def test_a_write_refused_for_the_lock_is_tried_again_after_a_turn_of_the_loop(sqlite_file):
+    alias, path = sqlite_file
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        refusals = busy_refusals()
+        write = asyncio.ensure_future(write_soon(alias, insert("a"), tries=2))
+        # Runs after the first try, before the second.
+        asyncio.get_running_loop().call_soon(other.execute, "COMMIT")
+
+        assert await write == 1
+
+    assert busy_refusals() == refusals + 1
+    assert stored_names(path) == ["a"]
+
+
+async def test_a_write_refused_for_the_lock_on_every_try_is_left_to_the_caller(sqlite_file):
+    alias, path = sqlite_file
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+        refusals = busy_refusals()
+
+        assert await write_soon(alias, insert("a"), tries=3) is None
+
+        other.execute("ROLLBACK")
+    assert busy_refusals() == refusals + 3
+    assert stored_names(path) == []
+
+
+async def test_a_write_that_fails_is_not_tried_again(sqlite_file):
+    alias, path = sqlite_file
+
+    assert await write_soon(alias, insert("a", "a"), tries=3) is None
+
+    assert stored_names(path) == []
+
+
+def test_the_statements_keep_djangos_placeholders_and_percent_signs(sqlite_file):
+    alias, _ = sqlite_file
+
+    def select(cursor: sqlite3.Cursor) -> str:
+        return cursor.execute("SELECT '100%%' || %s", ["!"]).fetchone()[0]
+
+    # The second run converts the statement from what the first kept.
+    assert [write_without_waiting(alias, select) for _ in range(2)] == ["100%!", "100%!"]
+
+
+def test_the_loops_connection_is_set_as_the_database_is_but_never_waits(sqlite_file):
+    alias, _ = sqlite_file
+    connections.settings[alias]["OPTIONS"] = {
+        "init_command": "PRAGMA busy_timeout=20000;PRAGMA mmap_size=1048576;"
+    }
+
+    def pragmas(cursor: sqlite3.Cursor) -> dict[str, int]:
+        names = ("mmap_size", "busy_timeout", "wal_autocheckpoint", "foreign_keys")
+        return {name: cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in names}
+
+    assert write_without_waiting(alias, pragmas) == {
+        "mmap_size": 1048576,
+        "busy_timeout": 0,
+        "wal_autocheckpoint": 0,
+        "foreign_keys": 1,
+    }
 
 
 def test_a_failing_statement_takes_the_whole_transaction_back(sqlite_file):
