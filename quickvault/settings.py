@@ -153,8 +153,9 @@ def database_config() -> dict:
                 # WAL lets readers run beside the writer; IMMEDIATE transactions and a busy
                 # timeout make concurrent writers queue instead of failing as "locked". Pages
                 # are read through a memory map: a write from another worker empties each
-                # connection's page cache, and reading the pages again by read() calls took a
-                # sixth of an analysis's writes (bench/README.md).
+                # connection's page cache, and reading the pages again by read() calls cost
+                # 7-13% of an analysis's writes once the log held tens of thousands of rows
+                # (bench/sqlite_writes.py).
                 "init_command": (
                     "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;"
                     "PRAGMA mmap_size=268435456;"
