@@ -15,12 +15,10 @@ on both; it prints the time per analysis of each and their ratio.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import secrets
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -78,15 +76,14 @@ def fill(rows: int) -> None:
 
 def write_analysis(index: int) -> None:
     """The nonce, then the log row and rollups: each in its own transaction on this thread's
-    connection, from an event loop of this thread's, as a worker writes them. Exits if one was
-    not written there."""
+    connection, as a worker's event loop writes them. Exits if one was not written there."""
     import functools
 
     from django.db import router
 
     from ocr.models import OcrRequest, UsedNonce
     from ocr.request_log import write_on_loop
-    from quickvault.runtime.loop_writes import compiling_connection, write_soon
+    from quickvault.runtime.loop_writes import compiling_connection, write_without_waiting
 
     alias = router.db_for_write(OcrRequest)
     claim = functools.partial(
@@ -97,21 +94,8 @@ def write_analysis(index: int) -> None:
         lifetime_seconds=NONCE_LIFETIME_SECONDS,
     )
 
-    async def both() -> bool:
-        return bool(await write_soon(alias, claim, tries=1)) and await write_on_loop(
-            [log_row(index)]
-        )
-
-    if not _loops.loop.run_until_complete(both()):
+    if not write_without_waiting(alias, claim) or not write_on_loop([log_row(index)]):
         raise SystemExit("a write was not taken on the calling thread's connection")
-
-
-class _Loops(threading.local):
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-
-
-_loops = _Loops()
 
 
 def run_variant(*, init_command: str, analyses: int, first: int) -> float:

@@ -18,6 +18,7 @@ from asgiref.sync import async_to_sync
 
 from ocr import request_log
 from ocr.models import OcrRequest, RequestStatus
+from tests.metrics import loop_write_count
 from tests.servers import ROOT, server_env, serving
 from tests.signing import SignedClient, signature_headers
 
@@ -121,6 +122,84 @@ def test_a_writer_that_stops_waiting_leaves_its_batch_written(api_key):
     assert isinstance(outcomes[0], asyncio.CancelledError)
     assert outcomes[1:] == [None, None]
     assert OcrRequest.objects.count() == 3
+
+
+# --- the log in a SQLite file, written on the event loop ---------------------------------------
+
+
+class LogToFile:
+    """Routes the log's writes (its rows and rollups) to the database LogToFile.alias."""
+
+    alias = ""
+
+    def db_for_write(self, model, **hints):
+        return self.alias if model._meta.db_table.startswith("ocr_") else None
+
+
+@pytest.fixture
+def log_file(db, tmp_path, settings):
+    """A SQLite file in WAL mode with the test database's tables, empty, to which the log's
+    writes are routed; yields its path. The tests' own database lives in memory, where the
+    loop's writes do not apply."""
+    from django.db import connection, connections
+
+    path = tmp_path / "log.sqlite3"
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as file:
+        file.execute("PRAGMA journal_mode=WAL")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY type DESC"
+            )
+            for (statement,) in cursor.fetchall():
+                file.execute(statement)
+    alias = f"log-{tmp_path.name}"
+    connections.settings[alias] = {**connections.settings["default"], "NAME": str(path)}
+    LogToFile.alias = alias
+    settings.DATABASE_ROUTERS = [f"{__name__}.LogToFile"]
+    yield path
+    del connections.settings[alias]
+
+
+def rows_in(path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(path)) as file:
+        return [code for (code,) in file.execute("SELECT error_code FROM ocr_ocrrequest")]
+
+
+def test_a_row_that_finds_the_lock_held_is_written_on_the_loop_once_it_is_free(log_file):
+    refusals, committed = loop_write_count("busy"), loop_write_count("committed")
+
+    async def write_while_locked() -> None:
+        with contextlib.closing(sqlite3.connect(log_file, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
+            writer = asyncio.ensure_future(request_log.write_row(failure_row(None, 1)))
+            await asyncio.sleep(0)  # the request's try is refused; the row waits for the writer
+            other.execute("COMMIT")
+            await writer
+
+    async_to_sync(write_while_locked)()
+
+    assert rows_in(log_file) == ["code_1"]
+    # Written by the loop's connection: the database thread's would not be counted here.
+    assert loop_write_count("busy") == refusals + 1
+    assert loop_write_count("committed") == committed + 1
+
+
+def test_a_request_that_stops_waiting_for_the_lock_leaves_its_row_written(log_file):
+    async def write_while_locked_and_stop() -> None:
+        with contextlib.closing(sqlite3.connect(log_file, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
+            writer = asyncio.ensure_future(request_log.write_row(failure_row(None, 1)))
+            await asyncio.sleep(0)
+            writer.cancel()  # as when its client hangs up
+            other.execute("COMMIT")
+            await asyncio.gather(writer, return_exceptions=True)
+            # The writer task's turn.
+            await asyncio.sleep(0)
+
+    async_to_sync(write_while_locked_and_stop)()
+
+    assert rows_in(log_file) == ["code_1"]
 
 
 @pytest.mark.django_db

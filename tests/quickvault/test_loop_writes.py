@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
-from prometheus_client import REGISTRY
 
 from quickvault.runtime.loop_writes import (
     CHECKPOINT_EVERY_COMMITS,
@@ -21,6 +20,7 @@ from quickvault.runtime.loop_writes import (
     write_soon,
     write_without_waiting,
 )
+from tests.metrics import loop_write_count
 
 CHECKPOINT_WAIT_SECONDS = 30
 # Rows of eight pages each (SQLite would checkpoint at a thousand pages on its own), so the
@@ -86,24 +86,18 @@ def test_a_write_goes_through_once_the_lock_is_released(sqlite_file):
     assert stored_names(path) == ["a"]
 
 
-def busy_refusals() -> float:
-    return (
-        REGISTRY.get_sample_value("quickvault_sqlite_loop_writes_total", {"outcome": "busy"}) or 0.0
-    )
-
-
 async def test_a_write_refused_for_the_lock_is_tried_again_after_a_turn_of_the_loop(sqlite_file):
     alias, path = sqlite_file
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
         other.execute("BEGIN IMMEDIATE")
-        refusals = busy_refusals()
+        refusals = loop_write_count("busy")
         write = asyncio.ensure_future(write_soon(alias, insert("a"), tries=2))
         # Runs after the first try, before the second.
         asyncio.get_running_loop().call_soon(other.execute, "COMMIT")
 
         assert await write == 1
 
-    assert busy_refusals() == refusals + 1
+    assert loop_write_count("busy") == refusals + 1
     assert stored_names(path) == ["a"]
 
 
@@ -111,12 +105,12 @@ async def test_a_write_refused_for_the_lock_on_every_try_is_left_to_the_caller(s
     alias, path = sqlite_file
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
         other.execute("BEGIN IMMEDIATE")
-        refusals = busy_refusals()
+        refusals = loop_write_count("busy")
 
         assert await write_soon(alias, insert("a"), tries=3) is None
 
         other.execute("ROLLBACK")
-    assert busy_refusals() == refusals + 3
+    assert loop_write_count("busy") == refusals + 3
     assert stored_names(path) == []
 
 
