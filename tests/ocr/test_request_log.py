@@ -21,6 +21,7 @@ from ocr.models import OcrRequest, RequestStatus
 from tests.metrics import loop_write_count
 from tests.servers import ROOT, server_env, serving
 from tests.signing import SignedClient, signature_headers
+from tests.sqlite_files import write_lock_held
 
 ANALYZE = "/api/v1/ocr/analyze"
 FEEDBACK = "/api/v1/ocr/feedback"
@@ -170,8 +171,7 @@ def test_a_row_that_finds_the_lock_held_is_written_on_the_loop_once_it_is_free(l
     refusals, committed = loop_write_count("busy"), loop_write_count("committed")
 
     async def write_while_locked() -> None:
-        with contextlib.closing(sqlite3.connect(log_file, isolation_level=None)) as other:
-            other.execute("BEGIN IMMEDIATE")
+        with write_lock_held(log_file) as other:
             writer = asyncio.ensure_future(request_log.write_row(failure_row(None, 1)))
             await asyncio.sleep(0)  # the request's try is refused; the row waits for the writer
             other.execute("COMMIT")
@@ -187,8 +187,7 @@ def test_a_row_that_finds_the_lock_held_is_written_on_the_loop_once_it_is_free(l
 
 def test_a_request_that_stops_waiting_for_the_lock_leaves_its_row_written(log_file):
     async def write_while_locked_and_stop() -> None:
-        with contextlib.closing(sqlite3.connect(log_file, isolation_level=None)) as other:
-            other.execute("BEGIN IMMEDIATE")
+        with write_lock_held(log_file) as other:
             writer = asyncio.ensure_future(request_log.write_row(failure_row(None, 1)))
             await asyncio.sleep(0)
             writer.cancel()  # as when its client hangs up

@@ -21,6 +21,7 @@ from quickvault.runtime.loop_writes import (
     write_without_waiting,
 )
 from tests.metrics import loop_write_count
+from tests.sqlite_files import write_lock_held
 
 CHECKPOINT_WAIT_SECONDS = 30
 # Rows of eight pages each (SQLite would checkpoint at a thousand pages on its own), so the
@@ -66,19 +67,15 @@ def test_a_write_is_committed_and_returns_what_its_work_returned(sqlite_file):
 
 def test_nothing_is_written_while_another_connection_holds_the_write_lock(sqlite_file):
     alias, path = sqlite_file
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
-        other.execute("BEGIN IMMEDIATE")
-
+    with write_lock_held(path):
         assert write_without_waiting(alias, insert("a")) is None
 
-        other.execute("ROLLBACK")
     assert stored_names(path) == []
 
 
 def test_a_write_goes_through_once_the_lock_is_released(sqlite_file):
     alias, path = sqlite_file
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
-        other.execute("BEGIN IMMEDIATE")
+    with write_lock_held(path) as other:
         write_without_waiting(alias, insert("refused"))
         other.execute("COMMIT")
 
@@ -88,8 +85,7 @@ def test_a_write_goes_through_once_the_lock_is_released(sqlite_file):
 
 async def test_a_write_refused_for_the_lock_is_tried_again_after_a_turn_of_the_loop(sqlite_file):
     alias, path = sqlite_file
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
-        other.execute("BEGIN IMMEDIATE")
+    with write_lock_held(path) as other:
         refusals = loop_write_count("busy")
         write = asyncio.ensure_future(write_soon(alias, insert("a"), tries=2))
         # Runs after the first try, before the second.
@@ -103,13 +99,11 @@ async def test_a_write_refused_for_the_lock_is_tried_again_after_a_turn_of_the_l
 
 async def test_a_write_refused_for_the_lock_on_every_try_is_left_to_the_caller(sqlite_file):
     alias, path = sqlite_file
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as other:
-        other.execute("BEGIN IMMEDIATE")
+    with write_lock_held(path):
         refusals = loop_write_count("busy")
 
         assert await write_soon(alias, insert("a"), tries=3) is None
 
-        other.execute("ROLLBACK")
     assert loop_write_count("busy") == refusals + 3
     assert stored_names(path) == []
 
