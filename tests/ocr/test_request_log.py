@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from asgiref.sync import async_to_sync
 
 from ocr import request_log
 from ocr.models import OcrRequest, RequestStatus
+from quickvault.runtime.loop_writes import SQLITE_ENGINE
 from tests.metrics import loop_write_count
 from tests.servers import ROOT, server_env, serving
 from tests.signing import SignedClient, signature_headers
@@ -137,25 +139,38 @@ class LogToFile:
         return self.alias if model._meta.db_table.startswith("ocr_") else None
 
 
+@pytest.fixture(scope="module")
+def migrated_sqlite_file(tmp_path_factory):
+    """A SQLite file migrated by ``manage.py migrate``, in WAL mode, as the embedded default
+    keeps it; tests take copies of it."""
+    scratch = tmp_path_factory.mktemp("migrated")
+    env = server_env(scratch, drop={"DATABASE_URL", "REDIS_URL"})
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    return scratch / "db.sqlite3"
+
+
 @pytest.fixture
-def log_file(db, tmp_path, settings):
-    """A SQLite file in WAL mode with the test database's tables, empty, to which the log's
-    writes are routed; yields its path. The tests' own database lives in memory, where the
-    loop's writes do not apply."""
-    from django.db import connection, connections
+def log_file(db, migrated_sqlite_file, tmp_path, settings):
+    """A copy of a migrated SQLite file to which the log's writes are routed; yields its path.
+    The tests' own database is in memory or PostgreSQL, where the loop's writes do not
+    apply."""
+    from django.db import connections
 
     path = tmp_path / "log.sqlite3"
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as file:
-        file.execute("PRAGMA journal_mode=WAL")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
-                "AND name NOT LIKE 'sqlite_%' ORDER BY type DESC"
-            )
-            for (statement,) in cursor.fetchall():
-                file.execute(statement)
+    shutil.copyfile(migrated_sqlite_file, path)
     alias = f"log-{tmp_path.name}"
-    connections.settings[alias] = {**connections.settings["default"], "NAME": str(path)}
+    connections.settings[alias] = {
+        **connections.settings["default"],
+        "ENGINE": SQLITE_ENGINE,
+        "NAME": str(path),
+        "OPTIONS": {},
+    }
     LogToFile.alias = alias
     settings.DATABASE_ROUTERS = [f"{__name__}.LogToFile"]
     yield path
