@@ -15,10 +15,12 @@ on both; it prints the time per analysis of each and their ratio.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import secrets
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -76,7 +78,8 @@ def fill(rows: int) -> None:
 
 def write_analysis(index: int) -> None:
     """The nonce, then the log row and rollups: each in its own transaction on this thread's
-    connection, as a worker's event loop writes them. Exits if one was not written there."""
+    connection, from this thread's event loop, as a worker writes them. Exits if one was not
+    written there."""
     import functools
 
     from django.db import router
@@ -94,8 +97,23 @@ def write_analysis(index: int) -> None:
         lifetime_seconds=NONCE_LIFETIME_SECONDS,
     )
 
-    if not write_without_waiting(alias, claim) or not write_on_loop([log_row(index)]):
+    async def both() -> bool:
+        return bool(write_without_waiting(alias, claim)) and await write_on_loop(
+            [log_row(index)], tries=1
+        )
+
+    if not _loops.loop.run_until_complete(both()):
         raise SystemExit("a write was not taken on the calling thread's connection")
+
+
+class _Loops(threading.local):
+    """An event loop per thread, as each worker has its own."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+
+_loops = _Loops()
 
 
 def run_variant(*, init_command: str, analyses: int, first: int) -> float:

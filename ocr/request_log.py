@@ -39,15 +39,13 @@ from ocr.masking import mask_sensitive
 from ocr.models import ApiKey, OcrRequest, RequestStatus
 from ocr.parsers import storable
 from quickvault.runtime.loop_writes import (
+    LOCK_TRIES,
     compiling_connection,
     sqlite_file,
     write_soon,
-    write_without_waiting,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from ocr.analysis import Analysis
 
 logger = logging.getLogger(__name__)
@@ -228,12 +226,12 @@ _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = (
 
 async def _write_batch(batch: list[_QueuedRow]) -> None:
     """Insert the batch on the event loop where SQLite's write lock is free within a few turns
-    (``write_on_loop_soon``), else on the thread of the request that started the writing task
+    (``write_on_loop``), else on the thread of the request that started the writing task
     (its connection, as Django expects; in tests the test's transaction), and settle every
     row's future, whatever happens."""
     rows = [queued.row for queued in batch]
     try:
-        if await write_on_loop_soon(rows):
+        if await write_on_loop(rows, tries=LOCK_TRIES):
             outcomes: list[Exception | None] = [None] * len(rows)
         else:
             # Compiled on the event loop: the database thread then holds the GIL, which the
@@ -266,28 +264,16 @@ async def _write_queued(queue: _LoopQueue) -> None:
         queue.writer = None
 
 
-def write_on_loop(rows: list[OcrRequest]) -> bool:
+async def write_on_loop(rows: list[OcrRequest], *, tries: int) -> bool:
     """Insert `rows` and add them to the rollups, in one transaction, on the event loop where
-    SQLite's write lock is free at once (``quickvault.runtime.loop_writes``); False, with
-    nothing written, where it is not or the database thread must write them."""
+    SQLite's write lock is free (``quickvault.runtime.loop_writes.write_soon``: `tries` tries,
+    after a turn of the loop each time another process held the lock; one try never gives the
+    loop up); False, with nothing written, where it was not or the database thread must write
+    them."""
     alias = router.db_for_write(OcrRequest)
     if sqlite_file(alias) is None:
         # Not compiled here for nothing: the database thread's path compiles its own.
         return False
-    return write_without_waiting(alias, _insert_and_add_up(rows, alias=alias)) is not None
-
-
-async def write_on_loop_soon(rows: list[OcrRequest]) -> bool:
-    """``write_on_loop``, tried again after a turn of the event loop while another process holds
-    SQLite's write lock (``quickvault.runtime.loop_writes.write_soon``)."""
-    alias = router.db_for_write(OcrRequest)
-    if sqlite_file(alias) is None:
-        return False
-    return await write_soon(alias, _insert_and_add_up(rows, alias=alias)) is not None
-
-
-def _insert_and_add_up(rows: list[OcrRequest], *, alias: str) -> Callable[[Any], bool]:
-    """The loop's write of `rows`: their INSERTs, then the rollups' upsert."""
     statements = insert_statements(rows)
     tally = rollups.tally_of(rows)
 
@@ -297,7 +283,7 @@ def _insert_and_add_up(rows: list[OcrRequest], *, alias: str) -> Callable[[Any],
         rollups.upsert_with(cursor, tally, connection=compiling_connection(alias))
         return True
 
-    return insert_and_add_up
+    return await write_soon(alias, insert_and_add_up, tries=tries) is not None
 
 
 async def write_row(row: OcrRequest) -> None:
@@ -305,7 +291,7 @@ async def write_row(row: OcrRequest) -> None:
     (``write_on_loop``), or else by a task of the event loop, with the rows other requests of
     this loop are writing at the same time, on the loop after a turn or on the database thread.
     Raises the database's error."""
-    if write_on_loop([row]):
+    if await write_on_loop([row], tries=1):
         return
     loop = asyncio.get_running_loop()
     queue = _queues.get(loop)
