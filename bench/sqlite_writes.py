@@ -86,7 +86,7 @@ def write_analysis(index: int) -> None:
 
     from ocr.models import OcrRequest, UsedNonce
     from ocr.request_log import write_on_loop
-    from quickvault.runtime.loop_writes import compiling_connection, write_without_waiting
+    from quickvault.runtime.loop_writes import compiling_connection, write_soon
 
     alias = router.db_for_write(OcrRequest)
     claim = functools.partial(
@@ -98,7 +98,7 @@ def write_analysis(index: int) -> None:
     )
 
     async def both() -> bool:
-        return bool(write_without_waiting(alias, claim)) and await write_on_loop(
+        return bool(await write_soon(alias, claim, tries=1)) and await write_on_loop(
             [log_row(index)], tries=1
         )
 

@@ -6,14 +6,14 @@ database thread, and that thread then waited for the interpreter lock, which the
 while it serves other requests: a write of a tenth of a millisecond cost the request several
 turns of the loop and, under load, tens of milliseconds (README.md, workaround 6).
 
-``write_without_waiting`` runs such a write on the calling thread (the event loop's), on a
-connection of that thread's own, in one transaction that takes SQLite's write lock at once or not
-at all. Where another process holds the lock, or a statement fails, nothing is written and it
-returns None: the caller then writes through Django on the database thread, as it would without
-this module, where the busy timeout waits and the errors are handled and logged. So the event
-loop never waits for a lock, and every outcome but the quick one takes the path that was there
-before. ``write_soon`` tries again after a turn of the loop, a few times, before it gives up: by
-then the other process has most often committed.
+``write_soon`` runs such a write on the calling thread (the event loop's), on a connection of
+that thread's own, in one transaction that takes SQLite's write lock at once or not at all. Where
+another process holds the lock it tries again after a turn of the loop, a few times: by then the
+other process has most often committed. Where the lock stays held, or a statement fails, nothing
+is written and it returns None: the caller then writes through Django on the database thread, as
+it would without this module, where the busy timeout waits and the errors are handled and
+logged. So the event loop never waits for a lock, and every outcome but the quick one takes the
+path that was there before.
 
 The loop's connection never checkpoints the write-ahead log itself: a checkpoint copies the log
 into the database file and syncs it, milliseconds that every request in flight would wait for.
@@ -142,34 +142,23 @@ def _forget(path: str) -> None:
         connection.close()
 
 
-def write_without_waiting(alias: str, work: Callable[[sqlite3.Cursor], T]) -> T | None:
+async def write_soon(
+    alias: str, work: Callable[[sqlite3.Cursor], T], *, tries: int = LOCK_TRIES
+) -> T | None:
     """Run `work` on a cursor of this thread's own connection to database `alias`, in one
     transaction, and return what it returns once committed. `work` executes statements as
     Django writes them (``%s`` placeholders) and must not return None.
 
+    Where another process holds SQLite's write lock, the write is tried again after a turn of
+    the event loop, `tries` times in all: the other worker holds the lock for a fraction of a
+    millisecond, and a turn of a busy loop takes longer. Each try takes the lock at once or not
+    at all, so the loop never waits for it.
+
     Returns None, with nothing written, where the database is not SQLite in a file (or the fast
-    path is off), where another connection holds SQLite's write lock, or where a statement or
-    the commit fails: the caller then writes through Django."""
-    path = sqlite_file(alias)
-    if path is None:
-        return None
-    try:
-        return _write(alias, path, work)
-    except _LockBusy:
-        return None
-
-
-async def write_soon(
-    alias: str, work: Callable[[sqlite3.Cursor], T], *, tries: int = LOCK_TRIES
-) -> T | None:
-    """``write_without_waiting``, tried again after a turn of the event loop where another
-    process held SQLite's write lock, `tries` times in all. Returns None where it was not
-    written, as ``write_without_waiting`` does.
-
-    Another worker holds the lock for a fraction of a millisecond, and a turn of a busy loop
-    takes longer; the database thread, where a refused write goes, costs the request tens of
-    milliseconds under load (the interpreter lock), so a refusal there is a request in the
-    tail of the latencies."""
+    path is off), where the lock was held at every try, or where a statement or the commit
+    fails: the caller then writes through Django on the database thread. That thread costs the
+    request tens of milliseconds under load (the interpreter lock), so every refusal there is a
+    request in the tail of the latencies."""
     path = sqlite_file(alias)
     if path is None:
         return None

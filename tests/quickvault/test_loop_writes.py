@@ -18,7 +18,6 @@ from quickvault.runtime.loop_writes import (
     CHECKPOINT_EVERY_COMMITS,
     SQLITE_ENGINE,
     write_soon,
-    write_without_waiting,
 )
 from tests.metrics import loop_write_count
 from tests.sqlite_files import write_lock_held
@@ -57,29 +56,29 @@ def stored_names(path: Path) -> list[str]:
         return [name for (name,) in db.execute("SELECT name FROM item ORDER BY id")]
 
 
-def test_a_write_is_committed_and_returns_what_its_work_returned(sqlite_file):
+async def test_a_write_is_committed_and_returns_what_its_work_returned(sqlite_file):
     alias, path = sqlite_file
 
-    assert write_without_waiting(alias, insert("a", "b")) == 2
+    assert await write_soon(alias, insert("a", "b"), tries=1) == 2
 
     assert stored_names(path) == ["a", "b"]
 
 
-def test_nothing_is_written_while_another_connection_holds_the_write_lock(sqlite_file):
+async def test_nothing_is_written_while_another_connection_holds_the_write_lock(sqlite_file):
     alias, path = sqlite_file
     with write_lock_held(path):
-        assert write_without_waiting(alias, insert("a")) is None
+        assert await write_soon(alias, insert("a"), tries=1) is None
 
     assert stored_names(path) == []
 
 
-def test_a_write_goes_through_once_the_lock_is_released(sqlite_file):
+async def test_a_write_goes_through_once_the_lock_is_released(sqlite_file):
     alias, path = sqlite_file
     with write_lock_held(path) as other:
-        write_without_waiting(alias, insert("refused"))
+        await write_soon(alias, insert("refused"), tries=1)
         other.execute("COMMIT")
 
-    assert write_without_waiting(alias, insert("a")) == 1
+    assert await write_soon(alias, insert("a"), tries=1) == 1
     assert stored_names(path) == ["a"]
 
 
@@ -116,17 +115,17 @@ async def test_a_write_that_fails_is_not_tried_again(sqlite_file):
     assert stored_names(path) == []
 
 
-def test_the_statements_keep_djangos_placeholders_and_percent_signs(sqlite_file):
+async def test_the_statements_keep_djangos_placeholders_and_percent_signs(sqlite_file):
     alias, _ = sqlite_file
 
     def select(cursor: sqlite3.Cursor) -> str:
         return cursor.execute("SELECT '100%%' || %s", ["!"]).fetchone()[0]
 
     # The second run converts the statement from what the first kept.
-    assert [write_without_waiting(alias, select) for _ in range(2)] == ["100%!", "100%!"]
+    assert [await write_soon(alias, select, tries=1) for _ in range(2)] == ["100%!", "100%!"]
 
 
-def test_the_loops_connection_is_set_as_the_database_is_but_never_waits(sqlite_file):
+async def test_the_loops_connection_is_set_as_the_database_is_but_never_waits(sqlite_file):
     alias, _ = sqlite_file
     connections.settings[alias]["OPTIONS"] = {
         "init_command": "PRAGMA busy_timeout=20000;PRAGMA mmap_size=1048576;"
@@ -136,7 +135,7 @@ def test_the_loops_connection_is_set_as_the_database_is_but_never_waits(sqlite_f
         names = ("mmap_size", "busy_timeout", "wal_autocheckpoint", "foreign_keys")
         return {name: cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in names}
 
-    assert write_without_waiting(alias, pragmas) == {
+    assert await write_soon(alias, pragmas, tries=1) == {
         "mmap_size": 1048576,
         "busy_timeout": 0,
         "wal_autocheckpoint": 0,
@@ -144,16 +143,16 @@ def test_the_loops_connection_is_set_as_the_database_is_but_never_waits(sqlite_f
     }
 
 
-def test_a_failing_statement_takes_the_whole_transaction_back(sqlite_file):
+async def test_a_failing_statement_takes_the_whole_transaction_back(sqlite_file):
     alias, path = sqlite_file
 
-    assert write_without_waiting(alias, insert("a", "b", "a")) is None
+    assert await write_soon(alias, insert("a", "b", "a"), tries=1) is None
 
     assert stored_names(path) == []
-    assert write_without_waiting(alias, insert("c")) == 1
+    assert await write_soon(alias, insert("c"), tries=1) == 1
 
 
-def test_an_error_of_the_work_itself_is_raised_and_nothing_is_written(sqlite_file):
+async def test_an_error_of_the_work_itself_is_raised_and_nothing_is_written(sqlite_file):
     alias, path = sqlite_file
 
     def fails(cursor: sqlite3.Cursor) -> int:
@@ -161,29 +160,29 @@ def test_an_error_of_the_work_itself_is_raised_and_nothing_is_written(sqlite_fil
         raise ValueError("not a database error")
 
     with pytest.raises(ValueError):
-        write_without_waiting(alias, fails)
+        await write_soon(alias, fails, tries=1)
 
     assert stored_names(path) == []
 
 
-def test_a_database_in_memory_is_left_to_django(db):
+async def test_a_database_in_memory_is_left_to_django(db):
     # The test database: its rows belong to the test's transaction, on Django's connection.
     called = []
 
-    assert write_without_waiting("default", called.append) is None
+    assert await write_soon("default", called.append, tries=1) is None
     assert called == []
 
 
-def test_nothing_runs_on_the_loop_with_the_fast_path_off(sqlite_file, settings):
+async def test_nothing_runs_on_the_loop_with_the_fast_path_off(sqlite_file, settings):
     alias, path = sqlite_file
     settings.QV_FAST_API_PATH = False
 
-    assert write_without_waiting(alias, insert("a")) is None
+    assert await write_soon(alias, insert("a"), tries=1) is None
 
     assert stored_names(path) == []
 
 
-def test_the_write_ahead_log_is_checkpointed_by_a_thread_of_its_own(sqlite_file):
+async def test_the_write_ahead_log_is_checkpointed_by_a_thread_of_its_own(sqlite_file):
     alias, path = sqlite_file
     size_before = path.stat().st_size
 
@@ -192,11 +191,11 @@ def test_the_write_ahead_log_is_checkpointed_by_a_thread_of_its_own(sqlite_file)
         return True
 
     for _ in range(CHECKPOINT_EVERY_COMMITS - 1):
-        write_without_waiting(alias, insert_large)
+        await write_soon(alias, insert_large, tries=1)
     # The loop's connection never checkpoints: every row is still in the log alone.
     assert path.stat().st_size == size_before
 
-    write_without_waiting(alias, insert_large)
+    await write_soon(alias, insert_large, tries=1)
 
     deadline = time.monotonic() + CHECKPOINT_WAIT_SECONDS
     while path.stat().st_size < CHECKPOINT_EVERY_COMMITS * ROW_BYTES:

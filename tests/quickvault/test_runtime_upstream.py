@@ -156,7 +156,7 @@ WORKAROUNDS = (
     ),
     Workaround(
         name="short SQLite writes of API requests run on the event loop",
-        where="quickvault/runtime/loop_writes.py (write_without_waiting, sqlite_file, "
+        where="quickvault/runtime/loop_writes.py (write_soon, sqlite_file, "
         "_connection: placeholders, connection settings and in-memory names as Django's)",
         upstream=(
             "django.db.backends.sqlite3.base:SQLiteCursorWrapper",
