@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import timedelta
@@ -91,6 +92,14 @@ def test_health_answers_through_the_lambda_handler():
     assert response["statusCode"] == 200
     assert response["headers"]["content-type"].startswith("application/json")
     assert answer_body(response)["checks"]["database"] == "ok"
+
+
+def test_the_handler_answers_where_the_thread_has_no_event_loop_set():
+    asyncio.set_event_loop(None)
+
+    response = handler(http_api_event("GET", "/api/v1/health"), LambdaContext())
+
+    assert response["statusCode"] == 200
 
 
 @pytest.mark.parametrize("base64_body", [False, True], ids=["plain body", "base64 body"])
