@@ -103,7 +103,8 @@ class QuickVaultASGIHandler(ASGIHandler):
         token = SyncToAsync.thread_sensitive_context.set(self.api_sync_context)
         self.api_requests += 1
         if self.api_requests == FREEZE_AFTER_REQUESTS:
-            freeze_long_lived_objects()
+            # Requests are in flight: a full collection now would stall every one of them.
+            freeze_long_lived_objects(collect_first=False)
         try:
             await self.handle_api(scope, receive, send)
         finally:
@@ -218,15 +219,21 @@ def get_application() -> QuickVaultASGIHandler:
     return handler
 
 
-def freeze_long_lived_objects() -> None:
+def freeze_long_lived_objects(*, collect_first: bool = True) -> None:
     """Move every object alive now out of the cyclic collector's sight.
 
     A worker holds some hundred thousand objects that live as long as it does: modules,
     classes, functions, pools. A full collection scanned them all, and stalled the event loop,
     and every request in flight, for 100-200 ms a few times a minute. Full collections are made
     rarer too (FULL_COLLECTION_THRESHOLD).
+
+    With `collect_first`, a full collection first frees the garbage there is, so none of it is
+    kept for good. Without it (requests in flight, which that collection would stall for 40-50
+    ms), what garbage there is stays: a worker's requests leave no reference cycles, and what
+    its start left was collected by the first freeze.
     """
-    gc.collect()
+    if collect_first:
+        gc.collect()
     gc.freeze()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_COLLECTION_THRESHOLD)
