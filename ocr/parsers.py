@@ -124,6 +124,7 @@ def check_normalised_size(lines: list[str], *, name: str) -> None:
     pass in C over at most QV_MAX_TOTAL_CHARS characters."""
     from ocr.errors import payload_too_large  # see BoundedJSONParser.parse
 
+    max_line_chars, max_total_chars = settings.QV_MAX_LINE_CHARS, settings.QV_MAX_TOTAL_CHARS
     total = 0
     for line in lines:
         # The quick check (no copy) passes nearly every line; only the others are normalised,
@@ -132,18 +133,18 @@ def check_normalised_size(lines: list[str], *, name: str) -> None:
             length = len(line)
         else:
             length = len(unicodedata.normalize("NFKC", line))
-        if length > settings.QV_MAX_LINE_CHARS:
+        if length > max_line_chars:
             raise payload_too_large(
-                f"A line is over {settings.QV_MAX_LINE_CHARS} characters once normalised (NFKC).",
-                {name: {"maxLineChars": settings.QV_MAX_LINE_CHARS, "normalization": "NFKC"}},
+                f"A line is over {max_line_chars} characters once normalised (NFKC).",
+                {name: {"maxLineChars": max_line_chars, "normalization": "NFKC"}},
             )
         total += length
-        if total > settings.QV_MAX_TOTAL_CHARS:
+        if total > max_total_chars:
             break
-    if total > settings.QV_MAX_TOTAL_CHARS:
+    if total > max_total_chars:
         raise payload_too_large(
-            f"More than {settings.QV_MAX_TOTAL_CHARS} characters in all once normalised (NFKC).",
-            {name: {"maxTotalChars": settings.QV_MAX_TOTAL_CHARS, "normalization": "NFKC"}},
+            f"More than {max_total_chars} characters in all once normalised (NFKC).",
+            {name: {"maxTotalChars": max_total_chars, "normalization": "NFKC"}},
         )
 
 
@@ -155,19 +156,19 @@ def check_size_limits(data: Any, *, prefix: str = "") -> None:
     if not isinstance(raw_texts, list):
         return
     name = f"{prefix}rawTexts"
-    if len(raw_texts) > settings.QV_MAX_LINES:
-        raise payload_too_large(
-            f"More than {settings.QV_MAX_LINES} lines.", {name: {"maxLines": settings.QV_MAX_LINES}}
-        )
+    max_lines = settings.QV_MAX_LINES
+    max_line_chars, max_total_chars = settings.QV_MAX_LINE_CHARS, settings.QV_MAX_TOTAL_CHARS
+    if len(raw_texts) > max_lines:
+        raise payload_too_large(f"More than {max_lines} lines.", {name: {"maxLines": max_lines}})
     lines = [line for line in raw_texts if isinstance(line, str)]
-    if any(len(line) > settings.QV_MAX_LINE_CHARS for line in lines):
+    if any(len(line) > max_line_chars for line in lines):
         raise payload_too_large(
-            f"A line is over {settings.QV_MAX_LINE_CHARS} characters.",
-            {name: {"maxLineChars": settings.QV_MAX_LINE_CHARS}},
+            f"A line is over {max_line_chars} characters.",
+            {name: {"maxLineChars": max_line_chars}},
         )
-    if sum(len(line) for line in lines) > settings.QV_MAX_TOTAL_CHARS:
+    if sum(len(line) for line in lines) > max_total_chars:
         raise payload_too_large(
-            f"More than {settings.QV_MAX_TOTAL_CHARS} characters in all.",
-            {name: {"maxTotalChars": settings.QV_MAX_TOTAL_CHARS}},
+            f"More than {max_total_chars} characters in all.",
+            {name: {"maxTotalChars": max_total_chars}},
         )
     check_normalised_size(lines, name=name)
