@@ -20,6 +20,7 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 from ocr.models import OcrRequest, RequestStatus
 from quickvault.runtime import asgi_application
 from quickvault.runtime.handler import (
+    FREEZE_AFTER_REQUESTS,
     QuickVaultASGIHandler,
     freeze_long_lived_objects,
     release_connections,
@@ -283,3 +284,31 @@ def test_a_warm_worker_makes_full_collections_rarer_than_python_does():
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_the_freeze_of_a_warm_worker_makes_no_collection_under_its_requests(api_key):
+    app = QuickVaultASGIHandler()
+    app.api_requests = FREEZE_AFTER_REQUESTS - 1
+    frozen_before = gc.get_freeze_count()
+    thresholds = gc.get_threshold()
+    started: list[int] = []
+
+    def record(phase: str, info: dict) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    # Automatic collections off: any collection seen is one the handler asked for.
+    gc.disable()
+    gc.callbacks.append(record)
+    try:
+        response = signed_analyze(app, api_key, ID_CARD)
+        frozen = gc.get_freeze_count() - frozen_before
+    finally:
+        gc.callbacks.remove(record)
+        gc.enable()
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+    assert response.status == 200
+    assert frozen > 0
+    assert started == []
