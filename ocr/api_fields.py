@@ -4,6 +4,7 @@ so that the schema and the API agree."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -76,7 +77,29 @@ class DocumentTypeKeyField(StrictCharField):
     }
 )
 class RawTextsField(serializers.ListField):
-    """The OCR lines: a non-empty list of strings, at least one of them not blank."""
+    """The OCR lines: a non-empty list of strings, at least one of them not blank. Each line is
+    taken as sent: blank lines too, and no whitespace trimmed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_empty", False)
+        super().__init__(child=StrictCharField(allow_blank=True, trim_whitespace=False), **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        # DRF validates a list one item at a time through the child field, some ten calls a
+        # line. Lines that all pass the child's checks (a string, no NUL, no lone surrogate)
+        # are taken here at once; the others go through DRF, for its errors by line.
+        if (
+            type(data) is list
+            and data
+            and all(type(line) is str for line in data)
+            and not _UNSTORABLE.search("".join(data))
+        ):
+            return list(data)
+        return super().to_internal_value(data)
+
+
+# What the child's validators refuse in a line: NUL, and lone surrogates.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @extend_schema_field(

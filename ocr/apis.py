@@ -169,9 +169,7 @@ class AnalyzeInputSerializer(serializers.Serializer):
     documentType = DocumentTypeKeyField(
         required=False, allow_null=True, allow_blank=True, max_length=64
     )
-    rawTexts = RawTextsField(
-        child=StrictCharField(allow_blank=True, trim_whitespace=False), allow_empty=False
-    )
+    rawTexts = RawTextsField()
     options = AnalyzeOptionsSerializer(required=False)
 
     def validate_rawTexts(self, value: list[str]) -> list[str]:
