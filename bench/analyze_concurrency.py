@@ -46,7 +46,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.cpu import cpu_sample, cpu_shares  # noqa: E402
+from bench.cpu import cpu_sample, cpu_shares, python_loop_seconds  # noqa: E402
 from ocr.casegen import SAMPLE_SET  # noqa: E402
 from ocr.evaluation import load_cases  # noqa: E402
 from tests.signing import signature_headers  # noqa: E402
@@ -290,7 +290,9 @@ async def load(
     return outcome
 
 
-def report(outcome: Outcome, *, args: argparse.Namespace, database: str) -> dict[str, Any]:
+def report(
+    outcome: Outcome, *, args: argparse.Namespace, database: str, loop_seconds: float
+) -> dict[str, Any]:
     ok = len(outcome.seconds)
     ideal = args.concurrency / args.latency
     throughput = ok / outcome.elapsed if outcome.elapsed else 0.0
@@ -324,6 +326,7 @@ def report(outcome: Outcome, *, args: argparse.Namespace, database: str) -> dict
             else None
         ),
         "cores": os.cpu_count(),
+        "pythonLoopSeconds": round(loop_seconds, 3),
     }
 
 
@@ -352,6 +355,13 @@ def print_report(figures: dict[str, Any]) -> None:
         rows.append(("cpu (cores)", f"{used} (of {figures['cores']})"))
     if figures["serverCpuMsPerAnswer"] is not None:
         rows.append(("server cpu", f"{figures['serverCpuMsPerAnswer']:.2f} ms per answer"))
+    rows.append(
+        (
+            "machine speed",
+            f"{figures['pythonLoopSeconds']:.2f} s for a Python loop of ten million additions "
+            "(before the run)",
+        )
+    )
     for status, sample in figures["failureSamples"].items():
         rows.append((f"a {status} answer", sample))
     width = max(len(name) for name, _ in rows)
@@ -411,6 +421,8 @@ def main() -> int:
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, exit_on_signal)
     documents = load_documents()
+    # Before anything starts, so the run's own load does not slow it.
+    loop_seconds = python_loop_seconds()
     fake = serve = None
     with tempfile.TemporaryDirectory(prefix="qv-bench-") as scratch_dir:
         scratch = Path(scratch_dir)
@@ -453,7 +465,7 @@ def main() -> int:
         finally:
             stop(serve)
             stop(fake)
-    figures = report(outcome, args=args, database=database)
+    figures = report(outcome, args=args, database=database, loop_seconds=loop_seconds)
     print_report(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,3 +50,19 @@ def cpu_shares(before: CpuSample | None, after: CpuSample | None, seconds: float
     machine = (after.machine_busy - before.machine_busy) / hertz / seconds
     shares["other processes"] = max(0.0, machine - sum(shares.values()))
     return {name: round(share, 2) for name, share in shares.items()}
+
+
+# Ten million additions at a module's level (names looked up in a dict, as in a one-line
+# `python -c`, the form bench/README.md quotes): under half a second on a quiet core of this
+# project's CI machines, and up to four times that in their slow spells.
+SPEED_LOOP = compile(
+    "total = 0\nfor number in range(10_000_000):\n    total += number\n", "<speed>", "exec"
+)
+
+
+def python_loop_seconds() -> float:
+    """Seconds this process takes for SPEED_LOOP: how fast the machine runs Python code right
+    now, which a shared host changes from hour to hour."""
+    started = time.perf_counter()
+    exec(SPEED_LOOP, {})
+    return time.perf_counter() - started
