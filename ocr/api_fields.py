@@ -4,13 +4,13 @@ so that the schema and the API agree."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ocr.parsers import UNSTORABLE
 from prompts.document_types import DocumentTypeKey
 
 
@@ -86,20 +86,17 @@ class RawTextsField(serializers.ListField):
 
     def to_internal_value(self, data: Any) -> list[str]:
         # DRF validates a list one item at a time through the child field, some ten calls a
-        # line. Lines that all pass the child's checks (a string, no NUL, no lone surrogate)
-        # are taken here at once; the others go through DRF, for its errors by line.
+        # line. Lines that all pass the child's checks (a string, none of the characters
+        # UNSTORABLE finds: NUL, lone surrogates) are taken here at once; the others go
+        # through DRF, for its errors by line.
         if (
             type(data) is list
             and data
             and all(type(line) is str for line in data)
-            and not _UNSTORABLE.search("".join(data))
+            and not UNSTORABLE.search("".join(data))
         ):
             return list(data)
         return super().to_internal_value(data)
-
-
-# What the child's validators refuse in a line: NUL, and lone surrogates.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @extend_schema_field(

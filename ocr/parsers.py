@@ -29,7 +29,8 @@ _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _AS_PARENS = bytes.maketrans(b"[{]}", b"(())")
 # A \uD800-\uDFFF escape: where none is in the text, no decoded string holds a surrogate.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# What no database of the service stores in text: NUL, and lone surrogates.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
 
 
@@ -61,7 +62,7 @@ def storable(value: Any) -> Any:
     """`value` with every string (keys too) freed of NUL and lone surrogates, each replaced by
     U+FFFD; lists, tuples and dicts are walked (their depth is bounded where they come from)."""
     if isinstance(value, str):
-        return _UNSTORABLE.sub(REPLACEMENT, value) if _UNSTORABLE.search(value) else value
+        return UNSTORABLE.sub(REPLACEMENT, value) if UNSTORABLE.search(value) else value
     if isinstance(value, dict):
         return {storable(key): storable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
