@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -30,6 +32,33 @@ def healthy(port: int) -> bool:
             return r.status == 200
     except (urllib.error.URLError, OSError):
         return False
+
+
+def manage(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    """``manage.py`` with `args`, run in `env` from the project's root; the finished process,
+    whatever its exit status, with its output as text."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def managed(*args: str, env: dict[str, str], timeout: float = 120) -> str:
+    """``manage`` of a command that must succeed; the last line it printed ("" for none)."""
+    done = manage(*args, env=env, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def create_key(env: dict[str, str], name: str, *options: str) -> tuple[str, str]:
+    """A key made by ``manage.py create_api_key`` with `options`: (key id, secret)."""
+    key = json.loads(managed("create_api_key", name, *options, "--json", env=env))
+    return key["keyId"], key["secret"]
 
 
 def server_env(scratch: Path, *, drop: set[str]) -> dict[str, str]:

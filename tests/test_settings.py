@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import TEST_ENVIRONMENT
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT, free_port, manage
 
 UNREACHABLE_DATABASE = "postgres://nobody@127.0.0.1:9/none"
 
@@ -22,17 +22,6 @@ def clean_env(**overrides: str) -> dict[str, str]:
     dropped = {*TEST_ENVIRONMENT, "DEBUG", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL"}
     env = {name: value for name, value in os.environ.items() if name not in dropped}
     return env | overrides
-
-
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_check_deploy_passes_with_a_key_the_hosts_and_a_database(tmp_path):

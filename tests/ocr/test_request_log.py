@@ -7,8 +7,6 @@ import contextlib
 import json
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,7 +19,7 @@ from ocr import request_log
 from ocr.models import OcrRequest, RequestStatus
 from quickvault.runtime.loop_writes import SQLITE_ENGINE
 from tests.metrics import loop_write_count
-from tests.servers import ROOT, server_env, serving
+from tests.servers import create_key, managed, server_env, serving
 from tests.signing import SignedClient, signature_headers
 from tests.sqlite_files import write_lock_held
 
@@ -145,13 +143,7 @@ def migrated_sqlite_file(tmp_path_factory):
     keeps it; tests take copies of it."""
     scratch = tmp_path_factory.mktemp("migrated")
     env = server_env(scratch, drop={"DATABASE_URL", "REDIS_URL"})
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        check=True,
-    )
+    managed("migrate", "--noinput", env=env)
     return scratch / "db.sqlite3"
 
 
@@ -244,17 +236,8 @@ def sqlite_server(tmp_path_factory):
         scratch, drop={"DATABASE_URL", "REDIS_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL"}
     )
     with serving(env, log_path=scratch / "serve.log") as port:
-        command = ["manage.py", "create_api_key", "concurrency", "--rate-limit", "0", "--json"]
-        created = subprocess.run(
-            [sys.executable, *command],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        key = json.loads(created.stdout.strip().splitlines()[-1])
-        yield port, (key["keyId"], key["secret"]), scratch / "db.sqlite3", scratch / "serve.log"
+        key = create_key(env, "concurrency", "--rate-limit", "0")
+        yield port, key, scratch / "db.sqlite3", scratch / "serve.log"
 
 
 def post(port: int, key: tuple[str, str], path: str, data: dict) -> tuple[int, bytes]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -28,7 +26,7 @@ from tests.documents import ID_CARD, ID_FIELDS
 from tests.fakes.openai_server import sleep
 from tests.security.asgi_harness import exchange, http_scope
 from tests.security.test_replay import send
-from tests.servers import ROOT, server_env, serving
+from tests.servers import create_key, server_env, serving
 from tests.signing import SignedClient, signature_headers
 
 pytestmark = pytest.mark.django_db
@@ -238,18 +236,12 @@ def two_workers(tmp_path_factory, fake_openai_server):
         "OPENAI_API_KEY": "sk-test-not-a-real-key",
     }
     with serving(env, log_path=scratch / "serve.log") as port:
-        yield port, lambda quota=None: create_key(env, quota)
+        yield port, lambda quota=None: key_with_quota(env, quota)
 
 
-def create_key(env: dict[str, str], quota: int | None) -> tuple[str, str]:
-    command = ["manage.py", "create_api_key", "idempotency", "--rate-limit", "0", "--json"]
-    if quota is not None:
-        command += ["--daily-request-quota", str(quota)]
-    created = subprocess.run(
-        [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    key = json.loads(created.stdout.strip().splitlines()[-1])
-    return key["keyId"], key["secret"]
+def key_with_quota(env: dict[str, str], quota: int | None) -> tuple[str, str]:
+    quota_options = () if quota is None else ("--daily-request-quota", str(quota))
+    return create_key(env, "idempotency", "--rate-limit", "0", *quota_options)
 
 
 def signed_copies(key_id: str, secret: str, body: bytes, **headers: str) -> list[tuple]:

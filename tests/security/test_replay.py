@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -24,7 +22,7 @@ from django_ratelimit.core import _get_window
 from ocr.models import UsedNonce
 from ocr.tasks import purge_used_nonces
 from tests.documents import ID_CARD
-from tests.servers import ROOT, server_env, serving
+from tests.servers import create_key, server_env, serving
 from tests.signing import signature_headers
 
 ANALYZE = "/api/v1/ocr/analyze"
@@ -43,16 +41,7 @@ def two_workers(tmp_path_factory):
     scratch = tmp_path_factory.mktemp("two-workers")
     env = server_env(scratch, drop={"OPENAI_API_KEY", "OPENAI_BASE_URL"})
     with serving(env, log_path=scratch / "serve.log") as port:
-        yield port, lambda rate_limit: create_key(env, rate_limit)
-
-
-def create_key(env: dict[str, str], rate_limit: int) -> tuple[str, str]:
-    command = ["manage.py", "create_api_key", "replay", "--rate-limit", str(rate_limit), "--json"]
-    created = subprocess.run(
-        [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    key = json.loads(created.stdout.strip().splitlines()[-1])
-    return key["keyId"], key["secret"]
+        yield port, lambda rate_limit: create_key(env, "replay", "--rate-limit", str(rate_limit))
 
 
 def wait_for_a_fresh_window(key_id: str) -> None:

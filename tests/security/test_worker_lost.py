@@ -38,7 +38,7 @@ import redis
 from ocr.casegen import SAMPLE_SET
 from ocr.evaluation import load_cases
 from quickvault.celery import app
-from tests.servers import ROOT, server_env
+from tests.servers import ROOT, managed, server_env
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("REDIS_URL"),
@@ -54,19 +54,6 @@ CELERY = str(Path(sys.executable).with_name("celery"))
 
 def bank_cards() -> list[dict]:
     return [c for c in load_cases(SAMPLE_SET) if c["documentType"] == "bankCard"][:CASES]
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=WAIT_SECONDS,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
 
 ENQUEUE = """
@@ -149,8 +136,8 @@ def worker_env(tmp_path, fake_openai_server):
         "OPENAI_BASE_URL": fake_openai_server.base_url,
         "OPENAI_API_KEY": "sk-test-not-a-real-key",
     }
-    manage(env, "migrate", "--noinput")
-    manage(env, "seed")
+    managed("migrate", "--noinput", env=env)
+    managed("seed", env=env)
     yield env
     fake_openai_server.configure()
 
@@ -170,7 +157,8 @@ def test_a_task_whose_worker_process_is_killed_is_delivered_again_and_completes(
             "queue": queue,
             "cases": "".join(json.dumps(case) + "\n" for case in bank_cards()),
         }
-        run_id = int(manage(worker_env, "shell", "-c", ENQUEUE.format(params=json.dumps(params))))
+        enqueue = ENQUEUE.format(params=json.dumps(params))
+        run_id = int(managed("shell", "-c", enqueue, env=worker_env))
         wait_for(lambda: fake.calls > 0, "the task to reach the model", worker=first, log=log)
         # Stop the first worker taking tasks, so that the task goes to the new worker.
         replies = app.control.cancel_consumer(
@@ -191,7 +179,7 @@ def test_a_task_whose_worker_process_is_killed_is_delivered_again_and_completes(
             lambda: "succeeded" in log.read_text(), "the task to succeed", worker=second, log=log
         )
         before, after = json.loads(
-            manage(worker_env, "shell", "-c", FIGURES_TWICE.format(run_id=run_id))
+            managed("shell", "-c", FIGURES_TWICE.format(run_id=run_id), env=worker_env)
         )
     finally:
         for worker in (first, second):
