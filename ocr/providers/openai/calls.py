@@ -408,7 +408,13 @@ async def _with_retries(
     except AttemptError as error:
         if not _is_transient(error):
             raise
-        first_failure: AttemptError | None = error
+        first_failures = [error]
+
+    async def again() -> Completion:
+        if first_failures:
+            raise first_failures.pop()
+        return await attempt()
+
     retrying = AsyncRetrying(
         stop=stop_after_attempt(max(1, settings.OPENAI_MAX_ATTEMPTS)) | _stop_at(deadline),
         wait=_wait,
@@ -416,13 +422,7 @@ async def _with_retries(
         before_sleep=_log_retry,
         reraise=True,
     )
-    async for retry in retrying:
-        with retry:
-            if first_failure is not None:
-                failure, first_failure = first_failure, None
-                raise failure
-            return await attempt()
-    raise AssertionError("tenacity stops by raising (reraise=True)")  # pragma: no cover
+    return await retrying(again)
 
 
 async def complete(
