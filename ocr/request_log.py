@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -31,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, connections, router, transaction
-from django.db.models import AutoField
-from django.db.models.sql import InsertQuery
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import AutoField, Field
 
 from ocr import metrics, rollups
 from ocr.masking import mask_sensitive
@@ -116,31 +117,57 @@ def insert_statements(rows: list[OcrRequest]) -> list[tuple[list[OcrRequest], st
     """The INSERT statements for `rows`, as many rows to a statement as the database takes,
     each with its rows.
 
-    They are compiled here, before the database is touched: bulk_create would open a
-    transaction first and hold SQLite's one write lock (which every worker process shares)
-    through all of its Python work, where these statements hold it only while they run.
-    """
+    They are made here, before the database is touched: bulk_create would open a transaction
+    first and hold SQLite's one write lock (which every worker process shares) through all of
+    its Python work, where these statements hold it only while they run. Each value is the
+    field's own ``get_db_prep_save`` of its ``pre_save``, as Django's compiler takes it."""
     connection = compiling_connection(router.db_for_write(OcrRequest))
-    fields = [
-        f
-        for f in OcrRequest._meta.concrete_fields
-        if not f.generated and not isinstance(f, AutoField)
-    ]
+    fields = _inserted_fields()
     for row in rows:
         row._prepare_related_fields_for_save(operation_name="bulk_create")
     size = max(1, connection.ops.bulk_batch_size(fields, rows))
     statements: list[tuple[list[OcrRequest], str, tuple]] = []
     for start in range(0, len(rows), size):
         chunk = rows[start : start + size]
-        query = InsertQuery(OcrRequest)
-        query.insert_values(fields, chunk)
-        # One statement for the chunk where the database inserts many rows at once.
-        compiled = query.get_compiler(connection=connection).as_sql()
-        if len(compiled) == 1:
-            statements.append((chunk, *compiled[0]))
-        else:
-            statements.extend(([row], *one) for row, one in zip(chunk, compiled, strict=True))
+        params = tuple(
+            field.get_db_prep_save(field.pre_save(row, add=True), connection)
+            for row in chunk
+            for field in fields
+        )
+        statements.append((chunk, insert_statement(connection, rows=len(chunk)), params))
     return statements
+
+
+@functools.cache
+def _inserted_fields() -> list[Field]:
+    return [
+        f
+        for f in OcrRequest._meta.concrete_fields
+        if not f.generated and not isinstance(f, AutoField)
+    ]
+
+
+# Kept by database vendor and number of rows, up to batches of KEPT_STATEMENT_ROWS (larger ones
+# are rare, and their text long): Django's compiler wrote the same text for every request, and
+# took longer to write it than the database takes to run it.
+_insert_statements: dict[tuple[str, int], str] = {}
+KEPT_STATEMENT_ROWS = 64
+
+
+def insert_statement(connection: BaseDatabaseWrapper, *, rows: int) -> str:
+    """The INSERT of `rows` log rows, for the database of `connection`, with ``%s``
+    placeholders: each row's values in the order of ``_inserted_fields``."""
+    statement = _insert_statements.get((connection.vendor, rows))
+    if statement is not None:
+        return statement
+    quote = connection.ops.quote_name
+    fields = _inserted_fields()
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * rows)
+    statement = f"INSERT INTO {quote(OcrRequest._meta.db_table)} ({columns}) VALUES {values}"
+    if rows <= KEPT_STATEMENT_ROWS:
+        _insert_statements[(connection.vendor, rows)] = statement
+    return statement
 
 
 def execute(statement: str, params: tuple) -> None:

@@ -10,13 +10,17 @@ import sqlite3
 import time
 import urllib.error
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from asgiref.sync import async_to_sync
+from cryptography.fernet import Fernet
 
 from ocr import request_log
-from ocr.models import OcrRequest, RequestStatus
+from ocr.models import ApiKey, OcrRequest, RequestStatus
 from quickvault.runtime.loop_writes import SQLITE_ENGINE
 from tests.metrics import loop_write_count
 from tests.servers import create_key, managed, server_env, serving
@@ -222,6 +226,54 @@ def test_a_bad_row_fails_alone(api_key):
     assert outcomes[0] is None and outcomes[2] is None
     assert outcomes[1] is not None
     assert OcrRequest.objects.count() == 2
+
+
+def every_field_set(key: ApiKey, number: int) -> OcrRequest:
+    """A log row with a value of its own in every column the log writes."""
+    return OcrRequest(
+        request_id=uuid.uuid4(),
+        api_key=key,
+        document_type="passport",
+        template_version="v3",
+        experiment_variant="b",
+        provider="openai",
+        model="gpt-test",
+        status=RequestStatus.SUCCESS,
+        error_code="",
+        confidence=0.875,
+        field_confidence={"passportNumber": 0.9},
+        fields={"name": f"张三 {number}", "passportNumber": "E12*****78"},
+        validation={"passportNumber": {"valid": True}},
+        warnings=["mrz_mismatch"],
+        processing_time_ms=1234 + number,
+        cached=True,
+        prompt_tokens=321,
+        completion_tokens=54,
+        cost=Decimal("0.001234"),
+        prompt_tokens_unmerged=400,
+        batch_id=uuid.uuid4(),
+        raw_text="P<CHNZHANG<<SAN\nline two",
+        created_at=datetime(2026, 11, 30, 8, 15, 30, 123456, tzinfo=UTC),
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [1, 3, request_log.KEPT_STATEMENT_ROWS + 1])
+def test_every_value_of_inserted_rows_reads_back_as_written(api_key, settings, count):
+    # With a key, so that the raw text is stored too (encrypted).
+    settings.RAW_TEXT_ENCRYPTION_KEY = [Fernet.generate_key().decode()]
+    key, _ = api_key
+    rows = [every_field_set(key, number) for number in range(count)]
+
+    statements = request_log.insert_statements(rows)
+    outcomes = request_log.insert_rows(rows, statements=statements)
+
+    assert [row for chunk, _, _ in statements for row in chunk] == rows
+    assert outcomes == [None] * count
+    columns = [field.attname for field in OcrRequest._meta.concrete_fields if field.attname != "id"]
+    for row in rows:
+        stored = OcrRequest.objects.get(request_id=row.request_id)
+        assert {c: getattr(stored, c) for c in columns} == {c: getattr(row, c) for c in columns}
 
 
 # --- a real server on SQLite ----------------------------------------------------------------
