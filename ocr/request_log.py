@@ -7,7 +7,7 @@ and always on PostgreSQL, the writes are group-committed: each request queues it
 until it is committed; a task of its event loop inserts every queued row in one INSERT statement
 (one thread hop, one pooled connection, one brief hold of SQLite's write lock) for many requests,
 instead of one each queueing on the database, and then the rows queued meanwhile. With one
-request at a time it is the single insert it would be anyway. The statement is compiled before
+request at a time it is the single insert it would be anyway. The statement is made before
 the database is touched, so the lock that SQLite's writers (every worker process) share is held
 only while it runs.
 
@@ -184,7 +184,7 @@ def insert_rows(
     *,
     statements: list[tuple[list[OcrRequest], str, tuple]] | None = None,
 ) -> list[Exception | None]:
-    """Insert `rows`, by `statements` where they are compiled already (``insert_statements``).
+    """Insert `rows`, by `statements` where they are made already (``insert_statements``).
     Returns, per row, None once it is committed or the error that kept it out: a statement that
     fails is retried row by row, so a bad row (its key deleted meanwhile, say) does not take the
     other requests' rows down with it."""
@@ -261,7 +261,7 @@ async def _write_batch(batch: list[_QueuedRow]) -> None:
         if await write_on_loop(rows, tries=LOCK_TRIES):
             outcomes: list[Exception | None] = [None] * len(rows)
         else:
-            # Compiled on the event loop: the database thread then holds the GIL, which the
+            # Made on the event loop: the database thread then holds the GIL, which the
             # loop waits for, only while it hands the statements to the driver.
             statements = insert_statements(rows)
             outcomes = await sync_to_async(write_rows)(rows, statements=statements)
@@ -299,7 +299,7 @@ async def write_on_loop(rows: list[OcrRequest], *, tries: int) -> bool:
     them."""
     alias = router.db_for_write(OcrRequest)
     if sqlite_file(alias) is None:
-        # Not compiled here for nothing: the database thread's path compiles its own.
+        # Not made here for nothing: the database thread's path makes its own.
         return False
     statements = insert_statements(rows)
     tally = rollups.tally_of(rows)
