@@ -196,15 +196,25 @@ def test_model_gets_the_controls_prompt(experiment, api_key, signed_client, fake
     assert CANDIDATE_MARKER not in fake_openai.requests[-1].messages[0]["content"]
 
 
-def test_batch_merges_the_items_of_one_variant(experiment, signed_client, fake_openai):
-    items = [card_numbered(n) for n in range(12)]
+def cards_of_variant(experiment, api_key, name: str, count: int) -> list[dict]:
+    """The first ``count`` numbered cards that ``api_key`` sends to variant ``name``."""
+    cards = (card_numbered(n) for n in range(1000))
+    chosen = (c for c in cards if expected_variant(experiment, api_key, c).name == name)
+    return [next(chosen) for _ in range(count)]
+
+
+def test_batch_merges_the_items_of_one_variant(experiment, api_key, signed_client, fake_openai):
+    # Three of each, well under OPENAI_BATCH_MAX_ITEMS, so each variant fits one merged call.
+    items = [
+        *cards_of_variant(experiment, api_key, "control", 3),
+        *cards_of_variant(experiment, api_key, "candidate", 3),
+    ]
 
     results = signed_client.post_json(BATCH, {"items": items}).json()["results"]
 
-    variants = {r["experiment"]["variant"] for r in results}
-    assert len(fake_openai.requests) == len(variants)
+    assert [r["experiment"]["variant"] for r in results] == ["control"] * 3 + ["candidate"] * 3
     with_marker = [CANDIDATE_MARKER in r.messages[0]["content"] for r in fake_openai.requests]
-    assert sorted(with_marker) == sorted(v == "candidate" for v in variants)
+    assert sorted(with_marker) == [False, True]
 
 
 @pytest.fixture
