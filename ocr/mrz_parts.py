@@ -21,6 +21,7 @@ from ocr.lookalikes import (
     MRZ_TO_DIGIT,
     MRZ_TO_LETTER,
 )
+from ocr.normalize import without_spaces
 
 TD3_LENGTH = 44
 # Passport field keys and the MrzResult attributes that hold them.
@@ -99,7 +100,6 @@ class MrzResult:
         return bool(self.checks) and all(self.checks.values())
 
 
-_SPACE_RE = re.compile(r"\s+")
 _TO_FILLER = str.maketrans(dict.fromkeys(MRZ_FILLER_LOOKALIKES, "<"))
 # Stray marks at the ends (a bar, a dot) are not part of the zone.
 _EDGE_MARKS_RE = re.compile(r"^[^A-Z0-9<]+|[^A-Z0-9<]+$")
@@ -120,7 +120,7 @@ _MRZ_CHARS_RE = re.compile(r"[A-Z0-9<]+")
 def clean_line(line: str) -> str:
     """An OCR line in the zone's alphabet: upper case, no spaces, guillemets read as fillers,
     stray marks dropped where the line is a zone line."""
-    text = _SPACE_RE.sub("", _fillers_read(line).upper())
+    text = without_spaces(_fillers_read(line).upper())
     inside = _NOT_MRZ_RE.sub("", text)
     zone_like = "<" in inside or len(inside) >= MIN_FILLERLESS_ZONE_LINE
     if zone_like and len(inside) >= MIN_ZONE_SHARE * len(text):

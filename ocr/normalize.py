@@ -20,14 +20,18 @@ _EDGE_MARKS = "|丨¦—–-_~'‘’\"`·•・,，。:：;；!！、 "
 _EDGE_TOKENS = frozenset({"一", "I", "l", "l1", "1l", "::", "丨", "|", "国徽"})
 _MIDDLE_DOTS = "·•・‧∙⋅"
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
-_SPACE_RUNS_RE = re.compile(r"\s+")
 _LATIN_OR_DIGIT_RE = re.compile(r"[A-Za-z0-9]")
 
 
 def nfkc(raw: str) -> str:
     """NFKC (full-width to half-width) with every run of white space made one space, stripped."""
-    text = unicodedata.normalize("NFKC", raw)
-    return _SPACE_RUNS_RE.sub(" ", text).strip()
+    # str.split's white space is re's \s (both are Unicode's), at a third of the cost of a sub.
+    return " ".join(unicodedata.normalize("NFKC", raw).split())
+
+
+def without_spaces(text: str) -> str:
+    """`text` with every white space character taken out."""
+    return "".join(text.split())
 
 
 def _join_spaces(text: str) -> str:
@@ -270,7 +274,6 @@ _COUNTRY_KEYS = {_NOT_NAME_RE.sub("", k): v for k, v in COUNTRY_NAMES.items()}
 _NAME_SEPARATORS_RE = re.compile(r"[/|]")
 _COUNTRY_CODE_RE = re.compile(r"[A-Z]{3}|D")
 _CODE_SPACING_RE = re.compile(rf"[\s{_MIDDLE_DOTS}]")
-_SPACE_RE = re.compile(r"\s")
 _NON_DIGITS_RE = re.compile(r"\D")
 _CREDIT_RE = re.compile(r"信用|贷记|CREDIT")
 _DEBIT_RE = re.compile(r"借记|储蓄|DEBIT")
@@ -300,7 +303,7 @@ def normalize_code(raw: str) -> str | None:
 def normalize_digits(raw: str) -> str | None:
     """Digits only (6222 0212 ... is 62220212...); O and l/I read for 0 and 1 among digits."""
     text = nfkc(raw)
-    if sum(c.isdigit() for c in text) < max(1, len(_SPACE_RE.sub("", text)) // 2):
+    if sum(c.isdigit() for c in text) < max(1, len(without_spaces(text)) // 2):
         return None
     text = text.translate(ONE_ZERO_TO_DIGIT)
     digits = _NON_DIGITS_RE.sub("", text)

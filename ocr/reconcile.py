@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from ocr.grounding import OcrText, compact, fold, index_text, is_grounded, trusted_lines
 from ocr.mrz import MrzResult
+from ocr.normalize import without_spaces
 from ocr.validators import RESIDENT_ID_FIELDS, validate_document, validate_value
 from prompts.document_types import DocumentTypeKey, FieldSpec
 
@@ -82,14 +83,13 @@ class Reconciled:
     ceilings: dict[str, float] = field(default_factory=dict)
 
 
-_SPACE_RE = re.compile(r"\s")
 _MRZ_SPACING_RE = re.compile(r"[\s<\-]")
 
 
 def _same(a: str | None, b: str | None) -> bool:
     if a is None or b is None:
         return a is b
-    return _SPACE_RE.sub("", a).upper() == _SPACE_RE.sub("", b).upper()
+    return without_spaces(a).upper() == without_spaces(b).upper()
 
 
 def _distance(a: str, b: str) -> int:

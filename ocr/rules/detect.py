@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from ocr.mrz import find_mrz
+from ocr.normalize import without_spaces
 from ocr.rules import values as v
 from ocr.rules.lines import clean_line
 from prompts.document_types import DocumentTypeKey
@@ -85,12 +86,11 @@ _COMPILED_KEYWORDS = {
     doc: tuple((re.compile(pattern), weight) for pattern, weight in words)
     for doc, words in KEYWORDS.items()
 }
-_SPACE_RE = re.compile(r"\s")
 
 
 def _scores(lines: Sequence[str]) -> dict[DocumentTypeKey, float]:
     cleaned = [clean_line(line) for line in lines]
-    text = _SPACE_RE.sub("", "\n".join(cleaned)).upper()
+    text = without_spaces("\n".join(cleaned)).upper()
     scores = {
         doc: sum(weight for pattern, weight in words if pattern.search(text))
         for doc, words in _COMPILED_KEYWORDS.items()

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from ocr.normalize import without_spaces
 from ocr.rules.lines import GAP
 from ocr.rules.rule import FieldRule
 
@@ -23,7 +24,6 @@ _MARKS = " |丨一—-'·.:："
 # Marks trimmed off the ends of every piece of text.
 _PIECE_EDGES = " :：|丨"
 
-_SPACE_RE = re.compile(r"\s")
 _LABEL_HALVES_RE = re.compile(r"\s*/\s*")
 _LATIN_RE = re.compile(r"[A-Za-z]")
 
@@ -41,7 +41,7 @@ def _label_regex(label: str) -> str:
 
 
 def _label_weight(label: str) -> int:
-    return len(_SPACE_RE.sub("", label))
+    return len(without_spaces(label))
 
 
 def _first_character(label: str) -> str | None:
@@ -168,7 +168,7 @@ def _chinese_labels(rules: Sequence[FieldRule]) -> dict[str, int]:
     out: dict[str, int] = {}
     for i, rule in enumerate(rules):
         for label in rule.labels:
-            compact = _SPACE_RE.sub("", label)
+            compact = without_spaces(label)
             if _CJK_LABEL_RE.fullmatch(compact):
                 out.setdefault(compact, i)
     return out
@@ -192,11 +192,11 @@ def restore_split_labels(lines: Sequence[str], rules: Sequence[FieldRule]) -> li
     labels = _chinese_labels(rules)
     out = [unicodedata.normalize("NFKC", line).strip() for line in lines]
     for i, line in enumerate(out):
-        compact = _SPACE_RE.sub("", line)
+        compact = without_spaces(line)
         if not compact or compact in labels:
             continue
         firsts = [label for label in labels if label.startswith(compact) and label != compact]
-        following = _SPACE_RE.sub("", out[i + 1]) if i + 1 < len(out) else ""
+        following = without_spaces(out[i + 1]) if i + 1 < len(out) else ""
         joined = [f for f in firsts if following.startswith(f[len(compact) :])]
         if _one_rule(labels, joined):
             label = _one_rule(labels, joined)

@@ -14,7 +14,6 @@ _NOISE_WORDS = re.compile(
     r"^(国徽|\(?[副正]\s*本\)?|\(\d-\d\)|二维码|照片|PHOTO|[\W_]{1,4})$", re.IGNORECASE
 )
 _WIDE_GAP_RE = re.compile(r"\s{3,}")
-_SPACE_RUNS_RE = re.compile(r"\s+")
 
 # Document titles: printed on every card of a kind, never a field's value.
 _TITLE = re.compile(
@@ -28,7 +27,8 @@ def clean_line(raw: str) -> str:
     """NFKC (full-width to half-width) with white space made one space, except that a wide gap
     (where OCR merged two columns into one line) is kept as three spaces."""
     parts = _WIDE_GAP_RE.split(unicodedata.normalize("NFKC", raw).strip())
-    return GAP.join(_SPACE_RUNS_RE.sub(" ", part) for part in parts)
+    # The parts of a stripped line have no white space at their ends: a run there is the gap.
+    return GAP.join(" ".join(part.split()) for part in parts)
 
 
 def is_noise(text: str) -> bool:

@@ -8,7 +8,13 @@ import re
 from collections.abc import Sequence
 
 from ocr.mrz import PASSPORT_FIELD_ATTRIBUTES, MrzResult, find_mrz
-from ocr.normalize import nfkc, normalize_country, normalize_date, normalize_text
+from ocr.normalize import (
+    nfkc,
+    normalize_country,
+    normalize_date,
+    normalize_text,
+    without_spaces,
+)
 from ocr.rules.doctypes import accept, one
 from ocr.rules.engine import run_engine
 from ocr.rules.lines import GAP, clean_line
@@ -33,7 +39,6 @@ MIN_CHECKS_HOLDING = 3
 _TYPE_LINE = re.compile(r"^P[A-Z<]?\s+([A-Z]{3}|D)\s+([A-Z0-9]{6,9})$")
 _LATIN_NAME_RE = re.compile(r"[A-Z][A-Z' \-]*")
 _LATIN_OR_DIGIT_RE = re.compile(r"[A-Z0-9]")
-_SPACE_RE = re.compile(r"\s")
 _NUMBER_RE = re.compile(r"[A-Z0-9]{6,9}")
 _GENDER_RE = re.compile(r"^\s*(男|女)?\s*/?\s*(M|F)?(?![A-Z])")
 _MRZ_LINE_RE = re.compile(r"[A-Z0-9<]{10,}")
@@ -53,7 +58,7 @@ def _latin_part(raw: str) -> str | None:
 
 def _read_number(raw: str) -> str | None:
     """A passport number: 6-9 letters and digits, with digits in it."""
-    text = _SPACE_RE.sub("", nfkc(raw).upper())
+    text = without_spaces(nfkc(raw).upper())
     ok = _NUMBER_RE.fullmatch(text) and sum(c.isdigit() for c in text) >= 3
     return text if ok else None
 
@@ -119,7 +124,7 @@ VIZ_RULES = (
 
 
 def _is_mrz_line(line: str) -> bool:
-    text = _SPACE_RE.sub("", nfkc(line).upper()).replace("«", "<")
+    text = without_spaces(nfkc(line).upper()).replace("«", "<")
     if not _MRZ_LINE_RE.fullmatch(text):
         return False
     return "<" in text or (len(text) >= 30 and sum(c.isdigit() for c in text) >= 6)

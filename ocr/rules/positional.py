@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ocr.normalize import normalize_country
+from ocr.normalize import normalize_country, without_spaces
 from ocr.rules import values as v
 from ocr.rules.doctypes import DRIVER_LICENSE, ID_CARD, read_gender
 from ocr.rules.labels import LabelMatcher
@@ -50,22 +50,17 @@ MAX_CARD_LINES = 120
 MIN_FOUND_PIECE = 3
 _GENDER_BESIDE_RE = re.compile(rf"^([男女])\s*([{v.CJK}A-Za-z]{{1,8}})?$")
 _CJK_ONLY_RE = re.compile(rf"[{v.CJK}]+")
-_SPACES_RE = re.compile(r"\s+")
-
-
-def _compact(text: str) -> str:
-    return _SPACES_RE.sub("", text)
 
 
 def read_ethnicity_word(raw: str) -> str | None:
     """One of the 56 ethnic groups (汉, 土家, 汉族), as printed; None for any other text."""
-    text = _compact(raw)
+    text = without_spaces(raw)
     return text if text.removesuffix("族") in ETHNICITIES else None
 
 
 def read_nationality_word(raw: str) -> str | None:
     """A country's name as a nationality is printed (中国, CHINA); None for any other text."""
-    text = _compact(raw)
+    text = without_spaces(raw)
     if _CJK_ONLY_RE.fullmatch(text) or text.upper() == "CHINA":
         return text if normalize_country(text) is not None else None
     return None
@@ -132,10 +127,10 @@ class ShapeReader:
     def _is_found(self, text: str) -> bool:
         """Whether the text is a value the label engine found, or a piece of one (a wrapped
         line; a piece this short may be a value of its own: 汉 in 武汉市公安局)."""
-        compact = _compact(text)
+        compact = without_spaces(text)
         return any(
-            compact == _compact(c.value)
-            or (len(compact) >= MIN_FOUND_PIECE and compact in _compact(c.value))
+            compact == without_spaces(c.value)
+            or (len(compact) >= MIN_FOUND_PIECE and compact in without_spaces(c.value))
             for c in self.found.values()
         )
 
@@ -168,11 +163,11 @@ class ShapeReader:
 
     def gender_and(self, key: str, read_beside: Callable[[str], str | None]) -> None:
         """The sex, and ``key`` printed beside it (女 汉, 男中国) or as the next text."""
-        hit = self.only(lambda t: t if _GENDER_BESIDE_RE.match(_compact(t)) else None)
+        hit = self.only(lambda t: t if _GENDER_BESIDE_RE.match(without_spaces(t)) else None)
         if hit is None:
             return
         i, text = hit
-        m = _GENDER_BESIDE_RE.match(_compact(text))
+        m = _GENDER_BESIDE_RE.match(without_spaces(text))
         beside = read_beside(m[2]) if m and m[2] else None
         if m is None or (m[2] and beside is None):
             return
@@ -237,7 +232,7 @@ class ShapeReader:
 def _name_apart(text: str) -> list[str]:
     """A name and the sex beside it (张三 男 中国) as two texts; any other text as it is."""
     name, _, rest = text.partition(" ")
-    if rest and v.read_person_name(name) and _GENDER_BESIDE_RE.match(_compact(rest)):
+    if rest and v.read_person_name(name) and _GENDER_BESIDE_RE.match(without_spaces(rest)):
         return [name, rest]
     return [text] if text else []
 

@@ -4,6 +4,7 @@ import pytest
 
 from ocr.normalize import (
     century_year,
+    nfkc,
     normalize_card_type,
     normalize_code,
     normalize_country,
@@ -14,7 +15,19 @@ from ocr.normalize import (
     normalize_valid_until,
     normalize_value,
     normalize_year_month,
+    without_spaces,
 )
+
+# Tab, no-break, ideographic and em spaces, and a line separator: white space phones' OCR sends.
+ODD_SPACES = "\t\u00a0\u3000\u2003\u2028"
+
+
+def test_nfkc_makes_each_run_of_any_white_space_one_space_and_strips_the_ends():
+    assert nfkc(f"{ODD_SPACES}ＡＢ{ODD_SPACES}１２ 3{ODD_SPACES}") == "AB 12 3"
+
+
+def test_without_spaces_takes_out_every_kind_of_white_space():
+    assert without_spaces(f"G1{ODD_SPACES}234 5\n678") == "G12345678"
 
 
 def test_text_removes_spaces_and_line_breaks_inside_chinese():
