@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+
+from ocr.normalize import without_spaces
 
 Case = dict
 ExtractFn = Callable[[Case], dict[str, str | None]]
@@ -25,7 +26,7 @@ def values_match(expected: str | None, got: str | None) -> bool:
         return expected is None and got is None
 
     def canon(value: str) -> str:
-        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value))).upper()
+        return without_spaces(unicodedata.normalize("NFKC", str(value))).upper()
 
     return canon(expected) == canon(got)
 

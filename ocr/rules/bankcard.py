@@ -156,7 +156,6 @@ _COMPOUND_SURNAMES = (
 _NOT_LATIN_RE = re.compile(r"[^A-Z ]")
 # The shortest run ending in 银行: two names on one line are two names.
 _CHINESE_BANK_RE = re.compile(rf"([{v.CJK}]{{2,14}}?银行)")
-_SPACE_RUNS_RE = re.compile(r"\s+")
 
 
 def _latin_key(text: str) -> str:
@@ -212,7 +211,7 @@ def _printed_banks(lines: Sequence[str]) -> list[str]:
 
 def _english_bank(lines: Sequence[str]) -> Candidate | None:
     for line in lines:
-        key = _SPACE_RUNS_RE.sub(" ", _latin_key(line))
+        key = " ".join(_latin_key(line).split())
         for chinese, aliases in BANKS:
             if key in aliases:
                 if len(key) > MAX_ABBREVIATION_LENGTH:
