@@ -252,7 +252,7 @@ _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = (
 
 
 async def _write_batch(batch: list[_QueuedRow]) -> None:
-    """Insert the batch on the event loop where SQLite's write lock is free within a few turns
+    """Insert the batch on the event loop where SQLite's write lock is free within a few tries
     (``write_on_loop``), else on the thread of the request that started the writing task
     (its connection, as Django expects; in tests the test's transaction), and settle every
     row's future, whatever happens."""
@@ -294,8 +294,8 @@ async def _write_queued(queue: _LoopQueue) -> None:
 async def write_on_loop(rows: list[OcrRequest], *, tries: int) -> bool:
     """Insert `rows` and add them to the rollups, in one transaction, on the event loop where
     SQLite's write lock is free (``quickvault.runtime.loop_writes.write_soon``: `tries` tries,
-    after a turn of the loop each time another process held the lock; one try never gives the
-    loop up); False, with nothing written, where it was not or the database thread must write
+    after a short wait each time another process held the lock; one try never gives the loop
+    up); False, with nothing written, where it was not or the database thread must write
     them."""
     alias = router.db_for_write(OcrRequest)
     if sqlite_file(alias) is None:

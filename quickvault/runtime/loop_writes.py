@@ -8,8 +8,8 @@ turns of the loop and, under load, tens of milliseconds (README.md, workaround 6
 
 ``write_soon`` runs such a write on the calling thread (the event loop's), on a connection of
 that thread's own, in one transaction that takes SQLite's write lock at once or not at all. Where
-another process holds the lock it tries again after a turn of the loop, a few times: by then the
-other process has most often committed. Where the lock stays held, or a statement fails, nothing
+another process holds the lock it tries again after a short wait, a few times: by then the other
+process has most often committed. Where the lock stays held, or a statement fails, nothing
 is written and it returns None: the caller then writes through Django on the database thread, as
 it would without this module, where the busy timeout waits and the errors are handled and
 logged. So the event loop never waits for a lock, and every outcome but the quick one takes the
@@ -49,8 +49,13 @@ SQLITE_ENGINE = "django.db.backends.sqlite3"
 CHECKPOINT_EVERY_COMMITS = 200
 # Statements differ by their columns, not their values: a handful at most.
 CONVERTED_STATEMENTS_KEPT = 64
-# Tries of a write on the event loop (``write_soon``) before it goes to the database thread.
-LOCK_TRIES = 3
+# How long a write on the event loop (``write_soon``) that found SQLite's write lock held waits
+# before each of its next tries: the other worker holds the lock for a fraction of a
+# millisecond, or a few when its process waits for a core, while a turn of a quiet event loop
+# takes microseconds. All of them (7.5 ms) are less than the database thread's hop under load.
+LOCK_RETRY_WAITS_SECONDS = (0.0005, 0.001, 0.002, 0.004)
+# Tries of a write on the event loop before it goes to the database thread.
+LOCK_TRIES = len(LOCK_RETRY_WAITS_SECONDS) + 1
 
 WRITES = Counter(
     "quickvault_sqlite_loop_writes",
@@ -149,10 +154,9 @@ async def write_soon(
     transaction, and return what it returns once committed. `work` executes statements as
     Django writes them (``%s`` placeholders) and must not return None.
 
-    Where another process holds SQLite's write lock, the write is tried again after a turn of
-    the event loop, `tries` times in all: the other worker holds the lock for a fraction of a
-    millisecond, and a turn of a busy loop takes longer. Each try takes the lock at once or not
-    at all, so the loop never waits for it.
+    Where another process holds SQLite's write lock, the write is tried again after waiting
+    LOCK_RETRY_WAITS_SECONDS (the loop serves other requests meanwhile), `tries` times in all.
+    Each try takes the lock at once or not at all, so the loop never waits for it.
 
     Returns None, with nothing written, where the database is not SQLite in a file (or the fast
     path is off), where the lock was held at every try, or where a statement or the commit
@@ -164,7 +168,8 @@ async def write_soon(
         return None
     for attempt in range(tries):
         if attempt:
-            await asyncio.sleep(0)
+            waits = LOCK_RETRY_WAITS_SECONDS
+            await asyncio.sleep(waits[min(attempt, len(waits)) - 1])
         try:
             return _write(alias, path, work)
         except _LockBusy:

@@ -82,13 +82,16 @@ async def test_a_write_goes_through_once_the_lock_is_released(sqlite_file):
     assert stored_names(path) == ["a"]
 
 
-async def test_a_write_refused_for_the_lock_is_tried_again_after_a_turn_of_the_loop(sqlite_file):
+async def test_a_write_refused_for_the_lock_is_tried_again_after_a_wait(sqlite_file):
     alias, path = sqlite_file
     with write_lock_held(path) as other:
         refusals = loop_write_count("busy")
         write = asyncio.ensure_future(write_soon(alias, insert("a"), tries=2))
-        # Runs after the first try, before the second.
-        asyncio.get_running_loop().call_soon(other.execute, "COMMIT")
+        # The other writer commits two turns of the loop after the first try: a quiet loop
+        # turns in microseconds, sooner than another process commits, so a second try one
+        # turn after the first would find the lock still held.
+        loop = asyncio.get_running_loop()
+        loop.call_soon(loop.call_soon, other.execute, "COMMIT")
 
         assert await write == 1
 
