@@ -40,6 +40,7 @@ from ocr.models import ApiKey, Feedback, OcrRequest
 from ocr.parsers import check_size_limits, storable
 from prompts.configuration import Configuration, aget_configuration
 from quickvault import circuit
+from quickvault.runtime.turns import off_turn, pause
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class AsyncApiView(AsyncAPIView):
             # usually read without waiting, and gathering it beside authentication cost the
             # request two turns of the event loop, longer under load than the read.
             await authenticate(request)
+            await pause()
             if self.uses_configuration:
                 self.configuration = await aget_configuration()
             self.initial(request, *args, **kwargs)
@@ -239,7 +241,7 @@ class AnalyzeApi(AsyncApiView):
     async def serve(self, request: Request, api_key: ApiKey) -> Response:
         item = parse_analyze_item(request.data)
         if api_key.rate_limit:
-            await sync_to_async(enforce_rate_limit)(request=request, api_key=api_key, analyses=1)
+            await off_turn(enforce_rate_limit)(request=request, api_key=api_key, analyses=1)
         await quotas.enforce_daily_quotas(api_key=api_key, analyses=1)
         analysis = await pipeline.analyze(
             api_key=api_key, item=item, configuration=self.configuration
@@ -289,7 +291,7 @@ class BatchAnalyzeApi(AsyncApiView):
             except ApiError as error:
                 parsed.append(error)
         if api_key.rate_limit:
-            await sync_to_async(enforce_rate_limit)(
+            await off_turn(enforce_rate_limit)(
                 request=request,
                 api_key=api_key,
                 analyses=sum(1 for item in parsed if not isinstance(item, ApiError)),

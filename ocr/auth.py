@@ -18,7 +18,6 @@ import uuid
 from dataclasses import dataclass
 
 import jwt
-from asgiref.sync import sync_to_async
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
@@ -31,6 +30,7 @@ from rest_framework import authentication
 from ocr.errors import AuthFailure, Unauthorized, service_unavailable
 from ocr.models import ApiKey, ApiKeyStatus, IdempotencyRecord, RateCounter, UsedNonce
 from quickvault.runtime.loop_writes import compiling_connection, write_soon
+from quickvault.runtime.turns import off_turn
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ async def find_active_key(key_id: str) -> ApiKey | None:
     database, which fills the cache."""
     api_key = await cache.aget(ApiKey.cache_key(key_id))
     if api_key is None:
-        api_key = await sync_to_async(active_key_from_db)(key_id)
+        api_key = await off_turn(active_key_from_db)(key_id)
         if api_key is not None:
             await cache.aset(ApiKey.cache_key(key_id), api_key, settings.QV_API_KEY_CACHE_SECONDS)
     return api_key
@@ -132,7 +132,7 @@ def record_use(api_key: ApiKey) -> None:
 async def touch_last_used(api_key: ApiKey) -> None:
     # At most once a minute per key, so the log of use does not become a write per request.
     if await cache.aadd(touched_cache_key(api_key), 1, timeout=60):
-        await sync_to_async(record_use)(api_key)
+        await off_turn(record_use)(api_key)
 
 
 @dataclass(frozen=True)
@@ -261,12 +261,12 @@ async def claim_nonce(*, key_id: str, nonce: str, lifetime_seconds: int) -> bool
         ),
     )
     if fresh is None:
-        fresh = await sync_to_async(UsedNonce.claim)(
+        fresh = await off_turn(UsedNonce.claim)(
             key_id=key_id, nonce=nonce, lifetime_seconds=lifetime_seconds
         )
     if time.monotonic() >= _next_nonce_purge:
         _next_nonce_purge = time.monotonic() + NONCE_PURGE_INTERVAL_SECONDS
-        await sync_to_async(purge_expired_rows)()
+        await off_turn(purge_expired_rows)()
     return fresh
 
 

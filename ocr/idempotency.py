@@ -25,7 +25,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from drf_spectacular.utils import OpenApiParameter
@@ -34,6 +33,7 @@ from rest_framework.response import Response
 
 from ocr import idempotency_records
 from ocr.errors import ApiError, invalid_request
+from quickvault.runtime.turns import off_turn, waiting
 
 HEADER = "Idempotency-Key"
 VALID_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -138,7 +138,8 @@ async def respond(
             return Response(found.data, status=found.status)
         if time.monotonic() >= deadline:
             raise in_progress()
-        await asyncio.sleep(POLL_SECONDS)
+        async with waiting():
+            await asyncio.sleep(POLL_SECONDS)
 
 
 async def serve_and_keep(
@@ -214,7 +215,7 @@ class DatabaseStore(Store):
 
     @staticmethod
     async def claim_or_find(claim: Claim) -> tuple[bool | None, Record | None]:
-        claimed, found = await sync_to_async(idempotency_records.claim_or_find)(
+        claimed, found = await off_turn(idempotency_records.claim_or_find)(
             key_id=claim.key_id,
             idempotency_key=claim.key,
             fingerprint=claim.fingerprint,
@@ -226,7 +227,7 @@ class DatabaseStore(Store):
 
     @staticmethod
     async def keep(claim: Claim, *, status: int, data: Any) -> None:
-        await sync_to_async(idempotency_records.keep)(
+        await off_turn(idempotency_records.keep)(
             key_id=claim.key_id,
             idempotency_key=claim.key,
             fingerprint=claim.fingerprint,
@@ -237,6 +238,6 @@ class DatabaseStore(Store):
 
     @staticmethod
     async def release(claim: Claim) -> None:
-        await sync_to_async(idempotency_records.release)(
+        await off_turn(idempotency_records.release)(
             key_id=claim.key_id, idempotency_key=claim.key, fingerprint=claim.fingerprint
         )

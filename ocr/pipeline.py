@@ -24,7 +24,6 @@ Staff-edited configuration comes from the one snapshot the request holds
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -55,6 +54,7 @@ from ocr.providers.openai.calls import shared_deadline
 from prompts.configuration import Configuration, TypeConfig
 from prompts.models import Experiment, PromptTemplate
 from quickvault.concurrency import together
+from quickvault.runtime.turns import give_way, pause
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,10 @@ async def analyze_batch(
         await together(
             [extract(jobs=group, configuration=configuration) for group in groups.values()]
         )
-    for index, job in jobs.items():
+    await pause()
+    for position, (index, job) in enumerate(jobs.items()):
+        if position:
+            await give_way()
         outcomes[index] = await settle(api_key=api_key, job=job)
     return [outcome for outcome in outcomes if outcome is not None]
 
@@ -266,10 +269,11 @@ async def extract(*, jobs: list[Job], configuration: Configuration) -> None:
     for index, document in enumerate(documents):
         if index:
             # Each document's work is bounded (the size limits hold after normalisation);
-            # between documents the event loop serves other requests, so a batch never holds
-            # it for long.
-            await asyncio.sleep(0)
+            # between documents other requests are served, so a batch never holds the event
+            # loop for long.
+            await give_way()
         rules_results.append(run_rules(document))
+    await pause()
     if uses_model():
         model_results = await read_with_model(
             documents=documents,
@@ -279,11 +283,12 @@ async def extract(*, jobs: list[Job], configuration: Configuration) -> None:
         )
     else:
         model_results = [None] * len(jobs)
+    await pause()
     for index, (job, model_result, rules_result) in enumerate(
         zip(jobs, model_results, rules_results, strict=True)
     ):
         if index:
-            await asyncio.sleep(0)
+            await give_way()
         try:
             job.outcome = checked_analysis(
                 job=job,
@@ -333,11 +338,11 @@ async def read_with_model(
     provider = get_provider("openai")
     results = await timed_extract(provider, documents=documents, template=template, model=model)
     missing = [i for i, result in enumerate(results) if isinstance(result, MissingItemError)]
-    alone = await asyncio.gather(
-        *(
+    alone = await together(
+        [
             timed_extract(provider, documents=[documents[i]], template=template, model=model)
             for i in missing
-        )
+        ]
     )
     for index, (result,) in zip(missing, alone, strict=True):
         results[index] = result

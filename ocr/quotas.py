@@ -26,7 +26,6 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
@@ -34,6 +33,7 @@ from ocr.analysis import Analysis
 from ocr.errors import ApiError
 from ocr.models import ApiKey, RateCounter
 from quickvault.counters import DatabaseCounterCache
+from quickvault.runtime.turns import off_turn
 
 # The counters outlive their day by this much, so a clock a little behind still finds them.
 EXPIRY_MARGIN_SECONDS = 3600
@@ -67,7 +67,7 @@ def in_database() -> bool:
 async def read(key: str) -> int | None:
     """The counter `key`; None where it is missing or the cache cannot be reached."""
     if in_database():
-        return await sync_to_async(database_counters().get)(key)
+        return await off_turn(database_counters().get)(key)
     return await cache.aget(key)
 
 
@@ -76,7 +76,7 @@ async def add(key: str, amount: int) -> int | None:
     the new count, or None where the cache cannot be reached."""
     ttl = counter_ttl()
     if in_database():
-        return await sync_to_async(database_counters().add_to)(key, amount, ttl)
+        return await off_turn(database_counters().add_to)(key, amount, ttl)
     try:
         return await cache.aincr(key, amount)
     except ValueError:

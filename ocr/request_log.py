@@ -45,6 +45,7 @@ from quickvault.runtime.loop_writes import (
     sqlite_file,
     write_soon,
 )
+from quickvault.runtime.turns import waiting
 
 if TYPE_CHECKING:
     from ocr.analysis import Analysis
@@ -331,7 +332,8 @@ async def write_row(row: OcrRequest) -> None:
         # for its row, and the batch, its row and the others, is written all the same. The
         # request waits for its row alone, so it goes on as soon as that is committed.
         queue.writer = loop.create_task(_write_queued(queue))
-    await queued.committed
+    async with waiting():
+        await queued.committed
 
 
 async def write_row_or_retry(row: OcrRequest) -> None:

@@ -23,7 +23,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -38,6 +37,7 @@ from prompts.models import (
     ModelRoute,
     PromptTemplate,
 )
+from quickvault.runtime.turns import off_turn
 
 GENERATION_KEY = "config:generation"
 # How stale a snapshot may be where no generation can tell (see the module docstring).
@@ -242,7 +242,7 @@ async def aget_configuration() -> Configuration:
         generation = await cache.aget(GENERATION_KEY)
     snapshot = _kept(generation)
     if snapshot is None:
-        snapshot = await sync_to_async(_keep_or_load)(generation)
+        snapshot = await off_turn(_keep_or_load)(generation)
     return snapshot
 
 

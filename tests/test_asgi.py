@@ -5,6 +5,7 @@ both must serve the API alike."""
 from __future__ import annotations
 
 import gc
+import json
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -26,7 +27,13 @@ from quickvault.runtime.handler import (
     release_connections,
 )
 from tests.documents import ID_CARD, ID_FIELDS
-from tests.quickvault.asgi_requests import ANALYZE, asgi_post, signed_analyze
+from tests.quickvault.asgi_requests import (
+    ANALYZE,
+    asgi_post,
+    asgi_post_together,
+    signed_analyze,
+    signed_analyze_headers,
+)
 
 T = TypeVar("T")
 
@@ -268,6 +275,20 @@ def test_an_analysis_the_model_answered_leaves_none_of_its_objects_to_the_collec
     # The test's own event loop, closed after the call, leaves its sockets; nothing else may.
     request_objects = {"ocr", "rest_framework", "tenacity", "django", "openai", "prompts"}
     assert not {module.split(".")[0] for module in left_to_collector} & request_objects
+
+
+def test_an_analysis_waiting_for_the_model_lets_the_next_one_be_served(
+    fast_app, api_key, fake_openai
+):
+    fake_openai.latency = 0.3
+    body = json.dumps({**ID_CARD, "options": {"useCache": False}}).encode()
+
+    responses = asgi_post_together(
+        fast_app, ANALYZE, [(body, signed_analyze_headers(api_key, body)) for _ in range(2)]
+    )
+
+    assert [response.json()["provider"] for response in responses] == ["openai", "openai"]
+    assert fake_openai.max_in_flight == 2
 
 
 # CPython's defaults: collections of the young, middle and full generations.

@@ -3,7 +3,9 @@
 Every workaround that leans on a framework's private internals lives in this package (see its
 README.md): ``handler`` (the ASGI handler and the API's database thread), ``middleware_chain``
 (the middleware chain of API requests, run on the event loop), ``cache`` (cache backends whose
-async methods need no thread) and ``loop_writes`` (short SQLite writes on the event loop).
+async methods need no thread), ``loop_writes`` (short SQLite writes on the event loop),
+``turns`` (API requests take turns on the event loop) and ``model_transport`` (the model client's
+exchange done without a request's turn).
 ``QV_FAST_API_PATH`` (on by default) picks them; off, the service runs on Django's, and
 django-redis's, stock code.
 

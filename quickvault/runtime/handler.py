@@ -26,6 +26,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
 
 from quickvault.runtime import API_PREFIX
+from quickvault.runtime.turns import in_turn, pause
 
 # By then the first requests have imported what loads lazily (the model client's modules and
 # connection pools among them): that too lives as long as the process.
@@ -129,6 +130,7 @@ class QuickVaultASGIHandler(ASGIHandler):
 
         async def process_request(request, send):
             response = await self.run_get_response(request)
+            await pause()
             with contextlib.suppress(asyncio.CancelledError):  # the client hung up meanwhile
                 await self.send_response(response, send)
             return response
@@ -136,7 +138,7 @@ class QuickVaultASGIHandler(ASGIHandler):
         # As in Django: answer, unless the client disconnects first.
         tasks = [
             asyncio.create_task(self.listen_for_disconnect(receive)),
-            asyncio.create_task(process_request(request, send)),
+            asyncio.create_task(in_turn(lambda: process_request(request, send))),
         ]
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in tasks:

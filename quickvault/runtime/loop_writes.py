@@ -38,6 +38,7 @@ from django.db.backends.sqlite3.base import SQLiteCursorWrapper
 from prometheus_client import Counter
 
 from quickvault.runtime import fast_api_path
+from quickvault.runtime.turns import waiting
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +170,8 @@ async def write_soon(
     for attempt in range(tries):
         if attempt:
             waits = LOCK_RETRY_WAITS_SECONDS
-            await asyncio.sleep(waits[min(attempt, len(waits)) - 1])
+            async with waiting():
+                await asyncio.sleep(waits[min(attempt, len(waits)) - 1])
         try:
             return _write(alias, path, work)
         except _LockBusy:

@@ -1,9 +1,10 @@
 """Fails when the framework code that quickvault/runtime (and ocr/apis.py) mirrors changes upstream.
 
-Each workaround copies, or leans on, private code of Django, asgiref, django-redis, DRF, adrf and
-the middlewares it runs inline. Their sources are pinned here by sha256, with the versions they
-were pinned on; an upgrade that changes one fails this test instead of breaking the fast path
-silently. To re-pin after checking (see quickvault/runtime/README.md):
+Each workaround copies, or leans on, private code of Django, asgiref, django-redis, DRF, adrf, the
+middlewares it runs inline and the OpenAI SDK's vendored aiohttp transport. Their sources are
+pinned here by sha256, with the versions they were pinned on; an upgrade that changes one fails
+this test instead of breaking the fast path silently. To re-pin after checking (see
+quickvault/runtime/README.md):
 
     .venv/bin/python -m tests.quickvault.test_runtime_upstream
 
@@ -165,6 +166,15 @@ WORKAROUNDS = (
         ),
     ),
     Workaround(
+        name="the model client's exchange is awaited without the request's turn",
+        where="quickvault/runtime/model_transport.py (model_transport, ExchangeOutsideTurn)",
+        upstream=(
+            "openai._vendor.httpx_aiohttp.transport:AiohttpTransport.__init__",
+            "openai._vendor.httpx_aiohttp.transport:AiohttpTransport.handle_async_request",
+            "openai._vendor.httpx_aiohttp.client:Httpx2AiohttpClient._init_transport",
+        ),
+    ),
+    Workaround(
         name="API views authenticate on the event loop",
         where="ocr/apis.py (AsyncApiView.async_dispatch, authenticate)",
         upstream=(
@@ -189,6 +199,7 @@ PACKAGES = (
     "adrf",
     "django-prometheus",
     "whitenoise",
+    "openai",
 )
 
 # The versions the sources below were read from.
@@ -200,6 +211,7 @@ PINNED_VERSIONS = {
     "adrf": "0.1.14",
     "django-prometheus": "2.5.0",
     "whitenoise": "6.12.0",
+    "openai": "3.57.0",
 }
 
 # sha256 of inspect.getsource() of each upstream name.
@@ -404,6 +416,15 @@ PINNED = {
     ),
     "django.db.backends.sqlite3.creation:DatabaseCreation.is_in_memory_db": (
         "de9a9f1f40284b135dcb9d4378919e4b15cbc765dcab174e66a6ef05ac2ec540"
+    ),
+    "openai._vendor.httpx_aiohttp.transport:AiohttpTransport.__init__": (
+        "e8e373852473a87ca47006c94ad55c118ef148b142d36e3cc7903bfe802e2e6f"
+    ),
+    "openai._vendor.httpx_aiohttp.transport:AiohttpTransport.handle_async_request": (
+        "685989131a3a46dc3a08c7fcc3b544ab6582868d222adc7706b75e9e0b028e11"
+    ),
+    "openai._vendor.httpx_aiohttp.client:Httpx2AiohttpClient._init_transport": (
+        "34d437ae77e75e9dfd4182707ac99f3657fe12c50fcba5752cab0dcf2a24beec"
     ),
     "adrf.views:APIView.async_dispatch": (
         "5926f734eb685633df0c80f431d70f15451e7c57b464fec59295c94db9b10718"

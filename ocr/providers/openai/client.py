@@ -24,6 +24,8 @@ import httpx2
 import openai
 from django.conf import settings
 
+from quickvault.runtime.model_transport import model_transport
+
 # Longest wait for a TCP/TLS connection, whatever the (longer) timeout of the whole answer.
 CONNECT_TIMEOUT_SECONDS = 5.0
 # What the SDK is given as the key of an endpoint that needs none: it insists on one.
@@ -62,11 +64,13 @@ def call_timeout(seconds: float) -> httpx2.Timeout:
 def _build_client(
     *, base_url: str, api_key: str, max_connections: int, timeout: float
 ) -> openai.AsyncOpenAI:
+    limits = httpx2.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
     http_client = openai.DefaultAioHttpClient(
+        transport=model_transport(verify=_ssl_context(), limits=limits),
         verify=_ssl_context(),
-        limits=httpx2.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
+        limits=limits,
         timeout=call_timeout(timeout),
     )
     return openai.AsyncOpenAI(
