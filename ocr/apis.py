@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import uuid
@@ -40,7 +39,8 @@ from ocr.models import ApiKey, Feedback, OcrRequest
 from ocr.parsers import check_size_limits, storable
 from prompts.configuration import Configuration, aget_configuration
 from quickvault import circuit
-from quickvault.runtime.turns import off_turn, pause
+from quickvault.concurrency import together
+from quickvault.runtime.turns import off_turn, pause, waiting
 
 logger = logging.getLogger(__name__)
 
@@ -337,7 +337,10 @@ class FeedbackApi(AsyncApiView):
             unbind(serializer)
         api_key = client_key(request)
         request_id: uuid.UUID = valid["requestId"]
-        logged = await OcrRequest.objects.filter(request_id=request_id, api_key=api_key).afirst()
+        async with waiting():
+            logged = await OcrRequest.objects.filter(
+                request_id=request_id, api_key=api_key
+            ).afirst()
         if logged is None:
             raise not_found("No request with that requestId was made with this key.")
         type_config = self.configuration.document_type(logged.document_type)
@@ -349,21 +352,20 @@ class FeedbackApi(AsyncApiView):
                 "corrections names fields the document type does not have.",
                 {"corrections": [f"Unknown field {key!r}." for key in unknown]},
             )
+        defaults = {
+            "corrections": storable(
+                {
+                    key: mask_sensitive(value) if specs[key].sensitive else value
+                    for key, value in corrections.items()
+                }
+            ),
+            "corrected_fields": sorted(corrections),
+            "field_count": len(specs),
+            "created_at": timezone.now(),
+        }
         # Feedback sent again for the same request replaces the earlier one.
-        await Feedback.objects.aupdate_or_create(
-            request=logged,
-            defaults={
-                "corrections": storable(
-                    {
-                        key: mask_sensitive(value) if specs[key].sensitive else value
-                        for key, value in corrections.items()
-                    }
-                ),
-                "corrected_fields": sorted(corrections),
-                "field_count": len(specs),
-                "created_at": timezone.now(),
-            },
-        )
+        async with waiting():
+            await Feedback.objects.aupdate_or_create(request=logged, defaults=defaults)
         return Response(status=204)
 
 
@@ -442,8 +444,8 @@ class HealthApi(AsyncApiView):
 
     @extend_schema(operation_id="health", responses={200: dict, 503: dict})
     async def get(self, request: Request) -> Response:
-        database, cache_state, model = await asyncio.gather(
-            sync_to_async(check_database)(), check_cache(), check_model()
+        database, cache_state, model = await together(
+            [sync_to_async(check_database)(), check_cache(), check_model()]
         )
         checks = {"database": database, "cache": cache_state, "model": model}
         if checks["database"] != "ok":

@@ -30,7 +30,7 @@ from rest_framework import authentication
 from ocr.errors import AuthFailure, Unauthorized, service_unavailable
 from ocr.models import ApiKey, ApiKeyStatus, IdempotencyRecord, RateCounter, UsedNonce
 from quickvault.runtime.loop_writes import compiling_connection, write_soon
-from quickvault.runtime.turns import off_turn
+from quickvault.runtime.turns import off_turn, waiting
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,8 @@ async def require_active_key(key_id: str) -> ApiKey:
     if api_key is not None:
         return api_key
     # Only a failed request pays for telling the two apart.
-    exists = await ApiKey.objects.filter(key_id=key_id).aexists()
+    async with waiting():
+        exists = await ApiKey.objects.filter(key_id=key_id).aexists()
     raise Unauthorized(
         AuthFailure.KEY_REVOKED if exists else AuthFailure.UNKNOWN_KEY, key_id=key_id
     )

@@ -54,7 +54,7 @@ from ocr.providers.openai.calls import shared_deadline
 from prompts.configuration import Configuration, TypeConfig
 from prompts.models import Experiment, PromptTemplate
 from quickvault.concurrency import together
-from quickvault.runtime.turns import give_way, pause
+from quickvault.runtime.turns import give_way, pause, waiting
 
 logger = logging.getLogger(__name__)
 
@@ -197,12 +197,13 @@ def resolve_document_type(*, requested: str | None, lines: tuple[str, ...]) -> s
 
 async def load_template(template_id: int, document_type: str) -> PromptTemplate:
     """Return template `template_id` of `document_type`, for the evaluation of one version."""
-    template = (
-        await PromptTemplate.objects.for_type(document_type)
-        .select_related("document_type")
-        .filter(pk=template_id)
-        .afirst()
-    )
+    async with waiting():
+        template = (
+            await PromptTemplate.objects.for_type(document_type)
+            .select_related("document_type")
+            .filter(pk=template_id)
+            .afirst()
+        )
     if template is None:
         raise InvalidDocument(
             f"No prompt template {template_id} for {document_type!r}.",

@@ -46,6 +46,7 @@ from ocr.model_output import ModelOutputError
 from ocr.providers.base import ProviderError, Usage
 from ocr.providers.openai.client import call_timeout, get_client
 from quickvault import circuit
+from quickvault.runtime.turns import waiting
 
 logger = logging.getLogger(__name__)
 
@@ -420,9 +421,17 @@ async def _with_retries(
         wait=_wait,
         retry=retry_if_exception(_is_transient),
         before_sleep=_log_retry,
+        sleep=back_off,
         reraise=True,
     )
     return await retrying(again)
+
+
+async def back_off(seconds: float) -> None:
+    """Wait `seconds` before the next attempt, letting the request's turn of the event loop go
+    meanwhile (``quickvault.runtime.turns``)."""
+    async with waiting():
+        await asyncio.sleep(seconds)
 
 
 async def complete(
