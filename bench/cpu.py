@@ -13,6 +13,9 @@ class CpuSample:
     """Clock ticks used so far by the machine and by each watched process group."""
 
     machine_busy: int
+    # Ticks the hypervisor gave another guest while this one had work (steal): not the
+    # machine's processes, though they count in machine_busy.
+    stolen: int
     groups: dict[str, int]
 
 
@@ -36,11 +39,14 @@ def cpu_sample(groups: dict[str, int]) -> CpuSample | None:
         name = "load generator" if pid == os.getpid() else by_group.get(int(fields[2]))
         if name in ticks:
             ticks[name] += int(fields[11]) + int(fields[12])
-    return CpuSample(machine_busy=sum(values) - values[3] - values[4], groups=ticks)
+    return CpuSample(
+        machine_busy=sum(values) - values[3] - values[4], stolen=values[7], groups=ticks
+    )
 
 
 def cpu_shares(before: CpuSample | None, after: CpuSample | None, seconds: float) -> dict:
-    """Cores used between two samples by each group and by the rest of the machine."""
+    """Cores used between two samples by each group and by the rest of the machine, and the
+    cores' time the host gave to other guests (steal) meanwhile."""
     if before is None or after is None or seconds <= 0:
         return {}
     hertz = os.sysconf("SC_CLK_TCK")
@@ -48,7 +54,9 @@ def cpu_shares(before: CpuSample | None, after: CpuSample | None, seconds: float
         name: (after.groups[name] - before.groups[name]) / hertz / seconds for name in after.groups
     }
     machine = (after.machine_busy - before.machine_busy) / hertz / seconds
-    shares["other processes"] = max(0.0, machine - sum(shares.values()))
+    stolen = (after.stolen - before.stolen) / hertz / seconds
+    shares["other processes"] = max(0.0, machine - stolen - sum(shares.values()))
+    shares["stolen by the host"] = stolen
     return {name: round(share, 2) for name, share in shares.items()}
 
 
