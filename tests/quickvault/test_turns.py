@@ -44,38 +44,38 @@ async def test_requests_that_pause_still_run_one_after_another_in_the_order_they
     assert log == ["a starts", "a ends", "b starts", "b ends", "c starts", "c ends"]
 
 
-async def test_a_request_waiting_lets_the_next_one_run_meanwhile():
-    log: list[str] = []
-    answered = asyncio.Event()
-
-    async def waits_for_an_answer() -> None:
+def waits_for(answer: asyncio.Event) -> Callable[[], Awaitable[None]]:
+    async def body() -> None:
         async with waiting():
-            await answered.wait()
+            await answer.wait()
 
-    async def answers() -> None:
-        answered.set()
+    return body
+
+
+def gives(answer: asyncio.Event) -> Callable[[], Awaitable[None]]:
+    async def body() -> None:
+        answer.set()
         await twice_paused()
 
-    await gather(request(log, "a", waits_for_an_answer), request(log, "b", answers))
+    return body
+
+
+async def test_a_request_waiting_lets_the_next_one_run_meanwhile():
+    log: list[str] = []
+    answer = asyncio.Event()
+
+    await gather(request(log, "a", waits_for(answer)), request(log, "b", gives(answer)))
 
     assert log == ["a starts", "b starts", "b ends", "a ends"]
 
 
 async def test_a_request_back_from_waiting_goes_after_those_that_asked_before_it():
     log: list[str] = []
-    answered = asyncio.Event()
-
-    async def waits_for_an_answer() -> None:
-        async with waiting():
-            await answered.wait()
-
-    async def answers() -> None:
-        answered.set()
-        await twice_paused()
+    answer = asyncio.Event()
 
     await gather(
-        request(log, "a", waits_for_an_answer),
-        request(log, "b", answers),
+        request(log, "a", waits_for(answer)),
+        request(log, "b", gives(answer)),
         request(log, "c", twice_paused),
     )
 
