@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,22 +74,26 @@ async def asgi_send(
     )
 
 
-def asgi_post(
-    app: Any, path: str, body: bytes, headers: dict[str, str] | None = None
-) -> AsgiResponse:
-    """``asgi_send`` from synchronous code (a test).
-
-    As Django's AsyncClient does, the request signals leave the database connections alone
+@contextlib.contextmanager
+def connections_left_alone() -> Iterator[None]:
+    """As Django's AsyncClient does, the request signals leave the database connections alone
     meanwhile: the request's synchronous work runs on the test's thread (the caller of
-    async_to_sync), whose one connection holds the test's transaction.
-    """
+    async_to_sync), whose one connection holds the test's transaction."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        return async_to_sync(asgi_send)(app, path, body, headers)
+        yield
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
+
+
+def asgi_post(
+    app: Any, path: str, body: bytes, headers: dict[str, str] | None = None
+) -> AsgiResponse:
+    """``asgi_send`` from synchronous code (a test), the connections left alone."""
+    with connections_left_alone():
+        return async_to_sync(asgi_send)(app, path, body, headers)
 
 
 def asgi_post_together(
@@ -100,13 +106,8 @@ def asgi_post_together(
             await asyncio.gather(*(asgi_send(app, path, body, headers) for body, headers in posts))
         )
 
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
+    with connections_left_alone():
         return async_to_sync(together)()
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
 
 
 def signed_analyze_headers(api_key: tuple[ApiKey, str], body: bytes) -> dict[str, str]:
