@@ -17,7 +17,6 @@ the request is refused with 503 and Retry-After (``ocr.errors``), and its retry 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 import time
@@ -33,7 +32,8 @@ from rest_framework.response import Response
 
 from ocr import idempotency_records
 from ocr.errors import ApiError, invalid_request
-from quickvault.runtime.turns import off_turn, waiting
+from quickvault.runtime import turns
+from quickvault.runtime.turns import off_turn
 
 HEADER = "Idempotency-Key"
 VALID_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -138,8 +138,7 @@ async def respond(
             return Response(found.data, status=found.status)
         if time.monotonic() >= deadline:
             raise in_progress()
-        async with waiting():
-            await asyncio.sleep(POLL_SECONDS)
+        await turns.sleep(POLL_SECONDS)
 
 
 async def serve_and_keep(

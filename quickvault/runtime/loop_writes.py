@@ -22,7 +22,6 @@ A thread of the process does it instead, after every CHECKPOINT_EVERY_COMMITS co
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
@@ -37,8 +36,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.sqlite3.base import SQLiteCursorWrapper
 from prometheus_client import Counter
 
-from quickvault.runtime import fast_api_path
-from quickvault.runtime.turns import waiting
+from quickvault.runtime import fast_api_path, turns
 
 logger = logging.getLogger(__name__)
 
@@ -170,8 +168,7 @@ async def write_soon(
     for attempt in range(tries):
         if attempt:
             waits = LOCK_RETRY_WAITS_SECONDS
-            async with waiting():
-                await asyncio.sleep(waits[min(attempt, len(waits)) - 1])
+            await turns.sleep(waits[min(attempt, len(waits)) - 1])
         try:
             return _write(alias, path, work)
         except _LockBusy:

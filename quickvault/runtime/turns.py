@@ -17,7 +17,8 @@ and that of the requests before it, and comes back spread out.
 - ``pause`` gives the loop a turn and keeps the request's: replies and requests that are on their
   way in move on, other requests stay queued. The pipeline pauses between its steps, so that a
   model reply is read as soon as it comes rather than after the steps of every request ahead.
-- ``give_way`` lets the requests queued meanwhile go first (between the documents of a batch).
+- ``give_way`` lets the requests queued meanwhile go first (between the documents of a batch),
+  and ``sleep`` sleeps without the turn (a back-off, a poll).
 - ``off_turn`` is ``sync_to_async`` for the calls of the worker's database thread, which wait
   there behind other requests' calls (and a write, for a lock another process holds). A Redis
   command keeps the turn: it answers in a fraction of a millisecond, and handing the turn on
@@ -80,6 +81,14 @@ class _Request:
     task: asyncio.Task | None
     holds: bool = False
 
+    async def take_turn(self) -> None:
+        await self.turns.take()
+        self.holds = True
+
+    def let_turn_go(self) -> None:
+        self.holds = False
+        self.turns.hand_on()
+
 
 _turns_of_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns] = (
     weakref.WeakKeyDictionary()
@@ -109,13 +118,11 @@ async def in_turn(work: Callable[[], Awaitable[T]]) -> T:
     request = _Request(turns=_turns(), task=asyncio.current_task())
     token = _request.set(request)
     try:
-        await request.turns.take()
-        request.holds = True
+        await request.take_turn()
         return await work()
     finally:
         if request.holds:
-            request.holds = False
-            request.turns.hand_on()
+            request.let_turn_go()
         _request.reset(token)
 
 
@@ -127,8 +134,7 @@ async def waiting() -> AsyncIterator[None]:
     if request is None:
         yield
         return
-    request.holds = False
-    request.turns.hand_on()
+    request.let_turn_go()
     cancelled = False
     try:
         yield
@@ -137,8 +143,7 @@ async def waiting() -> AsyncIterator[None]:
         raise
     finally:
         if not cancelled:
-            await request.turns.take()
-            request.holds = True
+            await request.take_turn()
 
 
 async def pause() -> None:
@@ -148,11 +153,16 @@ async def pause() -> None:
         await asyncio.sleep(0)
 
 
+async def sleep(seconds: float) -> None:
+    """``asyncio.sleep(seconds)``, letting the request's turn go meanwhile."""
+    async with waiting():
+        await asyncio.sleep(seconds)
+
+
 async def give_way() -> None:
     """Let other requests run before going on: those that asked for the turn meanwhile have
     theirs first (outside a request served in turn, those the loop holds ready)."""
-    async with waiting():
-        await asyncio.sleep(0)
+    await sleep(0)
 
 
 def off_turn(function: Callable[..., T]) -> Callable[..., Awaitable[T]]:

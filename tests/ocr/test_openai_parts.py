@@ -1,7 +1,6 @@
 """The OpenAI provider's parts that need no endpoint: sharing a merged call's tokens, reading
 Retry-After, and what an error status means."""
 
-import asyncio
 import email.utils
 import time
 
@@ -11,13 +10,7 @@ import pytest
 
 from ocr.providers.base import Usage
 from ocr.providers.openai.batching import share_usage, shared_failure, split_total
-from ocr.providers.openai.calls import (
-    ModelCallError,
-    back_off,
-    retry_after_seconds,
-    status_error,
-)
-from quickvault.runtime.turns import in_turn
+from ocr.providers.openai.calls import ModelCallError, retry_after_seconds, status_error
 
 URL = "http://127.0.0.1:9/v1/chat/completions"
 
@@ -146,19 +139,3 @@ def test_a_bad_request_is_permanent_for_this_call_only(code):
 
     assert error.permanent
     assert not error.outage
-
-
-async def test_a_request_backing_off_between_attempts_lets_the_next_request_run():
-    log: list[str] = []
-
-    async def backs_off() -> None:
-        log.append("a backs off")
-        await back_off(0.01)
-        log.append("a tries again")
-
-    async def another_request() -> None:
-        log.append("b")
-
-    await asyncio.wait_for(asyncio.gather(in_turn(backs_off), in_turn(another_request)), 5)
-
-    assert log == ["a backs off", "b", "a tries again"]

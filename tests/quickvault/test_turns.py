@@ -7,7 +7,7 @@ import asyncio
 import threading
 from collections.abc import Awaitable, Callable
 
-from quickvault.runtime.turns import give_way, in_turn, off_turn, pause, waiting
+from quickvault.runtime.turns import give_way, in_turn, off_turn, pause, sleep, waiting
 
 # Long enough for any of these steps on a loaded machine; reached only when one hangs.
 HANG_SECONDS = 5
@@ -117,6 +117,17 @@ async def test_a_task_that_a_request_starts_does_not_let_the_requests_turn_go():
     await gather(request(log, "a", starts_a_task), request(log, "b"))
 
     assert log == ["a starts", "child waits", "a ends", "b starts", "b ends"]
+
+
+async def test_a_request_sleeping_lets_the_next_request_run():
+    log: list[str] = []
+
+    async def backs_off() -> None:
+        await sleep(0.01)
+
+    await gather(request(log, "a", backs_off), request(log, "b"))
+
+    assert log == ["a starts", "b starts", "b ends", "a ends"]
 
 
 async def test_a_request_cancelled_in_the_queue_passes_the_turn_on():

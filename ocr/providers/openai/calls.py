@@ -46,7 +46,7 @@ from ocr.model_output import ModelOutputError
 from ocr.providers.base import ProviderError, Usage
 from ocr.providers.openai.client import call_timeout, get_client
 from quickvault import circuit
-from quickvault.runtime.turns import waiting
+from quickvault.runtime import turns
 
 logger = logging.getLogger(__name__)
 
@@ -421,17 +421,11 @@ async def _with_retries(
         wait=_wait,
         retry=retry_if_exception(_is_transient),
         before_sleep=_log_retry,
-        sleep=back_off,
+        # The back-off lets the request's turn of the event loop go (quickvault.runtime.turns).
+        sleep=turns.sleep,
         reraise=True,
     )
     return await retrying(again)
-
-
-async def back_off(seconds: float) -> None:
-    """Wait `seconds` before the next attempt, letting the request's turn of the event loop go
-    meanwhile (``quickvault.runtime.turns``)."""
-    async with waiting():
-        await asyncio.sleep(seconds)
 
 
 async def complete(
