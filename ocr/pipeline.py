@@ -274,17 +274,17 @@ async def extract(*, jobs: list[Job], configuration: Configuration) -> None:
             # loop for long.
             await give_way()
         rules_results.append(run_rules(document))
-    await pause()
     if uses_model():
+        await pause()
         model_results = await read_with_model(
             documents=documents,
             template=first.template,
             configuration=configuration,
             rules_results=rules_results,
         )
+        await pause()
     else:
         model_results = [None] * len(jobs)
-    await pause()
     for index, (job, model_result, rules_result) in enumerate(
         zip(jobs, model_results, rules_results, strict=True)
     ):
