@@ -182,6 +182,24 @@ def test_the_switch_picks_the_handler(settings):
     assert type(asgi_application()) is ASGIHandler
 
 
+WARM_UPS: list[bool] = []
+
+
+def note_warm_up() -> None:
+    from django.conf import settings
+
+    WARM_UPS.append(settings.QV_FAST_API_PATH)
+
+
+def test_the_warm_up_runs_on_either_path(settings):
+    WARM_UPS.clear()
+    for fast in (True, False):
+        settings.QV_FAST_API_PATH = fast
+        asgi_application(warm_up=f"{__name__}.note_warm_up")
+
+    assert WARM_UPS == [True, False]
+
+
 def test_the_application_served_is_the_one_the_switch_picks():
     from quickvault.asgi import application
 

@@ -32,17 +32,24 @@ def fast_api_path() -> bool:
     return bool(settings.QV_FAST_API_PATH)
 
 
-def asgi_application() -> ASGIHandler:
+def asgi_application(*, warm_up: str | None = None) -> ASGIHandler:
     """The ASGI application of the service: QuickVault's handler on the fast path, Django's own
     (``django.core.asgi.get_asgi_application``) with QV_FAST_API_PATH off. Either way the
-    process may first open as many files as its model connections need (``limits``)."""
+    process may first open as many files as its model connections need (``limits``), and
+    `warm_up`, the dotted path of a function, runs once Django is set up: on the fast path
+    before the long-lived objects are frozen, so that what it loads is frozen too."""
+    from django.utils.module_loading import import_string
+
     from quickvault.runtime.limits import raise_open_file_limit
 
     raise_open_file_limit()
     if fast_api_path():
         from quickvault.runtime.handler import get_application
 
-        return get_application()
+        return get_application(warm_up=warm_up)
     from django.core.asgi import get_asgi_application
 
-    return get_asgi_application()
+    application = get_asgi_application()
+    if warm_up:
+        import_string(warm_up)()
+    return application

@@ -24,6 +24,7 @@ from django.db import connections
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
+from django.utils.module_loading import import_string
 
 from quickvault.runtime import API_PREFIX
 from quickvault.runtime.turns import in_turn, pause
@@ -212,11 +213,14 @@ async def close_response(response: HttpResponseBase) -> None:
         response.close()
 
 
-def get_application() -> QuickVaultASGIHandler:
-    """The fast path's counterpart of ``django.core.asgi.get_asgi_application``."""
+def get_application(*, warm_up: str | None = None) -> QuickVaultASGIHandler:
+    """The fast path's counterpart of ``django.core.asgi.get_asgi_application``; `warm_up`
+    (a dotted path) runs before the long-lived objects are frozen."""
     django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
     handler = QuickVaultASGIHandler()
     import_module(settings.ROOT_URLCONF)  # every view, and the modules behind them
+    if warm_up:
+        import_string(warm_up)()
     freeze_long_lived_objects()
     return handler
 

@@ -50,8 +50,9 @@ def endpoint_configured() -> bool:
 
 
 @functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    # Loading the CA bundle takes tens of milliseconds: once per process, not once per client.
+def ssl_context() -> ssl.SSLContext:
+    """The TLS settings of every client of the process. Loading the CA bundle takes tens of
+    milliseconds: once per process (``ocr.warm_up`` does it before requests), not per client."""
     return httpx2.create_ssl_context()
 
 
@@ -68,8 +69,8 @@ def _build_client(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
     http_client = openai.DefaultAioHttpClient(
-        transport=model_transport(verify=_ssl_context(), limits=limits),
-        verify=_ssl_context(),
+        transport=model_transport(verify=ssl_context(), limits=limits),
+        verify=ssl_context(),
         limits=limits,
         timeout=call_timeout(timeout),
     )
