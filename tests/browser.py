@@ -50,3 +50,10 @@ def log_in(page: Page, *, base_url: str, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_selector("#user-tools")
+
+
+def click_through(page: Page, selector: str) -> None:
+    """Click what submits a form or follows a link, and return once the page it leads to has
+    loaded. Read right after a bare click, the old page, or the new one half parsed, can answer."""
+    with page.expect_navigation():
+        page.click(selector)

@@ -1,7 +1,7 @@
 import pytest
 
 from prompts.models import PromptTemplate
-from tests.browser import log_in, open_page
+from tests.browser import click_through, log_in, open_page
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -17,8 +17,8 @@ def test_staff_activate_a_new_template_version_from_the_admin(live_server, admin
         )
         page.check(f"input[name=_selected_action][value='{draft.pk}']")
         page.select_option("select[name=action]", "make_default")
-        page.click("button[name=index]")
-        page.click("text=Yes, activate passport@1.1.0")
+        click_through(page, "button[name=index]")
+        click_through(page, "text=Yes, activate passport@1.1.0")
         message = page.inner_text("ul.messagelist")
 
     assert "The default of passport is now passport@1.1.0." in message

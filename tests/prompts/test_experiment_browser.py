@@ -3,7 +3,7 @@ import pytest
 from ocr.models import Feedback, RequestStatus
 from prompts.models import DocumentType, Experiment, ExperimentVariant, PromptTemplate
 from tests.analytics.logged import logged
-from tests.browser import log_in, open_page
+from tests.browser import click_through, log_in, open_page
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -29,14 +29,14 @@ def test_staff_start_an_experiment_read_its_results_and_promote(live_server, adm
     for page in open_page():
         log_in(page, base_url=live_server.url, username="admin", password="password")
         page.goto(change)
-        page.click("input[value='Start the experiment']")
+        click_through(page, "input[value='Start the experiment']")
         started = page.inner_text("ul.messagelist")
         page.goto(change)
         page.screenshot(path=tmp_path / "experiment.png", full_page=True)
         candidate_row = page.inner_text("#experiment-results tbody tr:nth-child(2)")
-        page.click("text=Promote candidate…")
+        click_through(page, "text=Promote candidate…")
         confirmation = page.inner_text("#content")
-        page.click("input[value='Yes, promote idCard@1.1.0']")
+        click_through(page, "input[value='Yes, promote idCard@1.1.0']")
         promoted = page.inner_text("ul.messagelist")
 
     assert "Experiment “shorter prompt” is running." in started

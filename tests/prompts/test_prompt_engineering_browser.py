@@ -12,7 +12,7 @@ from ocr.evaluation import load_cases
 from ocr.evaluation_runs import new_run, run_evaluation
 from ocr.models import OcrRequest
 from prompts.models import DocumentType, PromptTemplate, Release, TestSet
-from tests.browser import log_in, open_page
+from tests.browser import click_through, log_in, open_page
 from tests.fakes.openai_server import malformed
 
 # More than the calls of the set's cases with every retry.
@@ -38,43 +38,43 @@ def test_a_prompt_engineer_releases_a_better_version_through_the_gate(
 
         # A new version from the default, edited, compared.
         page.goto(f"{admin}/prompttemplate/{default.pk}/change/")
-        page.click("input[value='Save as new version']")
+        click_through(page, "input[value='Save as new version']")
         seen["created"] = page.inner_text("ul.messagelist")
         page.fill("#id_system_prompt", "Read the card. Answer in JSON.")
-        page.click("input[name=_continue]")
+        click_through(page, "input[name=_continue]")
         first = page.url
-        page.click("text=Compare with the default")
+        click_through(page, "text=Compare with the default")
         seen["diff"] = page.inner_text("#content-main")
 
         # Evaluated while the model answers nothing usable: refused, naming both figures.
         page.go_back()
-        page.click("text=Evaluate on a test set")
+        click_through(page, "text=Evaluate on a test set")
         page.select_option("#id_test_set", label="gate")
         fake_openai.script(*[malformed()] * EVERY_CALL)
-        page.click("input[value='Start the evaluation']")
+        click_through(page, "input[value='Start the evaluation']")
         fake_openai.reset()
         seen["progress"] = page.inner_text("#run-progress")
         page.goto(first)
-        page.click("#activate-link")
+        click_through(page, "#activate-link")
         seen["refused"] = page.inner_text("#gate-verdict")
 
         # Another version, evaluated with the model answering, is released.
         page.goto(f"{admin}/prompttemplate/{default.pk}/change/")
-        page.click("input[value='Save as new version']")
+        click_through(page, "input[value='Save as new version']")
         second = page.url
-        page.click("text=Evaluate on a test set")
+        click_through(page, "text=Evaluate on a test set")
         page.select_option("#id_test_set", label="gate")
-        page.click("input[value='Start the evaluation']")
+        click_through(page, "input[value='Start the evaluation']")
         page.goto(second)
-        page.click("#activate-link")
+        click_through(page, "#activate-link")
         seen["passed"] = page.inner_text("#gate-verdict")
-        page.click("input[value='Yes, activate bankCard@1.0.2']")
+        click_through(page, "input[value='Yes, activate bankCard@1.0.2']")
         seen["activated"] = page.inner_text("ul.messagelist")
 
         # Rolled back from the type's page.
         page.goto(f"{admin}/documenttype/{default.document_type_id}/change/")
-        page.click("#rollback-link")
-        page.click("input[value='Yes, roll back to 1.0.0']")
+        click_through(page, "#rollback-link")
+        click_through(page, "input[value='Yes, roll back to 1.0.0']")
         seen["rolled back"] = page.inner_text("ul.messagelist")
 
         # An A/B experiment between the default and 1.0.2, promoted.
@@ -89,17 +89,17 @@ def test_a_prompt_engineer_releases_a_better_version_through_the_gate(
         page.select_option("#id_variants-0-template", label="bankCard 1.0.0 (Active)")
         page.fill("#id_variants-1-name", "candidate")
         page.select_option("#id_variants-1-template", label="bankCard 1.0.2 (Active)")
-        page.click("input[name=_continue]")
-        page.click("input[value='Start the experiment']")
-        page.click("text=Promote candidate…")
-        page.click("input[value='Yes, promote bankCard@1.0.2']")
+        click_through(page, "input[name=_continue]")
+        click_through(page, "input[value='Start the experiment']")
+        click_through(page, "text=Promote candidate…")
+        click_through(page, "input[value='Yes, promote bankCard@1.0.2']")
         seen["promoted"] = page.inner_text("ul.messagelist")
 
         # The playground.
         page.goto(second)
-        page.click("text=Playground")
+        click_through(page, "text=Playground")
         page.fill("#id_lines", "\n".join(cases[0]["rawTexts"]))
-        page.click("input[value='Run 1.0.2 and the default']")
+        click_through(page, "input[value='Run 1.0.2 and the default']")
         seen["playground"] = page.inner_text("#playground-fields")
 
     assert "Draft bankCard@1.0.1 created from bankCard@1.0.0." in seen["created"]
