@@ -7,7 +7,7 @@ import pytest
 
 from ocr.models import Feedback
 from tests.analytics.logged import logged
-from tests.browser import log_in, open_page
+from tests.browser import click_through, log_in, open_page
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -42,7 +42,7 @@ def test_managers_read_trends_drawn_from_local_files_and_download_a_table(
         log_in(page, base_url=live_server.url, username="admin", password="password")
         page.goto(f"{live_server.url}/dashboard/")
         page.select_option("select[name=documentType]", "idCard")
-        page.click("#qv-filters input[type=submit]")
+        click_through(page, "#qv-filters input[type=submit]")
         page.wait_for_selector("body[data-charts-drawn=true]")
         query = parse_qs(urlparse(page.url).query)
         drawn = page.evaluate(
