@@ -9,7 +9,7 @@ built-in extractor at once.
   breaker opens. Counting a ratio, not a run, keeps a healthy endpoint's occasional 500 from
   tripping it while many requests are in flight.
 - open: calls are refused for ``open_seconds``.
-- half-open: then one caller at a time (whoever claims the probe key) may try; a success closes
+- half-open: then one caller at a time (whoever claims the probe key) may try; its success closes
   the breaker, a failure opens it again at once.
 
 With Redis as the cache the counters are atomic across processes; with the local-memory cache
@@ -98,19 +98,21 @@ async def state(breaker: Breaker) -> CircuitState:
     return CircuitState.CLOSED
 
 
-async def allow(breaker: Breaker) -> bool:
-    """Whether a call may go through now. In half-open state only the one caller that claims
-    the probe may; the others are refused until it has answered."""
+async def allow(breaker: Breaker) -> CircuitState | None:
+    """Whether a call may go through now: the state it goes through in, for
+    ``record_success``, or None. In half-open state only the one caller that claims the probe
+    may; the others are refused until it has answered."""
     current = await state(breaker)
     if current == CircuitState.OPEN:
-        return False
+        return None
     if current == CircuitState.HALF_OPEN:
-        return await cache.aadd(breaker.key("probe"), 1, _ttl(breaker.probe_seconds))
-    return True
+        claimed = await cache.aadd(breaker.key("probe"), 1, _ttl(breaker.probe_seconds))
+        return current if claimed else None
+    return current
 
 
 async def trip(breaker: Breaker) -> None:
-    """Open the breaker now (for open_seconds), then half-open until a call succeeds."""
+    """Open the breaker now (for open_seconds), then half-open until a probe succeeds."""
     await cache.aset(
         breaker.key("open"), time.time() + breaker.open_seconds, _ttl(breaker.open_seconds)
     )
@@ -119,18 +121,23 @@ async def trip(breaker: Breaker) -> None:
     await cache.adelete(breaker.key("probe"))
 
 
-async def record_success(breaker: Breaker) -> None:
-    """A call succeeded: count it, and close a half-open breaker."""
+async def record_success(
+    breaker: Breaker, *, allowed_in: CircuitState = CircuitState.CLOSED
+) -> None:
+    """A call that ``allow`` let through in `allowed_in` succeeded: the half-open probe's
+    success closes the breaker, forgetting the window's counts; any other success is counted.
+
+    Only the probe closes a breaker. A call let through while it was closed does not read its
+    state again, which saves every model call a round trip to the cache; were the breaker
+    tripped while that call was on its way, its success would say little of the endpoint now.
+    """
     calls_key, failures_key = breaker.window_keys()
-    # Counted before the state is read, not beside it: gathering the two cost every model call
-    # two turns of the event loop, more under load than a round trip to Redis. Closing a
-    # half-open breaker forgets the window's counts anyway.
-    await _incr(calls_key, ttl=_ttl(breaker.window_seconds * 2))
-    current = await state(breaker)
-    if current == CircuitState.HALF_OPEN:
+    if allowed_in == CircuitState.HALF_OPEN:
         await cache.adelete_many(
             [breaker.key("half_open"), breaker.key("probe"), calls_key, failures_key]
         )
+        return
+    await _incr(calls_key, ttl=_ttl(breaker.window_seconds * 2))
 
 
 async def record_failure(breaker: Breaker) -> None:

@@ -68,12 +68,23 @@ async def test_after_the_open_period_one_probe_is_allowed():
 async def test_a_successful_probe_closes_the_breaker():
     await fail(3)
     await asyncio.sleep(1.1)
-    await circuit.allow(BREAKER)
+    allowed_in = await circuit.allow(BREAKER)
 
-    await circuit.record_success(BREAKER)
+    await circuit.record_success(BREAKER, allowed_in=allowed_in)
 
     assert await circuit.state(BREAKER) == CircuitState.CLOSED
     assert await circuit.allow(BREAKER)
+
+
+async def test_a_success_let_through_before_the_breaker_opened_leaves_the_probe_to_decide():
+    allowed_in = await circuit.allow(BREAKER)
+    await fail(3)
+    await asyncio.sleep(1.1)
+
+    await circuit.record_success(BREAKER, allowed_in=allowed_in)
+
+    assert await circuit.state(BREAKER) == CircuitState.HALF_OPEN
+    assert await circuit.allow(BREAKER) == CircuitState.HALF_OPEN
 
 
 async def test_a_failed_probe_opens_it_again_at_once():
@@ -118,4 +129,4 @@ def test_failures_are_not_counted_while_redis_is_unreachable(settings):
     for _ in range(breaker.min_failures + 1):
         async_to_sync(circuit.record_failure)(breaker)
 
-    assert async_to_sync(circuit.allow)(breaker) is True
+    assert async_to_sync(circuit.allow)(breaker) == CircuitState.CLOSED

@@ -310,7 +310,8 @@ async def _attempt(
     parse: Callable[[str], Any],
     breaker: circuit.Breaker,
 ) -> Completion:
-    if not await circuit.allow(breaker):
+    allowed_in = await circuit.allow(breaker)
+    if allowed_in is None:
         raise AttemptError("the model's circuit breaker is open", permanent=True)
     remaining = deadline - time.monotonic()
     if remaining < MIN_ATTEMPT_SECONDS:
@@ -334,7 +335,7 @@ async def _attempt(
     except openai.OpenAIError as other:
         error = AttemptError(f"the model call failed ({type(other).__name__})")
     else:
-        await circuit.record_success(breaker)
+        await circuit.record_success(breaker, allowed_in=allowed_in)
         return _read(reply, state=state, parse=parse)
     if error.outage:
         await circuit.record_failure(breaker)
