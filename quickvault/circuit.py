@@ -121,9 +121,7 @@ async def trip(breaker: Breaker) -> None:
     await cache.adelete(breaker.key("probe"))
 
 
-async def record_success(
-    breaker: Breaker, *, allowed_in: CircuitState = CircuitState.CLOSED
-) -> None:
+async def record_success(breaker: Breaker, *, allowed_in: CircuitState) -> None:
     """A call that ``allow`` let through in `allowed_in` succeeded: the half-open probe's
     success closes the breaker, forgetting the window's counts; any other success is counted.
 

@@ -36,7 +36,7 @@ async def test_fewer_failures_than_the_minimum_keep_it_closed():
 async def test_occasional_failures_among_successes_keep_it_closed():
     for _ in range(4):
         for _ in range(3):
-            await circuit.record_success(BREAKER)
+            await circuit.record_success(BREAKER, allowed_in=CircuitState.CLOSED)
         await circuit.record_failure(BREAKER)
 
     assert await circuit.state(BREAKER) == CircuitState.CLOSED
